@@ -1,0 +1,19 @@
+//! Database migrations for bspgraph, one file per migration.
+//!
+//! Every migration runs on SQLite (the embedded default) and PostgreSQL. Migrations
+//! only create or alter tables and indexes; they never touch application data.
+
+pub use sea_orm_migration;
+use sea_orm_migration::prelude::*;
+
+mod m0001_initial;
+
+/// The ordered list of migrations bspgraph applies on start and with `bspgraph migrate`.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m0001_initial::Migration)]
+    }
+}

@@ -1,0 +1,137 @@
+//! Builds the application state and the axum router, binds the listener and serves
+//! until a shutdown signal. Tests build it on port 0 and read the real address.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use async_graphql::http::GraphiQLSource;
+use async_graphql_axum::GraphQLSubscription;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use tokio::net::TcpListener;
+use tower_http::catch_panic::CatchPanicLayer;
+
+use crate::config::Settings;
+use crate::graphql::{build_schema, AppSchema, Limits};
+use crate::metrics::{metrics_handler, observe, Metrics};
+use crate::store::Store;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    /// The database.
+    pub store: Store,
+    /// The executable schema.
+    pub schema: AppSchema,
+    /// Exported metrics.
+    pub metrics: Arc<Metrics>,
+    /// Settings the server was started with.
+    pub settings: Arc<Settings>,
+}
+
+/// A bound, not yet serving application.
+pub struct App {
+    listener: TcpListener,
+    router: Router,
+    /// The state handlers share (tests reach the store through it).
+    pub state: AppState,
+}
+
+impl App {
+    /// Open (and migrate) the database, build the schema and bind the listener.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let store = Store::open(&settings.database_url, settings.db_max_connections).await?;
+        Self::with_store(settings, store).await
+    }
+
+    /// Build over an already open store.
+    pub async fn with_store(settings: Settings, store: Store) -> anyhow::Result<Self> {
+        let limits = Limits {
+            max_depth: settings.max_depth,
+            max_complexity: settings.max_complexity,
+            ..Limits::default()
+        };
+        let schema = build_schema(store.clone(), limits);
+        let listener = TcpListener::bind(settings.listen).await?;
+        let state = AppState {
+            store,
+            schema,
+            metrics: Metrics::new(),
+            settings: Arc::new(settings),
+        };
+        Ok(Self {
+            listener,
+            router: router(state.clone()),
+            state,
+        })
+    }
+
+    /// The address actually bound (the real port when asked for port 0).
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Serve until `shutdown` resolves, then finish in-flight requests.
+    pub async fn serve(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown)
+            .await
+    }
+}
+
+fn router(state: AppState) -> Router {
+    let graphql = get(crate::http::get_graphql)
+        .post(crate::http::post_graphql)
+        .layer(DefaultBodyLimit::max(state.settings.max_body_bytes));
+    Router::new()
+        .route("/", get(graphiql))
+        .route("/graphql", graphql)
+        .route_service(
+            "/graphql/ws",
+            GraphQLSubscription::new(state.schema.clone()),
+        )
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics_handler))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), observe))
+        .layer(CatchPanicLayer::custom(panic_response))
+        .with_state(state)
+}
+
+async fn graphiql() -> Html<String> {
+    Html(
+        GraphiQLSource::build()
+            .endpoint("/graphql")
+            .subscription_endpoint("/graphql/ws")
+            .title("bspgraph")
+            .finish(),
+    )
+}
+
+async fn readyz(State(state): State<AppState>) -> Response {
+    match state.store.ping().await {
+        Ok(()) => (StatusCode::OK, "ready").into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "database unreachable");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response()
+        }
+    }
+}
+
+/// A panic is logged and answered with a masked 500; the payload never reaches the client.
+fn panic_response(_payload: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    tracing::error!("a handler panicked");
+    let body = serde_json::json!({ "errors": [{ "message": "internal error", "extensions": { "code": "INTERNAL" } }] });
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        [("content-type", "application/json")],
+        body.to_string(),
+    )
+        .into_response()
+}

@@ -1,0 +1,15 @@
+//! Unified domain types: the five entities, providers, statuses, ids and input
+//! validation. Pure data and rules; this module does no I/O and knows nothing of
+//! SQL, HTTP or provider wire formats.
+
+mod entities;
+mod id;
+mod status;
+mod validate;
+
+pub use entities::{Client, Event, Invitation, Project, Sender, Waba};
+pub use id::{decode_cursor, encode_cursor, GlobalId, IdError};
+pub use status::{
+    ChangeSource, InvitationStatus, NodeType, OnboardingFlow, Provider, SenderStatus, WabaStatus,
+};
+pub use validate::{ClientDraft, FieldError};

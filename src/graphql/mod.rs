@@ -1,0 +1,63 @@
+//! The GraphQL schema: queries, mutations, node types, connections and loaders.
+//! Built apart from the web layer (no axum here) and handed to `app`.
+
+mod codes;
+mod connection;
+mod error;
+mod loaders;
+mod mutation;
+mod nodes;
+mod query;
+
+use async_graphql::{EmptySubscription, Schema};
+
+pub use error::{current_request_id, with_request_id, ApiError, MAX_PAGE_SIZE};
+pub use loaders::{loaders, Loaders};
+
+use crate::store::Store;
+
+/// The bspgraph schema type.
+pub type AppSchema = Schema<query::Query, mutation::Mutation, EmptySubscription>;
+
+/// Limits that protect the server from hostile documents.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Deepest selection allowed.
+    pub max_depth: usize,
+    /// Largest total cost allowed (list fields cost `first` times their items).
+    pub max_complexity: usize,
+    /// Most directives allowed on one field.
+    pub max_directives: usize,
+    /// Parser recursion cap (nested lists, objects, fragments).
+    pub max_recursive_depth: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_depth: 12,
+            max_complexity: 20_000,
+            max_directives: 10,
+            max_recursive_depth: 32,
+        }
+    }
+}
+
+/// Build the schema over `store`. Per-request data (loaders) is added by the caller.
+pub fn build_schema(store: Store, limits: Limits) -> AppSchema {
+    Schema::build(query::Query, mutation::Mutation, EmptySubscription)
+        .data(store)
+        .extension(codes::ErrorCodesFactory)
+        .limit_depth(limits.max_depth)
+        .limit_complexity(limits.max_complexity)
+        .limit_directives(limits.max_directives)
+        .limit_recursive_depth(limits.max_recursive_depth)
+        .finish()
+}
+
+/// The SDL of the schema, as committed in `schema.graphql`.
+pub fn sdl() -> String {
+    Schema::build(query::Query, mutation::Mutation, EmptySubscription)
+        .finish()
+        .sdl()
+}

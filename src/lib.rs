@@ -1,0 +1,21 @@
+//! bspgraph: one GraphQL API over the WhatsApp partner-onboarding APIs of SendZen,
+//! Zavu and Sinch.
+//!
+//! Layout (see `../shared/design.md` section 5):
+//! - [`config`]: typed settings from flags and environment variables.
+//! - [`app`]: application state, axum router, serving and shutdown.
+//! - [`http`]: the GraphQL-over-HTTP handler (content types, limits, status codes).
+//! - [`metrics`]: Prometheus metrics and the request-id middleware.
+//! - [`domain`]: unified types, ids, statuses and validation (no I/O).
+//! - [`store`]: sea-orm tables and repository functions; the only module with SQL.
+//! - [`graphql`]: schema, queries, mutations, node types, connections, loaders.
+//! - [`telemetry`]: tracing subscriber setup.
+
+pub mod app;
+pub mod config;
+pub mod domain;
+pub mod graphql;
+pub mod http;
+pub mod metrics;
+pub mod store;
+pub mod telemetry;

@@ -1,0 +1,126 @@
+//! The store: sea-orm tables and the repository functions over them. This is the
+//! only module that builds SQL. It hands out `domain` types, never table models, and
+//! every status change goes through [`Store::apply_status_change`], which updates the
+//! row and appends the event in one transaction.
+
+mod changes;
+mod clients;
+mod convert;
+mod nodes;
+mod page;
+mod seed;
+pub(crate) mod tables;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use migrations::sea_orm_migration::MigratorTrait;
+use sea_orm::{ConnectOptions, ConnectionTrait, DatabaseConnection, DbBackend, DbErr};
+
+pub use changes::{EventFilter, NewStatus, StatusChange};
+pub use clients::ClientFilter;
+pub use nodes::{InvitationFilter, SenderFilter};
+pub use page::{Page, PageArgs};
+pub use seed::SeedCounts;
+
+/// Why a store call failed. Callers map `Duplicate` and `NotFound` to user errors;
+/// everything else is an internal error whose detail stays in the log.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A unique index refused the write; the payload names the unique field.
+    #[error("duplicate value for {0}")]
+    Duplicate(&'static str),
+    /// The row to change does not exist.
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// A stored value could not be read back (a corrupt row or a newer schema).
+    #[error("corrupt row: {0}")]
+    Corrupt(String),
+    /// The database refused or failed.
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+/// A handle on the database, cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    db: DatabaseConnection,
+    /// SQL statements sent since start: the proof that DataLoaders batch, and a metric.
+    statements: Arc<AtomicU64>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("backend", &self.db.get_database_backend())
+            .finish()
+    }
+}
+
+impl Store {
+    /// Connect to `url` (`sqlite://file?mode=rwc` or `postgres://...`) without migrating.
+    #[tracing::instrument(skip_all, fields(backend))]
+    pub async fn connect(url: &str, max_connections: u32) -> Result<Self, StoreError> {
+        let mut options = ConnectOptions::new(url.to_owned());
+        options
+            .max_connections(max_connections)
+            .min_connections(1)
+            .connect_timeout(Duration::from_secs(10))
+            .acquire_timeout(Duration::from_secs(10))
+            .sqlx_logging(false);
+        let mut db = sea_orm::Database::connect(options).await?;
+        let statements = Arc::new(AtomicU64::new(0));
+        let counter = statements.clone();
+        db.set_metric_callback(move |_| {
+            counter.fetch_add(1, Ordering::Relaxed);
+        });
+        if db.get_database_backend() == DbBackend::Sqlite {
+            // WAL lets readers run while one writer commits; it persists in the file.
+            db.execute_unprepared("PRAGMA journal_mode=WAL").await?;
+        }
+        tracing::Span::current().record("backend", format!("{:?}", db.get_database_backend()));
+        Ok(Self { db, statements })
+    }
+
+    /// Connect and bring the schema up to date.
+    pub async fn open(url: &str, max_connections: u32) -> Result<Self, StoreError> {
+        let store = Self::connect(url, max_connections).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Apply every pending migration.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        migrations::Migrator::up(&self.db, None).await?;
+        Ok(())
+    }
+
+    /// A round trip to the database, for `/readyz`.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        self.db.ping().await?;
+        Ok(())
+    }
+
+    /// How many SQL statements this store has sent since it was opened.
+    pub fn statements(&self) -> u64 {
+        self.statements.load(Ordering::Relaxed)
+    }
+
+    /// Whether this store runs on PostgreSQL (several instances may share it).
+    pub fn is_postgres(&self) -> bool {
+        self.db.get_database_backend() == DbBackend::Postgres
+    }
+
+    pub(crate) fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+}
+
+/// Map a unique-index violation to [`StoreError::Duplicate`] naming `field`.
+pub(crate) fn unique_violation(err: DbErr, field: &'static str) -> StoreError {
+    match err.sql_err() {
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => StoreError::Duplicate(field),
+        _ => StoreError::Db(err),
+    }
+}

@@ -1,0 +1,10 @@
+//! sea-orm table definitions, one file per table. They mirror `migrations/` and
+//! never leave `store`: the rest of the program sees `domain` types.
+
+pub mod clients;
+pub mod events;
+pub mod invitations;
+pub mod projects;
+pub mod senders;
+pub mod wabas;
+pub mod webhook_inbox;
