@@ -17,6 +17,8 @@ use tower_http::catch_panic::CatchPanicLayer;
 use crate::config::Settings;
 use crate::graphql::{build_schema, AppSchema, Limits};
 use crate::metrics::{metrics_handler, observe, Metrics};
+use crate::providers::{build_registry, Registry};
+use crate::sandbox::Sandbox;
 use crate::store::Store;
 
 /// What every handler can reach.
@@ -30,6 +32,10 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Settings the server was started with.
     pub settings: Arc<Settings>,
+    /// One adapter per provider (LIVE or SANDBOX).
+    pub providers: Registry,
+    /// The simulators, when any provider runs in sandbox mode.
+    pub sandbox: Option<Sandbox>,
 }
 
 /// A bound, not yet serving application.
@@ -54,13 +60,17 @@ impl App {
             max_complexity: settings.max_complexity,
             ..Limits::default()
         };
-        let schema = build_schema(store.clone(), limits);
         let listener = TcpListener::bind(settings.listen).await?;
+        // The adapters need this server's own URL in sandbox mode, so bind first.
+        let built = build_registry(&settings.providers, &self_url(listener.local_addr()?))?;
+        let schema = build_schema(store.clone(), limits, built.registry.clone(), built.sandbox.clone());
         let state = AppState {
             store,
             schema,
             metrics: Metrics::new(),
             settings: Arc::new(settings),
+            providers: built.registry,
+            sandbox: built.sandbox,
         };
         Ok(Self {
             listener,
@@ -79,17 +89,31 @@ impl App {
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown)
-            .await
+        // One credentials check per provider once serving, so `providers` reports real health
+        // (sandboxed adapters reach the simulators mounted in this very server).
+        let registry = self.state.providers.clone();
+        tokio::spawn(async move {
+            for adapter in registry.all() {
+                if let Err(e) = adapter.check_credentials().await {
+                    tracing::warn!(provider = %adapter.id(), error = %e, "provider credentials check failed");
+                }
+            }
+        });
+        axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await
     }
+}
+
+/// This server's URL as the sandboxed adapters reach it (loopback for a wildcard bind).
+fn self_url(addr: SocketAddr) -> String {
+    let ip = if addr.ip().is_unspecified() { std::net::IpAddr::from([127, 0, 0, 1]) } else { addr.ip() };
+    format!("http://{}", SocketAddr::new(ip, addr.port()))
 }
 
 fn router(state: AppState) -> Router {
     let graphql = get(crate::http::get_graphql)
         .post(crate::http::post_graphql)
         .layer(DefaultBodyLimit::max(state.settings.max_body_bytes));
-    Router::new()
+    let app = Router::new()
         .route("/", get(graphiql))
         .route("/graphql", graphql)
         .route_service(
@@ -101,7 +125,11 @@ fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics_handler))
         .layer(axum::middleware::from_fn_with_state(state.clone(), observe))
         .layer(CatchPanicLayer::custom(panic_response))
-        .with_state(state)
+        .with_state(state.clone());
+    match &state.sandbox {
+        Some(sandbox) => app.merge(sandbox.router()),
+        None => app,
+    }
 }
 
 async fn graphiql() -> Html<String> {

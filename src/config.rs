@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use secrecy::SecretString;
 
 /// Command line of the `bspgraph` binary.
 #[derive(Debug, Parser)]
@@ -103,6 +104,9 @@ pub struct Settings {
     /// Log format.
     #[arg(long, env = "BSPGRAPH_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
     pub log_format: LogFormat,
+    /// Provider settings (credentials, base URLs, webhook secrets, timeouts).
+    #[command(flatten)]
+    pub providers: ProviderSettings,
 }
 
 impl Settings {
@@ -115,4 +119,69 @@ impl Settings {
     pub fn request_timeout(&self) -> Duration {
         Duration::from_secs(self.request_timeout_secs)
     }
+}
+
+/// Provider credentials and endpoints. A provider without credentials runs in SANDBOX
+/// mode against its simulator mounted in this server; with credentials it is LIVE.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ProviderSettings {
+    /// Zavu API key (`zv_live_...`); unset = Zavu sandbox.
+    #[arg(long, env = "ZAVU_API_KEY", global = true, hide_env_values = true)]
+    pub zavu_api_key: Option<SecretString>,
+    /// Zavu API base URL.
+    #[arg(long, env = "ZAVU_BASE_URL", default_value = "https://api.zavu.dev", global = true)]
+    pub zavu_base_url: String,
+    /// Zavu invitation-webhook secrets (`whsec_...`), comma-separated; several during rotation.
+    #[arg(long, env = "ZAVU_WEBHOOK_SECRETS", value_delimiter = ',', global = true, hide_env_values = true)]
+    pub zavu_webhook_secrets: Vec<SecretString>,
+    /// Sinch access key id; with the secret and project id, Sinch is LIVE.
+    #[arg(long, env = "SINCH_KEY_ID", global = true)]
+    pub sinch_key_id: Option<String>,
+    /// Sinch access key secret.
+    #[arg(long, env = "SINCH_KEY_SECRET", global = true, hide_env_values = true)]
+    pub sinch_key_secret: Option<SecretString>,
+    /// Sinch (parent) project id.
+    #[arg(long, env = "SINCH_PROJECT_ID", global = true)]
+    pub sinch_project_id: Option<String>,
+    /// Use Basic auth instead of OAuth2 (testing only; Sinch rate-limits it heavily).
+    #[arg(long, env = "SINCH_BASIC_AUTH", default_value_t = false, global = true)]
+    pub sinch_basic_auth: bool,
+    /// Sinch OAuth2 host.
+    #[arg(long, env = "SINCH_AUTH_URL", default_value = "https://auth.sinch.com", global = true)]
+    pub sinch_auth_url: String,
+    /// Sinch Provisioning API host.
+    #[arg(long, env = "SINCH_PROVISIONING_URL", default_value = "https://provisioning.api.sinch.com", global = true)]
+    pub sinch_provisioning_url: String,
+    /// Sinch Subprojects API host.
+    #[arg(long, env = "SINCH_SUBPROJECT_URL", default_value = "https://subproject.api.sinch.com", global = true)]
+    pub sinch_subproject_url: String,
+    /// Sinch Conversation API host; `{region}` becomes us, eu or br.
+    #[arg(
+        long,
+        env = "SINCH_CONVERSATION_URL",
+        default_value = "https://{region}.conversation.api.sinch.com",
+        global = true
+    )]
+    pub sinch_conversation_url: String,
+    /// Secrets for Sinch provisioning callbacks, comma-separated; the first is registered.
+    #[arg(long, env = "SINCH_WEBHOOK_SECRETS", value_delimiter = ',', global = true, hide_env_values = true)]
+    pub sinch_webhook_secrets: Vec<SecretString>,
+    /// SendZen partner API key; unset = SendZen sandbox.
+    #[arg(long, env = "SENDZEN_PARTNER_API_KEY", global = true, hide_env_values = true)]
+    pub sendzen_partner_api_key: Option<SecretString>,
+    /// SendZen API base URL.
+    #[arg(long, env = "SENDZEN_BASE_URL", default_value = "https://api.sendzen.io", global = true)]
+    pub sendzen_base_url: String,
+    /// SendZen webhook signing secrets, comma-separated.
+    #[arg(long, env = "SENDZEN_WEBHOOK_SECRETS", value_delimiter = ',', global = true, hide_env_values = true)]
+    pub sendzen_webhook_secrets: Vec<SecretString>,
+    /// Total timeout of one provider request, in seconds.
+    #[arg(long, env = "BSPGRAPH_PROVIDER_TIMEOUT_SECS", default_value_t = 15, global = true)]
+    pub provider_timeout_secs: u64,
+    /// Connect timeout of provider requests, in seconds.
+    #[arg(long, env = "BSPGRAPH_PROVIDER_CONNECT_TIMEOUT_SECS", default_value_t = 5, global = true)]
+    pub provider_connect_timeout_secs: u64,
+    /// Attempts per retryable provider call (first included).
+    #[arg(long, env = "BSPGRAPH_PROVIDER_MAX_ATTEMPTS", default_value_t = 3, global = true)]
+    pub provider_max_attempts: u32,
 }

@@ -9,6 +9,8 @@
 //! - [`domain`]: unified types, ids, statuses and validation (no I/O).
 //! - [`store`]: sea-orm tables and repository functions; the only module with SQL.
 //! - [`graphql`]: schema, queries, mutations, node types, connections, loaders.
+//! - [`providers`]: the `Provider` trait, the SendZen, Zavu and Sinch adapters, HTTP discipline.
+//! - [`sandbox`]: stateful simulators of the three provider APIs and their control surface.
 //! - [`telemetry`]: tracing subscriber setup.
 
 pub mod app;
@@ -17,5 +19,7 @@ pub mod domain;
 pub mod graphql;
 pub mod http;
 pub mod metrics;
+pub mod providers;
+pub mod sandbox;
 pub mod store;
 pub mod telemetry;

@@ -7,17 +7,29 @@ mod error;
 mod loaders;
 mod mutation;
 mod nodes;
+mod providers;
 mod query;
 
-use async_graphql::{EmptySubscription, Schema};
+use async_graphql::{EmptySubscription, MergedObject, Schema};
 
 pub use error::{current_request_id, with_request_id, ApiError, MAX_PAGE_SIZE};
 pub use loaders::{loaders, Loaders};
 
+use crate::providers::Registry;
+use crate::sandbox::Sandbox;
 use crate::store::Store;
 
+/// Root of all queries.
+#[derive(MergedObject)]
+#[graphql(name = "Query")]
+pub struct RootQuery(query::Query, providers::ProvidersQuery);
+
+fn root_query() -> RootQuery {
+    RootQuery(query::Query, providers::ProvidersQuery)
+}
+
 /// The bspgraph schema type.
-pub type AppSchema = Schema<query::Query, mutation::Mutation, EmptySubscription>;
+pub type AppSchema = Schema<RootQuery, mutation::Mutation, EmptySubscription>;
 
 /// Limits that protect the server from hostile documents.
 #[derive(Debug, Clone, Copy)]
@@ -43,10 +55,14 @@ impl Default for Limits {
     }
 }
 
-/// Build the schema over `store`. Per-request data (loaders) is added by the caller.
-pub fn build_schema(store: Store, limits: Limits) -> AppSchema {
-    Schema::build(query::Query, mutation::Mutation, EmptySubscription)
-        .data(store)
+/// Build the schema over `store` and the provider `registry` (plus the simulators in
+/// sandbox mode). Per-request data (loaders) is added by the caller.
+pub fn build_schema(store: Store, limits: Limits, registry: Registry, sandbox: Option<Sandbox>) -> AppSchema {
+    let mut builder = Schema::build(root_query(), mutation::Mutation, EmptySubscription).data(store).data(registry);
+    if let Some(sandbox) = sandbox {
+        builder = builder.data(sandbox);
+    }
+    builder
         .extension(codes::ErrorCodesFactory)
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)
@@ -57,7 +73,5 @@ pub fn build_schema(store: Store, limits: Limits) -> AppSchema {
 
 /// The SDL of the schema, as committed in `schema.graphql`.
 pub fn sdl() -> String {
-    Schema::build(query::Query, mutation::Mutation, EmptySubscription)
-        .finish()
-        .sdl()
+    Schema::build(root_query(), mutation::Mutation, EmptySubscription).finish().sdl()
 }

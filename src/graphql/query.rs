@@ -83,7 +83,7 @@ fn store<'a>(ctx: &Context<'a>) -> &'a Store {
     ctx.data_unchecked::<Store>()
 }
 
-#[Object]
+#[Object(name = "ReadQuery")]
 impl Query {
     /// Any node by its global id; null when it does not exist.
     async fn node(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Option<Node>> {

@@ -1,0 +1,58 @@
+//! `providers`: each provider's mode (LIVE or SANDBOX), health from the last call,
+//! last error, last successful call, rate limit remaining and capabilities. Reads the
+//! adapters' in-memory health; no provider call is made to answer it.
+
+use async_graphql::{Context, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+
+use crate::domain::{Provider, ProviderMode};
+use crate::providers::Registry;
+
+/// Provider queries, merged into the root `Query`.
+#[derive(Default)]
+pub struct ProvidersQuery;
+
+/// How bspgraph stands with one provider.
+#[derive(SimpleObject)]
+pub struct ProviderInfo {
+    /// Which provider.
+    pub provider: Provider,
+    /// LIVE (credentials configured) or SANDBOX (embedded simulator).
+    pub mode: ProviderMode,
+    /// Whether the last call reached the provider and was answered sensibly.
+    pub healthy: bool,
+    /// The last failure, without credentials or URLs.
+    pub last_error: Option<String>,
+    /// When a provider call last succeeded.
+    pub last_sync_at: Option<DateTime<Utc>>,
+    /// Requests left in the provider's current window, where it says.
+    pub rate_limit_remaining: Option<i32>,
+    /// What bspgraph can do with this provider (CANCEL_INVITATION, EMBEDDED_SIGNUP, ...).
+    pub capabilities: Vec<String>,
+}
+
+#[Object]
+impl ProvidersQuery {
+    /// Every configured provider, in a fixed order (SENDZEN, ZAVU, SINCH).
+    async fn providers(&self, ctx: &Context<'_>) -> Vec<ProviderInfo> {
+        let Some(registry) = ctx.data_opt::<Registry>() else {
+            return Vec::new();
+        };
+        registry
+            .all()
+            .into_iter()
+            .map(|p| {
+                let h = p.health();
+                ProviderInfo {
+                    provider: p.id(),
+                    mode: p.mode(),
+                    healthy: h.healthy,
+                    last_error: h.last_error,
+                    last_sync_at: h.last_sync_at,
+                    rate_limit_remaining: h.rate_limit_remaining.map(|r| i32::try_from(r).unwrap_or(i32::MAX)),
+                    capabilities: p.capabilities().iter().map(|c| c.as_str().to_owned()).collect(),
+                }
+            })
+            .collect()
+    }
+}

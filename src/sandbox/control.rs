@@ -1,0 +1,103 @@
+//! The control surface: one [`Sandbox`] holding the three simulators, the router that
+//! mounts them, and [`Sandbox::simulate`], which moves a simulated customer through a
+//! provider's real flow (used by tests and by the `sandboxSimulate` mutation).
+//! Fault injection and the request recorder are on each simulator's `core`.
+
+use std::sync::Arc;
+
+use axum::Router;
+
+use super::sendzen::{SendzenSim, SendzenSimConfig};
+use super::sinch::{SinchSim, SinchSimConfig};
+use super::zavu::{ZavuSim, ZavuSimConfig};
+use crate::domain::Provider;
+
+/// A step of a simulated customer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, async_graphql::Enum)]
+pub enum SimAction {
+    /// The customer opens the link / starts signup; Sinch: account or sender moves on.
+    Start,
+    /// The customer finishes (Zavu, SendZen); Sinch: sender becomes ACTIVE.
+    Complete,
+    /// The customer abandons or errors.
+    Fail,
+    /// The link expires (Zavu: silently, no webhook).
+    Expire,
+    /// The provider rejects (Sinch account or sender).
+    Reject,
+    /// Meta approves the on-behalf-of request (Sinch account -> ONBOARDED).
+    Approve,
+    /// The sender becomes ACTIVE (Sinch).
+    Activate,
+    /// The sender is suspended (Sinch).
+    Suspend,
+}
+
+/// Why a control action was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SimError {
+    /// No such object in the simulator.
+    #[error("no such object in the sandbox")]
+    NotFound,
+    /// The object's state does not allow the action.
+    #[error("not allowed: {0}")]
+    NotAllowed(String),
+}
+
+/// Credentials and webhook targets of the three simulators.
+#[derive(Debug, Clone, Default)]
+pub struct SandboxConfig {
+    /// Zavu simulator settings.
+    pub zavu: ZavuSimConfig,
+    /// Sinch simulator settings.
+    pub sinch: SinchSimConfig,
+    /// SendZen simulator settings.
+    pub sendzen: SendzenSimConfig,
+}
+
+/// The three simulators.
+#[derive(Clone)]
+pub struct Sandbox {
+    /// Zavu.
+    pub zavu: Arc<ZavuSim>,
+    /// Sinch.
+    pub sinch: Arc<SinchSim>,
+    /// SendZen.
+    pub sendzen: Arc<SendzenSim>,
+}
+
+impl Sandbox {
+    /// Fresh simulators.
+    pub fn new(config: SandboxConfig) -> Self {
+        Self {
+            zavu: ZavuSim::new(config.zavu),
+            sinch: SinchSim::new(config.sinch),
+            sendzen: SendzenSim::new(config.sendzen),
+        }
+    }
+
+    /// `/sandbox/zavu`, `/sandbox/sinch` and `/sandbox/sendzen`, ready to merge into the app.
+    pub fn router(&self) -> Router {
+        Router::new()
+            .nest("/sandbox/zavu", self.zavu.router())
+            .nest("/sandbox/sinch", self.sinch.router())
+            .nest("/sandbox/sendzen", self.sendzen.router())
+    }
+
+    /// Apply `action` to the object `id` at `provider`: a Zavu invitation id; a Sinch
+    /// sender id or (sub)project id (for the account); a SendZen client identifier or
+    /// project id.
+    pub fn simulate(&self, provider: Provider, id: &str, action: SimAction) -> Result<(), SimError> {
+        match provider {
+            Provider::Zavu => self.zavu.simulate(id, action),
+            Provider::Sinch => self.sinch.simulate(id, action),
+            Provider::Sendzen => self.sendzen.simulate(id, action),
+        }
+    }
+}
+
+impl std::fmt::Debug for Sandbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Sandbox")
+    }
+}

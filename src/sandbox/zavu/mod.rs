@@ -1,0 +1,154 @@
+//! Zavu simulator: invitations (create / get / list / cancel), the project invitation
+//! webhook, senders, phone numbers and `/v1/me`, with Bearer auth, Zavu's error body
+//! `{error:{code,message}}`, cursor pagination `{items,nextCursor}`, the published
+//! per-endpoint rate limits with `X-RateLimit-*` headers, and `invitation.status_changed`
+//! webhooks signed `X-Zavu-Signature: t=..,v2=..`.
+//!
+//! State machine (reference 1.3): pending -> in_progress -> completed | failed;
+//! failed -> in_progress on retry; pending/in_progress -> cancelled by the API;
+//! pending/in_progress past `expiresAt` *read* as expired and no webhook is sent.
+
+mod routes;
+mod state;
+
+use std::sync::{Arc, Mutex};
+
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::Router;
+use chrono::Utc;
+use serde_json::json;
+
+use super::common::{json, record_and_inject, SimCore};
+use super::{lock, SimAction, SimError};
+use state::State;
+
+pub use state::SignatureScheme;
+
+/// Simulator settings.
+#[derive(Debug, Clone)]
+pub struct ZavuSimConfig {
+    /// The API key the simulator accepts (`zv_test_...`).
+    pub api_key: String,
+    /// Secret used to sign webhooks (also returned by the project-webhook endpoint).
+    pub webhook_secret: String,
+    /// Where webhooks go until a project webhook is configured through the API.
+    pub webhook_target: Option<String>,
+    /// Which signatures the header carries.
+    pub signature: SignatureScheme,
+    /// Invitation link prefix; the token is appended.
+    pub link_base: String,
+    /// Requests per minute: (create+cancel, get+list invitations, everything else).
+    pub limits: (u32, u32, u32),
+}
+
+impl Default for ZavuSimConfig {
+    fn default() -> Self {
+        Self {
+            api_key: "zv_test_sandbox".into(),
+            webhook_secret: "whsec_sandbox_zavu_0123456789abcdef".into(),
+            webhook_target: None,
+            signature: SignatureScheme::V2,
+            link_base: "https://dashboard.zavu.dev/invite/".into(),
+            limits: (100, 200, 1000),
+        }
+    }
+}
+
+/// The Zavu simulator.
+pub struct ZavuSim {
+    /// Recorder, faults, webhook sender.
+    pub core: Arc<SimCore>,
+    config: ZavuSimConfig,
+    state: Mutex<State>,
+}
+
+fn error_body(_path: &str, status: StatusCode, code: &str, message: &str) -> Response {
+    json(status, json!({ "error": { "code": code, "message": message } }))
+}
+
+impl ZavuSim {
+    /// A fresh simulator with two owned phone numbers for pre-assigned invitations.
+    pub fn new(config: ZavuSimConfig) -> Arc<Self> {
+        Arc::new(Self { core: SimCore::new(error_body), state: Mutex::new(State::new(&config)), config })
+    }
+
+    /// The simulator's routes (mount under `/sandbox/zavu` or serve standalone).
+    pub fn router(self: &Arc<Self>) -> Router {
+        routes::router(Arc::clone(self))
+            .layer(axum::middleware::from_fn_with_state(Arc::clone(&self.core), record_and_inject))
+    }
+
+    /// Ids of the phone numbers the simulated project owns.
+    pub fn phone_number_ids(&self) -> Vec<String> {
+        lock(&self.state).phone_numbers.iter().map(|p| p.id.clone()).collect()
+    }
+
+    /// Add `n` pending invitations directly (for pagination demos and tests).
+    pub fn seed_invitations(&self, n: usize) {
+        let now = Utc::now();
+        let mut st = lock(&self.state);
+        for _ in 0..n {
+            st.invitations.push(state::Invitation::pending(now, 7));
+        }
+    }
+
+    /// Move invitation `id` through the flow. START: pending/failed -> in_progress;
+    /// COMPLETE: -> completed (a sender is created); FAIL: -> failed (`fb_cancelled`);
+    /// EXPIRE: `expiresAt` moves to the past, no webhook. Others are not Zavu's.
+    pub fn simulate(&self, id: &str, action: SimAction) -> Result<(), SimError> {
+        let now = Utc::now();
+        let events = {
+            let mut st = lock(&self.state);
+            st.simulate(id, action, now)?
+        };
+        for (previous, inv) in events {
+            self.emit(&previous, &inv);
+        }
+        Ok(())
+    }
+
+    /// Send `invitation.status_changed` for a change from `previous`.
+    fn emit(&self, previous: &str, inv: &state::Invitation) {
+        let target = {
+            let st = lock(&self.state);
+            match &st.webhook {
+                Some(w) if w.active => Some(w.url.clone()),
+                Some(_) => None,
+                None => self.config.webhook_target.clone(),
+            }
+        };
+        let Some(url) = target else { return };
+        let now = Utc::now();
+        let mut data = json!({
+            "invitationId": inv.id,
+            "clientName": inv.client_name,
+            "clientEmail": inv.client_email,
+            "connectionType": inv.connection_type,
+            "previousStatus": previous,
+            "currentStatus": inv.status,
+        });
+        if inv.status == "completed" {
+            data["senderId"] = json!(inv.sender_id);
+            data["wabaAccountId"] = json!(inv.waba_id);
+            data["connectedAccount"] = inv.connected_account.clone();
+        }
+        if inv.status == "failed" {
+            data["failureReason"] = json!(inv.failure_reason);
+        }
+        let body = json!({
+            "id": format!("evt_{}_{}", now.timestamp_millis(), super::random_id(8)),
+            "type": "invitation.status_changed",
+            "timestamp": now.timestamp_millis(),
+            "projectId": state::PROJECT_ID,
+            "data": data,
+        })
+        .to_string();
+        let secret = self.config.webhook_secret.clone();
+        let scheme = self.config.signature;
+        let signer = Arc::new(move |body: &str| {
+            vec![("x-zavu-signature".to_owned(), scheme.header(&secret, Utc::now().timestamp(), body))]
+        });
+        self.core.webhooks.send(url, body, signer);
+    }
+}

@@ -1,0 +1,11 @@
+//! The integration test binary: each module is one feature, run over real HTTP
+//! against the app started on port 0 with a fresh database.
+#![allow(clippy::unwrap_used, missing_docs)]
+
+mod provider_support;
+
+mod fidelity;
+mod providers_sendzen;
+mod providers_sinch;
+mod providers_zavu;
+mod signatures;
