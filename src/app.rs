@@ -49,24 +49,12 @@ impl App {
 
     /// Build over an already open store.
     pub async fn with_store(settings: Settings, store: Store) -> anyhow::Result<Self> {
-        let limits = Limits {
-            max_depth: settings.max_depth,
-            max_complexity: settings.max_complexity,
-            ..Limits::default()
-        };
+        let limits =
+            Limits { max_depth: settings.max_depth, max_complexity: settings.max_complexity, ..Limits::default() };
         let schema = build_schema(store.clone(), limits);
         let listener = TcpListener::bind(settings.listen).await?;
-        let state = AppState {
-            store,
-            schema,
-            metrics: Metrics::new(),
-            settings: Arc::new(settings),
-        };
-        Ok(Self {
-            listener,
-            router: router(state.clone()),
-            state,
-        })
+        let state = AppState { store, schema, metrics: Metrics::new(), settings: Arc::new(settings) };
+        Ok(Self { listener, router: router(state.clone()), state })
     }
 
     /// The address actually bound (the real port when asked for port 0).
@@ -75,13 +63,8 @@ impl App {
     }
 
     /// Serve until `shutdown` resolves, then finish in-flight requests.
-    pub async fn serve(
-        self,
-        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-    ) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown)
-            .await
+    pub async fn serve(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await
     }
 }
 
@@ -92,10 +75,7 @@ fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(graphiql))
         .route("/graphql", graphql)
-        .route_service(
-            "/graphql/ws",
-            GraphQLSubscription::new(state.schema.clone()),
-        )
+        .route_service("/graphql/ws", GraphQLSubscription::new(state.schema.clone()))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_handler))
@@ -105,13 +85,7 @@ fn router(state: AppState) -> Router {
 }
 
 async fn graphiql() -> Html<String> {
-    Html(
-        GraphiQLSource::build()
-            .endpoint("/graphql")
-            .subscription_endpoint("/graphql/ws")
-            .title("bspgraph")
-            .finish(),
-    )
+    Html(GraphiQLSource::build().endpoint("/graphql").subscription_endpoint("/graphql/ws").title("bspgraph").finish())
 }
 
 async fn readyz(State(state): State<AppState>) -> Response {
@@ -128,10 +102,5 @@ async fn readyz(State(state): State<AppState>) -> Response {
 fn panic_response(_payload: Box<dyn std::any::Any + Send + 'static>) -> Response {
     tracing::error!("a handler panicked");
     let body = serde_json::json!({ "errors": [{ "message": "internal error", "extensions": { "code": "INTERNAL" } }] });
-    (
-        StatusCode::INTERNAL_SERVER_ERROR,
-        [("content-type", "application/json")],
-        body.to_string(),
-    )
-        .into_response()
+    (StatusCode::INTERNAL_SERVER_ERROR, [("content-type", "application/json")], body.to_string()).into_response()
 }

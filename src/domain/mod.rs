@@ -9,7 +9,5 @@ mod validate;
 
 pub use entities::{Client, Event, Invitation, Project, Sender, Waba};
 pub use id::{decode_cursor, encode_cursor, GlobalId, IdError};
-pub use status::{
-    ChangeSource, InvitationStatus, NodeType, OnboardingFlow, Provider, SenderStatus, WabaStatus,
-};
+pub use status::{ChangeSource, InvitationStatus, NodeType, OnboardingFlow, Provider, SenderStatus, WabaStatus};
 pub use validate::{ClientDraft, FieldError};

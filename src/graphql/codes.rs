@@ -4,9 +4,7 @@
 
 use std::sync::Arc;
 
-use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextValidation,
-};
+use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextValidation};
 use async_graphql::parser::types::ExecutableDocument;
 use async_graphql::{ServerError, ServerResult, ValidationResult, Variables};
 
@@ -23,28 +21,24 @@ impl ExtensionFactory for ErrorCodesFactory {
 struct ErrorCodes;
 
 fn with_code(mut err: ServerError, code: &'static str) -> ServerError {
-    let has_code = err
-        .extensions
-        .as_ref()
-        .is_some_and(|e| e.get("code").is_some());
+    let has_code = err.extensions.as_ref().is_some_and(|e| e.get("code").is_some());
     if !has_code {
-        err.extensions
-            .get_or_insert_with(Default::default)
-            .set("code", code);
+        err.extensions.get_or_insert_with(Default::default).set("code", code);
     }
     err
 }
 
-/// The code for a validation error, from the message async-graphql gives each limit.
-fn validation_code(message: &str) -> &'static str {
-    if message.contains("nested too deep") {
+/// The code for an error async-graphql raised, from the message it gives each limit
+/// (checked by tests), else `fallback`.
+fn code_for(message: &str, fallback: &'static str) -> &'static str {
+    if message.contains("nested too deep") || message.contains("recursion") {
         "QUERY_TOO_DEEP"
     } else if message.contains("too complex") {
         "QUERY_TOO_COMPLEX"
-    } else if message.contains("directive") && message.contains("limit") {
+    } else if message.contains("number of directives") {
         "TOO_MANY_DIRECTIVES"
     } else {
-        "GRAPHQL_VALIDATION_FAILED"
+        fallback
     }
 }
 
@@ -58,11 +52,7 @@ impl Extension for ErrorCodes {
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
         next.run(ctx, query, variables).await.map_err(|e| {
-            let code = if e.message.contains("recursion") {
-                "QUERY_TOO_DEEP"
-            } else {
-                "GRAPHQL_PARSE_FAILED"
-            };
+            let code = code_for(&e.message, "GRAPHQL_PARSE_FAILED");
             with_code(e, code)
         })
     }
@@ -76,7 +66,7 @@ impl Extension for ErrorCodes {
             errors
                 .into_iter()
                 .map(|e| {
-                    let code = validation_code(&e.message);
+                    let code = code_for(&e.message, "GRAPHQL_VALIDATION_FAILED");
                     with_code(e, code)
                 })
                 .collect()

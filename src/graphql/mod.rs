@@ -1,6 +1,7 @@
 //! The GraphQL schema: queries, mutations, node types, connections and loaders.
 //! Built apart from the web layer (no axum here) and handed to `app`.
 
+mod batch;
 mod codes;
 mod connection;
 mod error;
@@ -11,8 +12,8 @@ mod query;
 
 use async_graphql::{EmptySubscription, Schema};
 
+pub use batch::Loaders;
 pub use error::{current_request_id, with_request_id, ApiError, MAX_PAGE_SIZE};
-pub use loaders::{loaders, Loaders};
 
 use crate::store::Store;
 
@@ -34,12 +35,7 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Self {
-            max_depth: 12,
-            max_complexity: 20_000,
-            max_directives: 10,
-            max_recursive_depth: 32,
-        }
+        Self { max_depth: 12, max_complexity: 20_000, max_directives: 10, max_recursive_depth: 32 }
     }
 }
 
@@ -57,7 +53,5 @@ pub fn build_schema(store: Store, limits: Limits) -> AppSchema {
 
 /// The SDL of the schema, as committed in `schema.graphql`.
 pub fn sdl() -> String {
-    Schema::build(query::Query, mutation::Mutation, EmptySubscription)
-        .finish()
-        .sdl()
+    Schema::build(query::Query, mutation::Mutation, EmptySubscription).finish().sdl()
 }

@@ -48,13 +48,13 @@ pub struct Store {
     db: DatabaseConnection,
     /// SQL statements sent since start: the proof that DataLoaders batch, and a metric.
     statements: Arc<AtomicU64>,
+    /// The URL it was opened with (tests and tools open a second connection with it).
+    url: Arc<str>,
 }
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store")
-            .field("backend", &self.db.get_database_backend())
-            .finish()
+        f.debug_struct("Store").field("backend", &self.db.get_database_backend()).finish()
     }
 }
 
@@ -80,7 +80,7 @@ impl Store {
             db.execute_unprepared("PRAGMA journal_mode=WAL").await?;
         }
         tracing::Span::current().record("backend", format!("{:?}", db.get_database_backend()));
-        Ok(Self { db, statements })
+        Ok(Self { db, statements, url: url.into() })
     }
 
     /// Connect and bring the schema up to date.
@@ -110,6 +110,11 @@ impl Store {
     /// Whether this store runs on PostgreSQL (several instances may share it).
     pub fn is_postgres(&self) -> bool {
         self.db.get_database_backend() == DbBackend::Postgres
+    }
+
+    /// The URL this store was opened with. It may hold a password: never log it.
+    pub fn url(&self) -> &str {
+        &self.url
     }
 
     pub(crate) fn db(&self) -> &DatabaseConnection {
