@@ -55,11 +55,8 @@ impl App {
 
     /// Build over an already open store.
     pub async fn with_store(settings: Settings, store: Store) -> anyhow::Result<Self> {
-        let limits = Limits {
-            max_depth: settings.max_depth,
-            max_complexity: settings.max_complexity,
-            ..Limits::default()
-        };
+        let limits =
+            Limits { max_depth: settings.max_depth, max_complexity: settings.max_complexity, ..Limits::default() };
         let listener = TcpListener::bind(settings.listen).await?;
         // The adapters need this server's own URL in sandbox mode, so bind first.
         let built = build_registry(&settings.providers, &self_url(listener.local_addr()?))?;
@@ -72,11 +69,7 @@ impl App {
             providers: built.registry,
             sandbox: built.sandbox,
         };
-        Ok(Self {
-            listener,
-            router: router(state.clone()),
-            state,
-        })
+        Ok(Self { listener, router: router(state.clone()), state })
     }
 
     /// The address actually bound (the real port when asked for port 0).
@@ -85,10 +78,7 @@ impl App {
     }
 
     /// Serve until `shutdown` resolves, then finish in-flight requests.
-    pub async fn serve(
-        self,
-        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-    ) -> std::io::Result<()> {
+    pub async fn serve(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         // One credentials check per provider once serving, so `providers` reports real health
         // (sandboxed adapters reach the simulators mounted in this very server).
         let registry = self.state.providers.clone();
@@ -116,10 +106,7 @@ fn router(state: AppState) -> Router {
     let app = Router::new()
         .route("/", get(graphiql))
         .route("/graphql", graphql)
-        .route_service(
-            "/graphql/ws",
-            GraphQLSubscription::new(state.schema.clone()),
-        )
+        .route_service("/graphql/ws", GraphQLSubscription::new(state.schema.clone()))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_handler))
@@ -133,13 +120,7 @@ fn router(state: AppState) -> Router {
 }
 
 async fn graphiql() -> Html<String> {
-    Html(
-        GraphiQLSource::build()
-            .endpoint("/graphql")
-            .subscription_endpoint("/graphql/ws")
-            .title("bspgraph")
-            .finish(),
-    )
+    Html(GraphiQLSource::build().endpoint("/graphql").subscription_endpoint("/graphql/ws").title("bspgraph").finish())
 }
 
 async fn readyz(State(state): State<AppState>) -> Response {
@@ -156,10 +137,5 @@ async fn readyz(State(state): State<AppState>) -> Response {
 fn panic_response(_payload: Box<dyn std::any::Any + Send + 'static>) -> Response {
     tracing::error!("a handler panicked");
     let body = serde_json::json!({ "errors": [{ "message": "internal error", "extensions": { "code": "INTERNAL" } }] });
-    (
-        StatusCode::INTERNAL_SERVER_ERROR,
-        [("content-type", "application/json")],
-        body.to_string(),
-    )
-        .into_response()
+    (StatusCode::INTERNAL_SERVER_ERROR, [("content-type", "application/json")], body.to_string()).into_response()
 }

@@ -53,28 +53,13 @@ pub enum LogFormat {
 #[derive(Debug, Clone, clap::Args)]
 pub struct Settings {
     /// Address to listen on.
-    #[arg(
-        long,
-        env = "BSPGRAPH_LISTEN",
-        default_value = "127.0.0.1:8080",
-        global = true
-    )]
+    #[arg(long, env = "BSPGRAPH_LISTEN", default_value = "127.0.0.1:8080", global = true)]
     pub listen: SocketAddr,
     /// Database URL: `sqlite://FILE?mode=rwc` (embedded) or `postgres://...`.
-    #[arg(
-        long,
-        env = "DATABASE_URL",
-        default_value = "sqlite://bspgraph.db?mode=rwc",
-        global = true
-    )]
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://bspgraph.db?mode=rwc", global = true)]
     pub database_url: String,
     /// Database connection pool size.
-    #[arg(
-        long,
-        env = "BSPGRAPH_DB_MAX_CONNECTIONS",
-        default_value_t = 8,
-        global = true
-    )]
+    #[arg(long, env = "BSPGRAPH_DB_MAX_CONNECTIONS", default_value_t = 8, global = true)]
     pub db_max_connections: u32,
     /// Largest request body accepted on /graphql, in bytes (413 above).
     #[arg(long, env = "BSPGRAPH_MAX_BODY_BYTES", default_value_t = 1024 * 1024, global = true)]
@@ -86,20 +71,10 @@ pub struct Settings {
     #[arg(long, env = "BSPGRAPH_MAX_DEPTH", default_value_t = 12, global = true)]
     pub max_depth: usize,
     /// Largest query cost allowed (list fields cost `first` times their items).
-    #[arg(
-        long,
-        env = "BSPGRAPH_MAX_COMPLEXITY",
-        default_value_t = 20_000,
-        global = true
-    )]
+    #[arg(long, env = "BSPGRAPH_MAX_COMPLEXITY", default_value_t = 20_000, global = true)]
     pub max_complexity: usize,
     /// Longest a GraphQL request may run, in seconds.
-    #[arg(
-        long,
-        env = "BSPGRAPH_REQUEST_TIMEOUT_SECS",
-        default_value_t = 30,
-        global = true
-    )]
+    #[arg(long, env = "BSPGRAPH_REQUEST_TIMEOUT_SECS", default_value_t = 30, global = true)]
     pub request_timeout_secs: u64,
     /// Log format.
     #[arg(long, env = "BSPGRAPH_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]

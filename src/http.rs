@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use crate::app::AppState;
-use crate::graphql::{current_request_id, loaders};
+use crate::graphql::{add_missing_codes, current_request_id, Loaders};
 
 const JSON: &str = "application/json";
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
@@ -30,16 +30,10 @@ fn negotiate(headers: &HeaderMap) -> Option<&'static str> {
     let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else {
         return Some(JSON);
     };
-    let types: Vec<&str> = accept
-        .split(',')
-        .map(|t| t.split(';').next().unwrap_or("").trim())
-        .collect();
+    let types: Vec<&str> = accept.split(',').map(|t| t.split(';').next().unwrap_or("").trim()).collect();
     if types.contains(&GRAPHQL_RESPONSE) {
         Some(GRAPHQL_RESPONSE)
-    } else if types
-        .iter()
-        .any(|t| matches!(*t, JSON | "*/*" | "application/*"))
-    {
+    } else if types.iter().any(|t| matches!(*t, JSON | "*/*" | "application/*")) {
         Some(JSON)
     } else {
         None
@@ -48,61 +42,54 @@ fn negotiate(headers: &HeaderMap) -> Option<&'static str> {
 
 /// A request error (parse or validation failure): no data and no error with a path.
 fn is_request_error(resp: &GqlResponse) -> bool {
-    resp.data == async_graphql::Value::Null
-        && !resp.errors.is_empty()
-        && resp.errors.iter().all(|e| e.path.is_empty())
+    resp.data == async_graphql::Value::Null && !resp.errors.is_empty() && resp.errors.iter().all(|e| e.path.is_empty())
 }
 
-async fn execute(state: &AppState, request: GqlRequest) -> GqlResponse {
-    let request = request.data(loaders(state.store.clone()));
-    let response = match tokio::time::timeout(
+async fn execute(state: &AppState, mut request: GqlRequest) -> GqlResponse {
+    // Parse here (the schema reuses the parsed document) so parse errors get their code.
+    if let Err(mut err) = request.parsed_query().map(|_| ()) {
+        let code = if err.message.contains("recursion") { "QUERY_TOO_DEEP" } else { "GRAPHQL_PARSE_FAILED" };
+        err.extensions.get_or_insert_with(Default::default).set("code", code);
+        state.metrics.graphql_error(code);
+        return GqlResponse::from_errors(vec![err]);
+    }
+    let loaders = Loaders::new(state.store.clone());
+    let request = request.data(loaders.clone());
+    let mut response = match tokio::time::timeout(
         state.settings.request_timeout(),
-        state.schema.execute(request),
+        loaders.drive(state.schema.execute(request)),
     )
     .await
     {
         Ok(response) => response,
         Err(_) => {
-            let err =
-                async_graphql::ServerError::new("the request took too long and was stopped", None);
+            let err = async_graphql::ServerError::new("the request took too long and was stopped", None);
             let mut resp = GqlResponse::from_errors(vec![err]);
             if let Some(e) = resp.errors.first_mut() {
-                e.extensions
-                    .get_or_insert_with(Default::default)
-                    .set("code", "TIMEOUT");
+                e.extensions.get_or_insert_with(Default::default).set("code", "TIMEOUT");
             }
             resp
         }
     };
+    add_missing_codes(&mut response);
     for err in &response.errors {
-        let code = err
-            .extensions
-            .as_ref()
-            .and_then(|e| e.get("code"))
-            .map(|c| c.to_string().trim_matches('"').to_owned());
-        state
-            .metrics
-            .graphql_error(code.as_deref().unwrap_or("UNKNOWN"));
+        let code =
+            err.extensions.as_ref().and_then(|e| e.get("code")).map(|c| c.to_string().trim_matches('"').to_owned());
+        state.metrics.graphql_error(code.as_deref().unwrap_or("UNKNOWN"));
     }
     response
 }
 
 fn respond(media: &'static str, batch: BatchResponse) -> Response {
     let status = match (&batch, media) {
-        (BatchResponse::Single(r), GRAPHQL_RESPONSE) if is_request_error(r) => {
-            StatusCode::BAD_REQUEST
-        }
+        (BatchResponse::Single(r), GRAPHQL_RESPONSE) if is_request_error(r) => StatusCode::BAD_REQUEST,
         _ => StatusCode::OK,
     };
     match serde_json::to_string(&batch) {
         Ok(body) => (status, [(header::CONTENT_TYPE, media)], body).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "response serialization failed");
-            refuse(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "INTERNAL",
-                "internal error",
-            )
+            refuse(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", "internal error")
         }
     }
 }
@@ -120,10 +107,7 @@ pub async fn post_graphql(
             "accept application/json or application/graphql-response+json",
         );
     };
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     if content_type.split(';').next().map(str::trim) != Some(JSON) {
         return refuse(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -134,34 +118,17 @@ pub async fn post_graphql(
     let body = match body {
         Ok(body) => body,
         Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            let message = format!(
-                "the request body is larger than {} bytes",
-                state.settings.max_body_bytes
-            );
+            let message = format!("the request body is larger than {} bytes", state.settings.max_body_bytes);
             return refuse(StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE", &message);
         }
-        Err(_) => {
-            return refuse(
-                StatusCode::BAD_REQUEST,
-                "BAD_REQUEST",
-                "the request body could not be read",
-            )
-        }
+        Err(_) => return refuse(StatusCode::BAD_REQUEST, "BAD_REQUEST", "the request body could not be read"),
     };
     let batch: BatchRequest = match serde_json::from_slice(&body) {
         Ok(batch) => batch,
-        Err(_) => {
-            return refuse(
-                StatusCode::BAD_REQUEST,
-                "BAD_REQUEST",
-                "the body is not a GraphQL request in JSON",
-            )
-        }
+        Err(_) => return refuse(StatusCode::BAD_REQUEST, "BAD_REQUEST", "the body is not a GraphQL request in JSON"),
     };
     match batch {
-        BatchRequest::Single(request) => {
-            respond(media, BatchResponse::Single(execute(&state, request).await))
-        }
+        BatchRequest::Single(request) => respond(media, BatchResponse::Single(execute(&state, request).await)),
         BatchRequest::Batch(requests) => {
             if requests.is_empty() || requests.len() > state.settings.max_batch {
                 let message = format!("a batch holds 1 to {} operations", state.settings.max_batch);
@@ -176,28 +143,18 @@ pub async fn post_graphql(
     }
 }
 
-/// Whether the operation `request` would run is a query (GET may not run anything else).
-fn is_query(request: &GqlRequest) -> bool {
+/// Whether every operation in the document is a query. GET refuses a document that
+/// holds any mutation or subscription, whichever operation it names: safe whatever
+/// the client sends as the operation name.
+fn only_queries(request: &GqlRequest) -> bool {
     let Ok(doc) = async_graphql::parser::parse_query(&request.query) else {
         return true; // execution reports the parse error
     };
-    let ty = match request.operation_name.as_deref() {
-        Some(name) => doc
-            .operations
-            .iter()
-            .find(|(n, _)| n.map(|n| n.as_str()) == Some(name))
-            .map(|(_, op)| op.node.ty),
-        None => doc.operations.iter().next().map(|(_, op)| op.node.ty),
-    };
-    ty.is_none_or(|ty| ty == OperationType::Query)
+    doc.operations.iter().all(|(_, op)| op.node.ty == OperationType::Query)
 }
 
 /// `GET /graphql?query=...`.
-pub async fn get_graphql(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    RawQuery(query): RawQuery,
-) -> Response {
+pub async fn get_graphql(State(state): State<AppState>, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
     let Some(media) = negotiate(&headers) else {
         return refuse(
             StatusCode::NOT_ACCEPTABLE,
@@ -207,23 +164,12 @@ pub async fn get_graphql(
     };
     let request = match parse_query_string(query.as_deref().unwrap_or("")) {
         Ok(request) => request,
-        Err(_) => {
-            return refuse(
-                StatusCode::BAD_REQUEST,
-                "BAD_REQUEST",
-                "pass the operation in the query parameter",
-            )
-        }
+        Err(_) => return refuse(StatusCode::BAD_REQUEST, "BAD_REQUEST", "pass the operation in the query parameter"),
     };
-    if !is_query(&request) {
-        let mut response = refuse(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "METHOD_NOT_ALLOWED",
-            "only queries may be sent with GET; use POST",
-        );
-        response
-            .headers_mut()
-            .insert(header::ALLOW, header::HeaderValue::from_static("POST"));
+    if !only_queries(&request) {
+        let mut response =
+            refuse(StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED", "only queries may be sent with GET; use POST");
+        response.headers_mut().insert(header::ALLOW, header::HeaderValue::from_static("POST"));
         return response;
     }
     respond(media, BatchResponse::Single(execute(&state, request).await))

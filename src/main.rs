@@ -15,9 +15,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Serve => {
             let app = App::build(settings).await?;
             let addr = app.local_addr()?;
-            tracing::info!(
-                "bspgraph listening: GraphiQL on http://{addr}/ , GraphQL on http://{addr}/graphql"
-            );
+            tracing::info!("bspgraph listening: GraphiQL on http://{addr}/ , GraphQL on http://{addr}/graphql");
             app.serve(shutdown_signal()).await?;
         }
         Command::Migrate => {

@@ -53,42 +53,16 @@ impl Metrics {
         });
         let errors = Family::<CodeLabels, Counter>::default();
         let sql_statements = Gauge::default();
-        registry.register(
-            "http_requests",
-            "HTTP requests by route and status",
-            requests.clone(),
-        );
-        registry.register(
-            "http_request_duration_seconds",
-            "HTTP request latency by route",
-            latency.clone(),
-        );
-        registry.register(
-            "graphql_errors",
-            "GraphQL errors by extensions.code",
-            errors.clone(),
-        );
-        registry.register(
-            "sql_statements",
-            "SQL statements sent since start",
-            sql_statements.clone(),
-        );
-        Arc::new(Self {
-            registry,
-            requests,
-            latency,
-            errors,
-            sql_statements,
-        })
+        registry.register("http_requests", "HTTP requests by route and status", requests.clone());
+        registry.register("http_request_duration_seconds", "HTTP request latency by route", latency.clone());
+        registry.register("graphql_errors", "GraphQL errors by extensions.code", errors.clone());
+        registry.register("sql_statements", "SQL statements sent since start", sql_statements.clone());
+        Arc::new(Self { registry, requests, latency, errors, sql_statements })
     }
 
     /// Count one GraphQL error with this code.
     pub fn graphql_error(&self, code: &str) {
-        self.errors
-            .get_or_create(&CodeLabels {
-                code: code.to_owned(),
-            })
-            .inc();
+        self.errors.get_or_create(&CodeLabels { code: code.to_owned() }).inc();
     }
 
     /// The text exposition format.
@@ -105,14 +79,7 @@ impl Metrics {
 /// `GET /metrics`.
 pub async fn metrics_handler(State(state): State<AppState>) -> Response {
     let body = state.metrics.render(state.store.statements());
-    (
-        [(
-            "content-type",
-            "application/openmetrics-text; version=1.0.0; charset=utf-8",
-        )],
-        body,
-    )
-        .into_response()
+    ([("content-type", "application/openmetrics-text; version=1.0.0; charset=utf-8")], body).into_response()
 }
 
 /// A caller-supplied request id is kept when it is short and plain; otherwise a new one is made.
@@ -121,10 +88,7 @@ fn request_id(req: &Request) -> String {
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
         .filter(|v| {
-            !v.is_empty()
-                && v.len() <= 64
-                && v.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            !v.is_empty() && v.len() <= 64 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         })
         .map(str::to_owned)
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
@@ -134,43 +98,19 @@ fn request_id(req: &Request) -> String {
 pub async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let started = Instant::now();
     let id = request_id(&req);
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or("unmatched", |p| p.as_str())
-        .to_owned();
-    let span =
-        tracing::info_span!("request", request_id = %id, method = %req.method(), route = %route);
-    let mut response = crate::graphql::with_request_id(id.clone(), next.run(req))
-        .instrument(span.clone())
-        .await;
+    let route = req.extensions().get::<MatchedPath>().map_or("unmatched", |p| p.as_str()).to_owned();
+    let span = tracing::info_span!("request", request_id = %id, method = %req.method(), route = %route);
+    let mut response = crate::graphql::with_request_id(id.clone(), next.run(req)).instrument(span.clone()).await;
     let status = response.status();
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert("x-request-id", value);
     }
     let elapsed = started.elapsed();
-    span.in_scope(|| {
-        tracing::debug!(
-            status = status.as_u16(),
-            elapsed_ms = elapsed.as_secs_f64() * 1e3,
-            "served"
-        )
-    });
+    span.in_scope(|| tracing::debug!(status = status.as_u16(), elapsed_ms = elapsed.as_secs_f64() * 1e3, "served"));
     if status == StatusCode::INTERNAL_SERVER_ERROR {
         span.in_scope(|| tracing::warn!(status = status.as_u16(), "request failed"));
     }
-    state
-        .metrics
-        .requests
-        .get_or_create(&RequestLabels {
-            route: route.clone(),
-            status: status.as_u16(),
-        })
-        .inc();
-    state
-        .metrics
-        .latency
-        .get_or_create(&RouteLabels { route })
-        .observe(elapsed.as_secs_f64());
+    state.metrics.requests.get_or_create(&RequestLabels { route: route.clone(), status: status.as_u16() }).inc();
+    state.metrics.latency.get_or_create(&RouteLabels { route }).observe(elapsed.as_secs_f64());
     response
 }

@@ -125,13 +125,7 @@ fn provider_backed(table: impl IntoIden + 'static, client_required: bool) -> Tab
     Table::create()
         .table(table)
         .if_not_exists()
-        .col(
-            ColumnDef::new(Common::Id)
-                .big_integer()
-                .not_null()
-                .auto_increment()
-                .primary_key(),
-        )
+        .col(ColumnDef::new(Common::Id).big_integer().not_null().auto_increment().primary_key())
         .col(client_id)
         .col(ColumnDef::new(Common::ProjectId).big_integer().null())
         .col(ColumnDef::new(Common::Provider).string_len(16).not_null())
@@ -151,18 +145,10 @@ fn fk(
     to_table: impl IntoIden + 'static,
     to_col: impl IntoIden + 'static,
 ) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .from(from_table, from_col)
-        .to(to_table, to_col)
-        .on_delete(ForeignKeyAction::SetNull)
-        .to_owned()
+    ForeignKey::create().from(from_table, from_col).to(to_table, to_col).on_delete(ForeignKeyAction::SetNull).to_owned()
 }
 
-fn index(
-    table: impl IntoIden + 'static,
-    name: &str,
-    cols: &[&'static str],
-) -> IndexCreateStatement {
+fn index(table: impl IntoIden + 'static, name: &str, cols: &[&'static str]) -> IndexCreateStatement {
     let mut idx = Index::create();
     idx.name(name).table(table).if_not_exists();
     for col in cols {
@@ -178,19 +164,8 @@ impl MigrationTrait for Migration {
             Table::create()
                 .table(Clients::Table)
                 .if_not_exists()
-                .col(
-                    ColumnDef::new(Clients::Id)
-                        .big_integer()
-                        .not_null()
-                        .auto_increment()
-                        .primary_key(),
-                )
-                .col(
-                    ColumnDef::new(Clients::ExternalId)
-                        .string_len(128)
-                        .null()
-                        .unique_key(),
-                )
+                .col(ColumnDef::new(Clients::Id).big_integer().not_null().auto_increment().primary_key())
+                .col(ColumnDef::new(Clients::ExternalId).string_len(128).null().unique_key())
                 .col(ColumnDef::new(Clients::Name).string_len(200).not_null())
                 .col(ColumnDef::new(Clients::Email).string_len(254).null())
                 .col(ColumnDef::new(Clients::Phone).string_len(16).null())
@@ -205,30 +180,15 @@ impl MigrationTrait for Migration {
         projects
             .col(ColumnDef::new(Projects::Name).string_len(255).null())
             .col(ColumnDef::new(Projects::Credentials).binary().null())
-            .foreign_key(&mut fk(
-                Projects::Table,
-                Common::ClientId,
-                Clients::Table,
-                Clients::Id,
-            ));
+            .foreign_key(&mut fk(Projects::Table, Common::ClientId, Clients::Table, Clients::Id));
         m.create_table(projects).await?;
 
         let mut wabas = provider_backed(Wabas::Table, false);
         wabas
             .col(ColumnDef::new(Wabas::WabaId).string_len(64).not_null())
             .col(ColumnDef::new(Wabas::Name).string_len(255).null())
-            .foreign_key(&mut fk(
-                Wabas::Table,
-                Common::ClientId,
-                Clients::Table,
-                Clients::Id,
-            ))
-            .foreign_key(&mut fk(
-                Wabas::Table,
-                Common::ProjectId,
-                Projects::Table,
-                Common::Id,
-            ));
+            .foreign_key(&mut fk(Wabas::Table, Common::ClientId, Clients::Table, Clients::Id))
+            .foreign_key(&mut fk(Wabas::Table, Common::ProjectId, Projects::Table, Common::Id));
         m.create_table(wabas).await?;
 
         let mut senders = provider_backed(Senders::Table, false);
@@ -240,24 +200,9 @@ impl MigrationTrait for Migration {
             .col(ColumnDef::new(Senders::StatusReason).text().null())
             .col(ColumnDef::new(Senders::Region).string_len(16).null())
             .col(ColumnDef::new(Senders::QualityRating).string_len(16).null())
-            .foreign_key(&mut fk(
-                Senders::Table,
-                Common::ClientId,
-                Clients::Table,
-                Clients::Id,
-            ))
-            .foreign_key(&mut fk(
-                Senders::Table,
-                Common::ProjectId,
-                Projects::Table,
-                Common::Id,
-            ))
-            .foreign_key(&mut fk(
-                Senders::Table,
-                Senders::WabaId,
-                Wabas::Table,
-                Common::Id,
-            ));
+            .foreign_key(&mut fk(Senders::Table, Common::ClientId, Clients::Table, Clients::Id))
+            .foreign_key(&mut fk(Senders::Table, Common::ProjectId, Projects::Table, Common::Id))
+            .foreign_key(&mut fk(Senders::Table, Senders::WabaId, Wabas::Table, Common::Id));
         m.create_table(senders).await?;
 
         let mut invitations = provider_backed(Invitations::Table, true);
@@ -272,45 +217,19 @@ impl MigrationTrait for Migration {
             .col(ColumnDef::new(Invitations::SenderId).big_integer().null())
             .col(ColumnDef::new(Invitations::WabaId).big_integer().null())
             .foreign_key(
-                fk(
-                    Invitations::Table,
-                    Common::ClientId,
-                    Clients::Table,
-                    Clients::Id,
-                )
-                .on_delete(ForeignKeyAction::Restrict),
+                fk(Invitations::Table, Common::ClientId, Clients::Table, Clients::Id)
+                    .on_delete(ForeignKeyAction::Restrict),
             )
-            .foreign_key(&mut fk(
-                Invitations::Table,
-                Common::ProjectId,
-                Projects::Table,
-                Common::Id,
-            ))
-            .foreign_key(&mut fk(
-                Invitations::Table,
-                Invitations::SenderId,
-                Senders::Table,
-                Common::Id,
-            ))
-            .foreign_key(&mut fk(
-                Invitations::Table,
-                Invitations::WabaId,
-                Wabas::Table,
-                Common::Id,
-            ));
+            .foreign_key(&mut fk(Invitations::Table, Common::ProjectId, Projects::Table, Common::Id))
+            .foreign_key(&mut fk(Invitations::Table, Invitations::SenderId, Senders::Table, Common::Id))
+            .foreign_key(&mut fk(Invitations::Table, Invitations::WabaId, Wabas::Table, Common::Id));
         m.create_table(invitations).await?;
 
         m.create_table(
             Table::create()
                 .table(Events::Table)
                 .if_not_exists()
-                .col(
-                    ColumnDef::new(Events::Seq)
-                        .big_integer()
-                        .not_null()
-                        .auto_increment()
-                        .primary_key(),
-                )
+                .col(ColumnDef::new(Events::Seq).big_integer().not_null().auto_increment().primary_key())
                 .col(ts(Events::At).not_null())
                 .col(ColumnDef::new(Events::Provider).string_len(16).not_null())
                 .col(ColumnDef::new(Events::NodeType).string_len(16).not_null())
@@ -328,36 +247,13 @@ impl MigrationTrait for Migration {
             Table::create()
                 .table(WebhookInbox::Table)
                 .if_not_exists()
-                .col(
-                    ColumnDef::new(WebhookInbox::Id)
-                        .big_integer()
-                        .not_null()
-                        .auto_increment()
-                        .primary_key(),
-                )
-                .col(
-                    ColumnDef::new(WebhookInbox::Provider)
-                        .string_len(16)
-                        .not_null(),
-                )
-                .col(
-                    ColumnDef::new(WebhookInbox::DeliveryId)
-                        .string_len(255)
-                        .not_null(),
-                )
+                .col(ColumnDef::new(WebhookInbox::Id).big_integer().not_null().auto_increment().primary_key())
+                .col(ColumnDef::new(WebhookInbox::Provider).string_len(16).not_null())
+                .col(ColumnDef::new(WebhookInbox::DeliveryId).string_len(255).not_null())
                 .col(ts(WebhookInbox::ReceivedAt).not_null())
                 .col(ColumnDef::new(WebhookInbox::Payload).text().not_null())
-                .col(
-                    ColumnDef::new(WebhookInbox::State)
-                        .string_len(16)
-                        .not_null(),
-                )
-                .col(
-                    ColumnDef::new(WebhookInbox::Attempts)
-                        .integer()
-                        .not_null()
-                        .default(0),
-                )
+                .col(ColumnDef::new(WebhookInbox::State).string_len(16).not_null())
+                .col(ColumnDef::new(WebhookInbox::Attempts).integer().not_null().default(0))
                 .col(ColumnDef::new(WebhookInbox::LastError).text().null())
                 .col(ts(WebhookInbox::ProcessedAt).null())
                 .to_owned(),
@@ -366,41 +262,11 @@ impl MigrationTrait for Migration {
 
         for idx in [
             // Natural keys: one row per provider object; webhook dedupe.
-            index(
-                Projects::Table,
-                "ux_projects_provider_id",
-                &["provider", "provider_id"],
-            )
-            .unique()
-            .to_owned(),
-            index(
-                Wabas::Table,
-                "ux_wabas_provider_waba",
-                &["provider", "waba_id"],
-            )
-            .unique()
-            .to_owned(),
-            index(
-                Senders::Table,
-                "ux_senders_provider_id",
-                &["provider", "provider_id"],
-            )
-            .unique()
-            .to_owned(),
-            index(
-                Invitations::Table,
-                "ux_invitations_provider_id",
-                &["provider", "provider_id"],
-            )
-            .unique()
-            .to_owned(),
-            index(
-                WebhookInbox::Table,
-                "ux_webhook_inbox_delivery",
-                &["provider", "delivery_id"],
-            )
-            .unique()
-            .to_owned(),
+            index(Projects::Table, "ux_projects_provider_id", &["provider", "provider_id"]).unique().to_owned(),
+            index(Wabas::Table, "ux_wabas_provider_waba", &["provider", "waba_id"]).unique().to_owned(),
+            index(Senders::Table, "ux_senders_provider_id", &["provider", "provider_id"]).unique().to_owned(),
+            index(Invitations::Table, "ux_invitations_provider_id", &["provider", "provider_id"]).unique().to_owned(),
+            index(WebhookInbox::Table, "ux_webhook_inbox_delivery", &["provider", "delivery_id"]).unique().to_owned(),
             // Relations (DataLoaders) and filters (provider, status, client).
             index(Projects::Table, "ix_projects_client", &["client_id", "id"]),
             index(Wabas::Table, "ix_wabas_client", &["client_id", "id"]),
@@ -409,45 +275,17 @@ impl MigrationTrait for Migration {
             index(Senders::Table, "ix_senders_project", &["project_id", "id"]),
             index(Senders::Table, "ix_senders_waba", &["waba_id", "id"]),
             index(Senders::Table, "ix_senders_status", &["status", "id"]),
-            index(
-                Senders::Table,
-                "ix_senders_phone_number_id",
-                &["phone_number_id"],
-            ),
-            index(
-                Invitations::Table,
-                "ix_invitations_client",
-                &["client_id", "id"],
-            ),
-            index(
-                Invitations::Table,
-                "ix_invitations_status",
-                &["status", "id"],
-            ),
-            index(
-                Invitations::Table,
-                "ix_invitations_provider_status",
-                &["provider", "status", "id"],
-            ),
-            index(
-                Invitations::Table,
-                "ix_invitations_project",
-                &["project_id"],
-            ),
+            index(Senders::Table, "ix_senders_phone_number_id", &["phone_number_id"]),
+            index(Invitations::Table, "ix_invitations_client", &["client_id", "id"]),
+            index(Invitations::Table, "ix_invitations_status", &["status", "id"]),
+            index(Invitations::Table, "ix_invitations_provider_status", &["provider", "status", "id"]),
+            index(Invitations::Table, "ix_invitations_project", &["project_id"]),
             index(Invitations::Table, "ix_invitations_sender", &["sender_id"]),
             index(Invitations::Table, "ix_invitations_waba", &["waba_id"]),
             index(Events::Table, "ix_events_client", &["client_id", "seq"]),
-            index(
-                Events::Table,
-                "ix_events_node",
-                &["node_type", "node_id", "seq"],
-            ),
+            index(Events::Table, "ix_events_node", &["node_type", "node_id", "seq"]),
             index(Events::Table, "ix_events_provider", &["provider", "seq"]),
-            index(
-                WebhookInbox::Table,
-                "ix_webhook_inbox_state",
-                &["state", "id"],
-            ),
+            index(WebhookInbox::Table, "ix_webhook_inbox_state", &["state", "id"]),
         ] {
             m.create_index(idx).await?;
         }
@@ -464,8 +302,7 @@ impl MigrationTrait for Migration {
             Alias::new("projects"),
             Alias::new("clients"),
         ] {
-            m.drop_table(Table::drop().table(t).if_exists().to_owned())
-                .await?;
+            m.drop_table(Table::drop().table(t).if_exists().to_owned()).await?;
         }
         Ok(())
     }

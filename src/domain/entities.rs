@@ -5,9 +5,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::Value as Json;
 
-use super::{
-    ChangeSource, InvitationStatus, NodeType, OnboardingFlow, Provider, SenderStatus, WabaStatus,
-};
+use super::{ChangeSource, InvitationStatus, NodeType, OnboardingFlow, Provider, SenderStatus, WabaStatus};
 
 /// The partner's end customer being onboarded; owned by bspgraph.
 #[derive(Debug, Clone, PartialEq)]

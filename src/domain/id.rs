@@ -73,9 +73,7 @@ fn decode_pair(text: &str) -> Result<(&'static str, i64), IdError> {
     if text.len() > 64 {
         return Err(IdError::Malformed);
     }
-    let bytes = URL_SAFE_NO_PAD
-        .decode(text)
-        .map_err(|_| IdError::Malformed)?;
+    let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| IdError::Malformed)?;
     let plain = String::from_utf8(bytes).map_err(|_| IdError::Malformed)?;
     let (kind, id) = plain.split_once(':').ok_or(IdError::Malformed)?;
     let id: i64 = id.parse().map_err(|_| IdError::Malformed)?;
@@ -98,27 +96,15 @@ mod tests {
         let gid = GlobalId::new(NodeType::Sender, 42);
         assert_eq!(GlobalId::decode(&gid.encode()), Ok(gid));
         assert_eq!(GlobalId::decode_as(&gid.encode(), NodeType::Sender), Ok(42));
-        assert_eq!(
-            GlobalId::decode_as(&gid.encode(), NodeType::Client),
-            Err(IdError::WrongType("Client"))
-        );
+        assert_eq!(GlobalId::decode_as(&gid.encode(), NodeType::Client), Err(IdError::WrongType("Client")));
     }
 
     #[test]
     fn hostile_ids_and_cursors_are_refused() {
-        for bad in [
-            "",
-            "!!!",
-            "Q2xpZW50",
-            &URL_SAFE_NO_PAD.encode("Client:-1"),
-            &URL_SAFE_NO_PAD.encode("Nope:1"),
-        ] {
+        for bad in ["", "!!!", "Q2xpZW50", &URL_SAFE_NO_PAD.encode("Client:-1"), &URL_SAFE_NO_PAD.encode("Nope:1")] {
             assert_eq!(GlobalId::decode(bad), Err(IdError::Malformed), "{bad}");
         }
         assert_eq!(decode_cursor(&encode_cursor(7)), Ok(7));
-        assert_eq!(
-            decode_cursor(&GlobalId::new(NodeType::Client, 7).encode()),
-            Err(IdError::Malformed)
-        );
+        assert_eq!(decode_cursor(&GlobalId::new(NodeType::Client, 7).encode()), Err(IdError::Malformed));
     }
 }

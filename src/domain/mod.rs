@@ -15,7 +15,5 @@ pub use provider_types::{
     ProviderEvent, ProviderEventKind, ProviderHealth, ProviderInvitation, ProviderMode, ProviderProject,
     ProviderSender, ProviderWaba, Registration, SenderRequest, VerificationMethod, WebhookSubscription,
 };
-pub use status::{
-    ChangeSource, InvitationStatus, NodeType, OnboardingFlow, Provider, SenderStatus, WabaStatus,
-};
+pub use status::{ChangeSource, InvitationStatus, NodeType, OnboardingFlow, Provider, SenderStatus, WabaStatus};
 pub use validate::{ClientDraft, FieldError};

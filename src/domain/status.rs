@@ -75,10 +75,7 @@ named_enum!(
 impl InvitationStatus {
     /// A terminal invitation never changes again and is no longer polled.
     pub fn is_terminal(self) -> bool {
-        matches!(
-            self,
-            Self::Completed | Self::Failed | Self::Expired | Self::Cancelled
-        )
+        matches!(self, Self::Completed | Self::Failed | Self::Expired | Self::Cancelled)
     }
 }
 

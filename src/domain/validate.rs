@@ -18,11 +18,7 @@ pub struct FieldError {
 impl FieldError {
     /// A refusal of `field` (relative to the mutation's `input` argument).
     pub fn new(field: &str, code: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            field: vec!["input".to_owned(), field.to_owned()],
-            message: message.into(),
-            code,
-        }
+        Self { field: vec!["input".to_owned(), field.to_owned()], message: message.into(), code }
     }
 }
 
@@ -57,11 +53,7 @@ impl ClientDraft {
         let mut errors = Vec::new();
         let name = name.trim();
         if name.is_empty() || name.chars().count() > MAX_NAME {
-            errors.push(FieldError::new(
-                "name",
-                "INVALID_NAME",
-                format!("name must be 1 to {MAX_NAME} characters"),
-            ));
+            errors.push(FieldError::new("name", "INVALID_NAME", format!("name must be 1 to {MAX_NAME} characters")));
         }
         let external_id = non_empty(external_id);
         if let Some(ext) = external_id {
@@ -75,19 +67,11 @@ impl ClientDraft {
         }
         let email = non_empty(email);
         if email.is_some_and(|e| !is_email(e)) {
-            errors.push(FieldError::new(
-                "email",
-                "INVALID_EMAIL",
-                "email must look like name@example.com",
-            ));
+            errors.push(FieldError::new("email", "INVALID_EMAIL", "email must look like name@example.com"));
         }
         let phone = non_empty(phone);
         if phone.is_some_and(|p| !is_e164(p)) {
-            errors.push(FieldError::new(
-                "phone",
-                "INVALID_PHONE",
-                "phone must be in E.164 form, e.g. +14155550123",
-            ));
+            errors.push(FieldError::new("phone", "INVALID_PHONE", "phone must be in E.164 form, e.g. +14155550123"));
         }
         if let Some(l) = &labels {
             if !l.is_object() || l.to_string().len() > MAX_LABELS_BYTES {
@@ -120,9 +104,7 @@ pub fn is_e164(phone: &str) -> bool {
     let Some(digits) = phone.strip_prefix('+') else {
         return false;
     };
-    (8..=15).contains(&digits.len())
-        && digits.bytes().all(|b| b.is_ascii_digit())
-        && !digits.starts_with('0')
+    (8..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) && !digits.starts_with('0')
 }
 
 /// A deliberately plain email check: one `@`, a non-empty local part, a dotted domain,
@@ -155,32 +137,16 @@ mod tests {
     #[test]
     fn phones_must_be_e164() {
         assert!(is_e164("+14155550123"));
-        for bad in [
-            "14155550123",
-            "+0123456789",
-            "+1 415 555",
-            "+1234567",
-            "+1234567890123456",
-            "+1415555012a",
-        ] {
+        for bad in ["14155550123", "+0123456789", "+1 415 555", "+1234567", "+1234567890123456", "+1415555012a"] {
             assert!(!is_e164(bad), "{bad}");
         }
     }
 
     #[test]
     fn every_problem_is_reported_with_its_field_and_code() {
-        let errors = ClientDraft::parse(
-            Some("x"),
-            " ",
-            Some("nope"),
-            Some("555"),
-            Some(Json::Bool(true)),
-        )
-        .expect_err("invalid input");
-        let codes: Vec<_> = errors
-            .iter()
-            .map(|e| (e.field[1].as_str(), e.code))
-            .collect();
+        let errors = ClientDraft::parse(Some("x"), " ", Some("nope"), Some("555"), Some(Json::Bool(true)))
+            .expect_err("invalid input");
+        let codes: Vec<_> = errors.iter().map(|e| (e.field[1].as_str(), e.code)).collect();
         assert_eq!(
             codes,
             [
@@ -194,14 +160,8 @@ mod tests {
 
     #[test]
     fn valid_input_is_trimmed_and_normalized() {
-        let draft = ClientDraft::parse(
-            Some(" acme-1 "),
-            " Acme ",
-            Some("Ops@ACME.io"),
-            Some("+14155550123"),
-            None,
-        )
-        .expect("valid input");
+        let draft = ClientDraft::parse(Some(" acme-1 "), " Acme ", Some("Ops@ACME.io"), Some("+14155550123"), None)
+            .expect("valid input");
         assert_eq!(draft.external_id.as_deref(), Some("acme-1"));
         assert_eq!(draft.name, "Acme");
         assert_eq!(draft.email.as_deref(), Some("Ops@acme.io"));

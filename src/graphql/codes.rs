@@ -1,85 +1,37 @@
 //! Stable `extensions.code` values for errors async-graphql raises itself (parse,
-//! validation, depth, complexity, directive limits), so every error a client sees
+//! validation, depth, complexity and directive limits), so every error a client sees
 //! has a code. Resolver errors already carry theirs (see `error.rs`).
+//!
+//! This runs once over a finished response rather than as a schema extension: an
+//! extension would wrap every field resolution of every request.
 
-use std::sync::Arc;
+use async_graphql::{Response, ServerError};
 
-use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextValidation,
-};
-use async_graphql::parser::types::ExecutableDocument;
-use async_graphql::{ServerError, ServerResult, ValidationResult, Variables};
-
-/// Installs [`ErrorCodes`] on every request.
-pub struct ErrorCodesFactory;
-
-impl ExtensionFactory for ErrorCodesFactory {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(ErrorCodes)
-    }
-}
-
-/// Adds a code to parse and validation errors.
-struct ErrorCodes;
-
-fn with_code(mut err: ServerError, code: &'static str) -> ServerError {
-    let has_code = err
-        .extensions
-        .as_ref()
-        .is_some_and(|e| e.get("code").is_some());
-    if !has_code {
-        err.extensions
-            .get_or_insert_with(Default::default)
-            .set("code", code);
-    }
-    err
-}
-
-/// The code for a validation error, from the message async-graphql gives each limit.
-fn validation_code(message: &str) -> &'static str {
-    if message.contains("nested too deep") {
+/// The code for an error async-graphql raised, from the message it gives each limit
+/// (pinned by tests); other errors without a path are validation errors (parse errors
+/// are coded where the request is parsed, see `http.rs`).
+fn code_for(err: &ServerError) -> &'static str {
+    let message = err.message.as_str();
+    if message.contains("nested too deep") || message.contains("recursion") {
         "QUERY_TOO_DEEP"
     } else if message.contains("too complex") {
         "QUERY_TOO_COMPLEX"
-    } else if message.contains("directive") && message.contains("limit") {
+    } else if message.contains("number of directives") {
         "TOO_MANY_DIRECTIVES"
+    } else if !err.path.is_empty() {
+        "INTERNAL"
     } else {
         "GRAPHQL_VALIDATION_FAILED"
     }
 }
 
-#[async_trait::async_trait]
-impl Extension for ErrorCodes {
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        next.run(ctx, query, variables).await.map_err(|e| {
-            let code = if e.message.contains("recursion") {
-                "QUERY_TOO_DEEP"
-            } else {
-                "GRAPHQL_PARSE_FAILED"
-            };
-            with_code(e, code)
-        })
-    }
-
-    async fn validation(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        next: NextValidation<'_>,
-    ) -> Result<ValidationResult, Vec<ServerError>> {
-        next.run(ctx).await.map_err(|errors| {
-            errors
-                .into_iter()
-                .map(|e| {
-                    let code = validation_code(&e.message);
-                    with_code(e, code)
-                })
-                .collect()
-        })
+/// Give every error of `response` that has no `extensions.code` one.
+pub fn add_missing_codes(response: &mut Response) {
+    for err in &mut response.errors {
+        let has_code = err.extensions.as_ref().is_some_and(|e| e.get("code").is_some());
+        if !has_code {
+            let code = code_for(err);
+            err.extensions.get_or_insert_with(Default::default).set("code", code);
+        }
     }
 }

@@ -18,14 +18,8 @@ pub fn page_args(first: Option<i32>, after: Option<&str>) -> ApiResult<PageArgs>
     if !(0..=MAX_PAGE_SIZE).contains(&first) {
         return Err(ApiError::PageSize(first));
     }
-    let after = after
-        .map(decode_cursor)
-        .transpose()
-        .map_err(|_| ApiError::BadCursor)?;
-    Ok(PageArgs {
-        first: first as u64,
-        after,
-    })
+    let after = after.map(decode_cursor).transpose().map_err(|_| ApiError::BadCursor)?;
+    Ok(PageArgs { first: first as u64, after })
 }
 
 /// Complexity of a list field: `first` (or the default) times the cost of one item,
@@ -111,19 +105,9 @@ macro_rules! connection {
             /// Wrap a store page.
             pub fn new(page: Page<$domain>, args: PageArgs, total: Total) -> Self {
                 let page_info = page_info(&page, args, |n| n.id);
-                let edges = page
-                    .items
-                    .into_iter()
-                    .map(|n| $edge {
-                        cursor: encode_cursor(n.id),
-                        node: $node(n),
-                    })
-                    .collect();
-                Self {
-                    edges,
-                    page_info,
-                    total,
-                }
+                let edges =
+                    page.items.into_iter().map(|n| $edge { cursor: encode_cursor(n.id), node: $node(n) }).collect();
+                Self { edges, page_info, total }
             }
         }
 
@@ -148,31 +132,11 @@ macro_rules! connection {
     };
 }
 
-connection!(
-    ClientConnection,
-    ClientEdge,
-    ClientNode,
-    crate::domain::Client
-);
-connection!(
-    InvitationConnection,
-    InvitationEdge,
-    InvitationNode,
-    crate::domain::Invitation
-);
-connection!(
-    SenderConnection,
-    SenderEdge,
-    SenderNode,
-    crate::domain::Sender
-);
+connection!(ClientConnection, ClientEdge, ClientNode, crate::domain::Client);
+connection!(InvitationConnection, InvitationEdge, InvitationNode, crate::domain::Invitation);
+connection!(SenderConnection, SenderEdge, SenderNode, crate::domain::Sender);
 connection!(WabaConnection, WabaEdge, WabaNode, crate::domain::Waba);
-connection!(
-    ProjectConnection,
-    ProjectEdge,
-    ProjectNode,
-    crate::domain::Project
-);
+connection!(ProjectConnection, ProjectEdge, ProjectNode, crate::domain::Project);
 
 /// A page of the event log.
 #[derive(SimpleObject)]
@@ -199,10 +163,7 @@ impl StatusEventConnection {
         let edges = page
             .items
             .into_iter()
-            .map(|e| StatusEventEdge {
-                cursor: encode_cursor(e.seq),
-                node: StatusEvent(e),
-            })
+            .map(|e| StatusEventEdge { cursor: encode_cursor(e.seq), node: StatusEvent(e) })
             .collect();
         Self { edges, page_info }
     }
@@ -211,17 +172,8 @@ impl StatusEventConnection {
 /// Slice an already loaded, ordered list like a store page (nested connections).
 pub fn slice<T>(items: Vec<T>, args: PageArgs, id: impl Fn(&T) -> i64) -> (Page<T>, u64) {
     let total = items.len() as u64;
-    let mut rest: Vec<T> = items
-        .into_iter()
-        .filter(|t| args.after.is_none_or(|a| id(t) > a))
-        .collect();
+    let mut rest: Vec<T> = items.into_iter().filter(|t| args.after.is_none_or(|a| id(t) > a)).collect();
     let has_next = rest.len() as u64 > args.first;
     rest.truncate(args.first as usize);
-    (
-        Page {
-            items: rest,
-            has_next,
-        },
-        total,
-    )
+    (Page { items: rest, has_next }, total)
 }

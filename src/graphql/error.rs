@@ -22,9 +22,7 @@ pub async fn with_request_id<F: std::future::Future>(id: String, fut: F) -> F::O
 
 /// The request id of the request being served, or `-` outside one.
 pub fn current_request_id() -> String {
-    REQUEST_ID
-        .try_with(Clone::clone)
-        .unwrap_or_else(|_| "-".to_owned())
+    REQUEST_ID.try_with(Clone::clone).unwrap_or_else(|_| "-".to_owned())
 }
 
 /// Largest page any list returns.

@@ -1,6 +1,7 @@
 //! The GraphQL schema: queries, mutations, node types, connections and loaders.
 //! Built apart from the web layer (no axum here) and handed to `app`.
 
+mod batch;
 mod codes;
 mod connection;
 mod error;
@@ -12,8 +13,9 @@ mod query;
 
 use async_graphql::{EmptySubscription, MergedObject, Schema};
 
+pub use batch::Loaders;
+pub use codes::add_missing_codes;
 pub use error::{current_request_id, with_request_id, ApiError, MAX_PAGE_SIZE};
-pub use loaders::{loaders, Loaders};
 
 use crate::providers::Registry;
 use crate::sandbox::Sandbox;
@@ -46,12 +48,7 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Self {
-            max_depth: 12,
-            max_complexity: 20_000,
-            max_directives: 10,
-            max_recursive_depth: 32,
-        }
+        Self { max_depth: 12, max_complexity: 20_000, max_directives: 10, max_recursive_depth: 32 }
     }
 }
 
@@ -63,7 +60,6 @@ pub fn build_schema(store: Store, limits: Limits, registry: Registry, sandbox: O
         builder = builder.data(sandbox);
     }
     builder
-        .extension(codes::ErrorCodesFactory)
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)
         .limit_directives(limits.max_directives)

@@ -52,11 +52,7 @@ pub struct UserError {
 
 impl From<FieldError> for UserError {
     fn from(e: FieldError) -> Self {
-        Self {
-            field: Some(e.field),
-            message: e.message,
-            code: e.code.to_owned(),
-        }
+        Self { field: Some(e.field), message: e.message, code: e.code.to_owned() }
     }
 }
 
@@ -71,18 +67,12 @@ pub struct ClientPayload {
 
 impl ClientPayload {
     fn refused(errors: impl IntoIterator<Item = FieldError>) -> Self {
-        Self {
-            client: None,
-            user_errors: errors.into_iter().map(UserError::from).collect(),
-        }
+        Self { client: None, user_errors: errors.into_iter().map(UserError::from).collect() }
     }
 
     fn from_store(result: Result<crate::domain::Client, StoreError>) -> ApiResult<Self> {
         match result {
-            Ok(client) => Ok(Self {
-                client: Some(ClientNode(client)),
-                user_errors: vec![],
-            }),
+            Ok(client) => Ok(Self { client: Some(ClientNode(client)), user_errors: vec![] }),
             Err(StoreError::Duplicate(_)) => Ok(Self::refused([FieldError::new(
                 "externalId",
                 "DUPLICATE_EXTERNAL_ID",
@@ -104,11 +94,7 @@ impl ClientPayload {
 #[Object]
 impl Mutation {
     /// Create a client (the partner's end customer).
-    async fn create_client(
-        &self,
-        ctx: &Context<'_>,
-        input: ClientInput,
-    ) -> ApiResult<ClientPayload> {
+    async fn create_client(&self, ctx: &Context<'_>, input: ClientInput) -> ApiResult<ClientPayload> {
         let draft = match input.validate() {
             Ok(d) => d,
             Err(errors) => return Ok(ClientPayload::refused(errors)),
@@ -117,12 +103,7 @@ impl Mutation {
     }
 
     /// Replace a client's fields.
-    async fn update_client(
-        &self,
-        ctx: &Context<'_>,
-        id: ID,
-        input: ClientInput,
-    ) -> ApiResult<ClientPayload> {
+    async fn update_client(&self, ctx: &Context<'_>, id: ID, input: ClientInput) -> ApiResult<ClientPayload> {
         let Ok(id) = GlobalId::decode_as(&id, NodeType::Client) else {
             return ClientPayload::from_store(Err(StoreError::NotFound("client")));
         };

@@ -1,15 +1,18 @@
 //! The GraphQL object types of the five entities and the event, and the `Node`
 //! interface. They wrap `domain` values; relations resolve through the loaders.
 
+use std::sync::Arc;
+
 use async_graphql::{Context, Interface, Json, Object, ID};
 use chrono::{DateTime, Utc};
 
+use super::batch::{BatchKey, Loaders};
 use super::connection::{list_cost, page_args, slice, InvitationConnection, Total};
 use super::error::ApiResult;
 use super::loaders::*;
 use crate::domain::{
-    ChangeSource, Client, Event, GlobalId, Invitation, InvitationStatus, NodeType, OnboardingFlow,
-    Project, Provider, Sender, SenderStatus, Waba, WabaStatus,
+    ChangeSource, Client, Event, GlobalId, Invitation, InvitationStatus, NodeType, OnboardingFlow, Project, Provider,
+    Sender, SenderStatus, Waba, WabaStatus,
 };
 use crate::store::InvitationFilter;
 
@@ -34,19 +37,10 @@ fn gid(t: NodeType, id: i64) -> ID {
 }
 
 fn loaders<'a>(ctx: &Context<'a>) -> &'a Loaders {
-    ctx.data_unchecked::<Loaders>()
+    ctx.data_unchecked::<Arc<Loaders>>()
 }
 
-async fn one<K, V>(ctx: &Context<'_>, key: Option<K>) -> ApiResult<Option<V>>
-where
-    K: Send + Sync + std::hash::Hash + Eq + Clone + 'static,
-    StoreLoader: async_graphql::dataloader::Loader<
-        K,
-        Value = V,
-        Error = std::sync::Arc<crate::store::StoreError>,
-    >,
-    V: Send + Sync + Clone + 'static,
-{
+async fn one<K: BatchKey>(ctx: &Context<'_>, key: Option<K>) -> ApiResult<Option<K::Value>> {
     match key {
         Some(k) => Ok(loaders(ctx).load_one(k).await?),
         None => Ok(None),
@@ -55,13 +49,7 @@ where
 
 async fn many<K, V>(ctx: &Context<'_>, key: K) -> ApiResult<Vec<V>>
 where
-    K: Send + Sync + std::hash::Hash + Eq + Clone + 'static,
-    StoreLoader: async_graphql::dataloader::Loader<
-        K,
-        Value = Vec<V>,
-        Error = std::sync::Arc<crate::store::StoreError>,
-    >,
-    V: Send + Sync + Clone + 'static,
+    K: BatchKey<Value = Vec<V>>,
 {
     Ok(loaders(ctx).load_one(key).await?.unwrap_or_default())
 }
@@ -69,21 +57,11 @@ where
 /// Load any node by global id through the loaders (`None` when it does not exist).
 pub async fn load_node(ctx: &Context<'_>, id: GlobalId) -> ApiResult<Option<Node>> {
     Ok(match id.node_type {
-        NodeType::Client => one(ctx, Some(ClientId(id.id)))
-            .await?
-            .map(|n| Node::Client(ClientNode(n))),
-        NodeType::Project => one(ctx, Some(ProjectId(id.id)))
-            .await?
-            .map(|n| Node::Project(ProjectNode(n))),
-        NodeType::Invitation => one(ctx, Some(InvitationId(id.id)))
-            .await?
-            .map(|n| Node::Invitation(InvitationNode(n))),
-        NodeType::Sender => one(ctx, Some(SenderId(id.id)))
-            .await?
-            .map(|n| Node::Sender(SenderNode(n))),
-        NodeType::Waba => one(ctx, Some(WabaId(id.id)))
-            .await?
-            .map(|n| Node::Waba(WabaNode(n))),
+        NodeType::Client => one(ctx, Some(ClientId(id.id))).await?.map(|n| Node::Client(ClientNode(n))),
+        NodeType::Project => one(ctx, Some(ProjectId(id.id))).await?.map(|n| Node::Project(ProjectNode(n))),
+        NodeType::Invitation => one(ctx, Some(InvitationId(id.id))).await?.map(|n| Node::Invitation(InvitationNode(n))),
+        NodeType::Sender => one(ctx, Some(SenderId(id.id))).await?.map(|n| Node::Sender(SenderNode(n))),
+        NodeType::Waba => one(ctx, Some(WabaId(id.id))).await?.map(|n| Node::Waba(WabaNode(n))),
     })
 }
 
@@ -127,30 +105,16 @@ impl ClientNode {
         provider: Option<Provider>,
     ) -> ApiResult<InvitationConnection> {
         let args = page_args(first, after.as_deref())?;
-        let filter = InvitationFilter {
-            provider,
-            status: status.unwrap_or_default(),
-            client_id: None,
-        };
+        let filter = InvitationFilter { provider, status: status.unwrap_or_default(), client_id: None };
         let all = many(ctx, InvitationsOfClient(self.0.id, filter)).await?;
         let (page, total) = slice(all, args, |i| i.id);
         Ok(InvitationConnection::new(page, args, Total::Known(total)))
     }
     async fn projects(&self, ctx: &Context<'_>) -> ApiResult<Vec<ProjectNode>> {
-        Ok(wrap(
-            many(ctx, ProjectsOfClient(self.0.id)).await?,
-            ProjectNode,
-        ))
+        Ok(wrap(many(ctx, ProjectsOfClient(self.0.id)).await?, ProjectNode))
     }
-    async fn senders(
-        &self,
-        ctx: &Context<'_>,
-        status: Option<Vec<SenderStatus>>,
-    ) -> ApiResult<Vec<SenderNode>> {
-        Ok(wrap(
-            many(ctx, SendersOfClient(self.0.id, status.unwrap_or_default())).await?,
-            SenderNode,
-        ))
+    async fn senders(&self, ctx: &Context<'_>, status: Option<Vec<SenderStatus>>) -> ApiResult<Vec<SenderNode>> {
+        Ok(wrap(many(ctx, SendersOfClient(self.0.id, status.unwrap_or_default())).await?, SenderNode))
     }
     async fn wabas(&self, ctx: &Context<'_>) -> ApiResult<Vec<WabaNode>> {
         Ok(wrap(many(ctx, WabasOfClient(self.0.id)).await?, WabaNode))
@@ -181,15 +145,10 @@ impl ProjectNode {
         self.0.name.as_deref()
     }
     async fn client(&self, ctx: &Context<'_>) -> ApiResult<Option<ClientNode>> {
-        Ok(one(ctx, self.0.client_id.map(ClientId))
-            .await?
-            .map(ClientNode))
+        Ok(one(ctx, self.0.client_id.map(ClientId)).await?.map(ClientNode))
     }
     async fn senders(&self, ctx: &Context<'_>) -> ApiResult<Vec<SenderNode>> {
-        Ok(wrap(
-            many(ctx, SendersOfProject(self.0.id)).await?,
-            SenderNode,
-        ))
+        Ok(wrap(many(ctx, SendersOfProject(self.0.id)).await?, SenderNode))
     }
     async fn wabas(&self, ctx: &Context<'_>) -> ApiResult<Vec<WabaNode>> {
         Ok(wrap(many(ctx, WabasOfProject(self.0.id)).await?, WabaNode))
@@ -226,14 +185,10 @@ impl InvitationNode {
     }
     async fn client(&self, ctx: &Context<'_>) -> ApiResult<ClientNode> {
         let client = one(ctx, Some(ClientId(self.0.client_id))).await?;
-        client
-            .map(ClientNode)
-            .ok_or_else(|| anyhow::anyhow!("invitation {} has no client row", self.0.id).into())
+        client.map(ClientNode).ok_or_else(|| anyhow::anyhow!("invitation {} has no client row", self.0.id).into())
     }
     async fn project(&self, ctx: &Context<'_>) -> ApiResult<Option<ProjectNode>> {
-        Ok(one(ctx, self.0.project_id.map(ProjectId))
-            .await?
-            .map(ProjectNode))
+        Ok(one(ctx, self.0.project_id.map(ProjectId)).await?.map(ProjectNode))
     }
     /// The link to hand to the customer (null for embedded signup).
     async fn url(&self) -> Option<&str> {
@@ -261,9 +216,7 @@ impl InvitationNode {
         self.0.completed_at
     }
     async fn sender(&self, ctx: &Context<'_>) -> ApiResult<Option<SenderNode>> {
-        Ok(one(ctx, self.0.sender_id.map(SenderId))
-            .await?
-            .map(SenderNode))
+        Ok(one(ctx, self.0.sender_id.map(SenderId)).await?.map(SenderNode))
     }
     async fn waba(&self, ctx: &Context<'_>) -> ApiResult<Option<WabaNode>> {
         Ok(one(ctx, self.0.waba_id.map(WabaId)).await?.map(WabaNode))
@@ -297,14 +250,10 @@ impl SenderNode {
         &self.0.provider_id
     }
     async fn client(&self, ctx: &Context<'_>) -> ApiResult<Option<ClientNode>> {
-        Ok(one(ctx, self.0.client_id.map(ClientId))
-            .await?
-            .map(ClientNode))
+        Ok(one(ctx, self.0.client_id.map(ClientId)).await?.map(ClientNode))
     }
     async fn project(&self, ctx: &Context<'_>) -> ApiResult<Option<ProjectNode>> {
-        Ok(one(ctx, self.0.project_id.map(ProjectId))
-            .await?
-            .map(ProjectNode))
+        Ok(one(ctx, self.0.project_id.map(ProjectId)).await?.map(ProjectNode))
     }
     async fn waba(&self, ctx: &Context<'_>) -> ApiResult<Option<WabaNode>> {
         Ok(one(ctx, self.0.waba_id.map(WabaId)).await?.map(WabaNode))
@@ -366,14 +315,10 @@ impl WabaNode {
         self.0.status
     }
     async fn client(&self, ctx: &Context<'_>) -> ApiResult<Option<ClientNode>> {
-        Ok(one(ctx, self.0.client_id.map(ClientId))
-            .await?
-            .map(ClientNode))
+        Ok(one(ctx, self.0.client_id.map(ClientId)).await?.map(ClientNode))
     }
     async fn project(&self, ctx: &Context<'_>) -> ApiResult<Option<ProjectNode>> {
-        Ok(one(ctx, self.0.project_id.map(ProjectId))
-            .await?
-            .map(ProjectNode))
+        Ok(one(ctx, self.0.project_id.map(ProjectId)).await?.map(ProjectNode))
     }
     async fn senders(&self, ctx: &Context<'_>) -> ApiResult<Vec<SenderNode>> {
         Ok(wrap(many(ctx, SendersOfWaba(self.0.id)).await?, SenderNode))
@@ -407,9 +352,7 @@ impl StatusEvent {
     /// The Invitation, Sender, Waba or Project that changed.
     async fn node(&self, ctx: &Context<'_>) -> ApiResult<Node> {
         let id = GlobalId::new(self.0.node_type, self.0.node_id);
-        load_node(ctx, id)
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("event {} names a missing node", self.0.seq).into())
+        load_node(ctx, id).await?.ok_or_else(|| anyhow::anyhow!("event {} names a missing node", self.0.seq).into())
     }
     /// "status" for status changes.
     async fn field(&self) -> &str {

@@ -57,8 +57,7 @@ pub struct EventFilter {
 
 /// Decode an optional global id that must be of type `t`.
 pub fn decode_opt(id: Option<&ID>, t: NodeType) -> ApiResult<Option<i64>> {
-    id.map(|id| GlobalId::decode_as(id, t).map_err(ApiError::BadId))
-        .transpose()
+    id.map(|id| GlobalId::decode_as(id, t).map_err(ApiError::BadId)).transpose()
 }
 
 impl EventFilter {
@@ -97,10 +96,7 @@ impl Query {
         if ids.len() > super::error::MAX_PAGE_SIZE as usize {
             return Err(ApiError::PageSize(ids.len() as i32));
         }
-        let gids = ids
-            .iter()
-            .map(|id| GlobalId::decode(id).map_err(ApiError::BadId))
-            .collect::<ApiResult<Vec<_>>>()?;
+        let gids = ids.iter().map(|id| GlobalId::decode(id).map_err(ApiError::BadId)).collect::<ApiResult<Vec<_>>>()?;
         futures_util::future::try_join_all(gids.into_iter().map(|gid| load_node(ctx, gid))).await
     }
 
@@ -114,20 +110,13 @@ impl Query {
         match (id, external_id) {
             (Some(id), None) => {
                 let id = GlobalId::decode_as(&id, NodeType::Client).map_err(ApiError::BadId)?;
-                Ok(load_node(ctx, GlobalId::new(NodeType::Client, id))
-                    .await?
-                    .and_then(|n| match n {
-                        Node::Client(c) => Some(c),
-                        _ => None,
-                    }))
+                Ok(load_node(ctx, GlobalId::new(NodeType::Client, id)).await?.and_then(|n| match n {
+                    Node::Client(c) => Some(c),
+                    _ => None,
+                }))
             }
-            (None, Some(ext)) => Ok(store(ctx)
-                .client_by_external_id(&ext)
-                .await?
-                .map(ClientNode)),
-            _ => Err(ApiError::BadInput(
-                "pass exactly one of id and externalId".into(),
-            )),
+            (None, Some(ext)) => Ok(store(ctx).client_by_external_id(&ext).await?.map(ClientNode)),
+            _ => Err(ApiError::BadInput("pass exactly one of id and externalId".into())),
         }
     }
 
@@ -168,11 +157,7 @@ impl Query {
             client_id: decode_opt(f.client_id.as_ref(), NodeType::Client)?,
         };
         let page = store(ctx).invitations_page(&filter, args).await?;
-        Ok(InvitationConnection::new(
-            page,
-            args,
-            Total::Invitations(filter),
-        ))
+        Ok(InvitationConnection::new(page, args, Total::Invitations(filter)))
     }
 
     /// Senders of every client, oldest first.
@@ -220,11 +205,7 @@ impl Query {
     ) -> ApiResult<ProjectConnection> {
         let args = page_args(first, after.as_deref())?;
         let page = store(ctx).projects_page(provider, args).await?;
-        Ok(ProjectConnection::new(
-            page,
-            args,
-            Total::Projects(provider),
-        ))
+        Ok(ProjectConnection::new(page, args, Total::Projects(provider)))
     }
 
     /// The event log: every status change, in order. Its cursors resume subscriptions.

@@ -10,8 +10,8 @@
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Alias, Expr, Query, SimpleExpr};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, DbBackend,
-    EntityTrait, QueryFilter, Set, Statement, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait,
+    QueryFilter, Set, Statement, TransactionTrait,
 };
 use serde_json::Value as Json;
 
@@ -19,9 +19,7 @@ use super::convert::all;
 use super::page::{self, Page, PageArgs};
 use super::tables::events;
 use super::{Store, StoreError};
-use crate::domain::{
-    ChangeSource, Event, InvitationStatus, NodeType, Provider, SenderStatus, WabaStatus,
-};
+use crate::domain::{ChangeSource, Event, InvitationStatus, NodeType, Provider, SenderStatus, WabaStatus};
 
 /// Arbitrary constant naming the event-log append lock on PostgreSQL.
 const EVENT_LOG_LOCK: i64 = 0x6273_7067_6c6f_67; // "bspglog"
@@ -106,11 +104,7 @@ impl EventFilter {
         Condition::all()
             .add_option(self.provider.map(|p| C::Provider.eq(p.as_str())))
             .add_option(self.client_id.map(|id| C::ClientId.eq(id)))
-            .add_option(self.node.map(|(t, id)| {
-                Condition::all()
-                    .add(C::NodeType.eq(t.as_str()))
-                    .add(C::NodeId.eq(id))
-            }))
+            .add_option(self.node.map(|(t, id)| Condition::all().add(C::NodeType.eq(t.as_str())).add(C::NodeId.eq(id))))
     }
 }
 
@@ -123,10 +117,7 @@ impl Store {
     /// status, reason, raw, synced_at) and, when the unified status differs from the
     /// stored one, appends an event, all in one transaction. Returns the appended event.
     #[tracing::instrument(skip_all, fields(node_id = change.node_id, status = change.status.as_str()))]
-    pub async fn apply_status_change(
-        &self,
-        change: StatusChange,
-    ) -> Result<Option<Event>, StoreError> {
+    pub async fn apply_status_change(&self, change: StatusChange) -> Result<Option<Event>, StoreError> {
         let now = Utc::now();
         let table = col(change.status.table());
         let backend = self.db().get_database_backend();
@@ -146,10 +137,7 @@ impl Store {
             .from(table.clone())
             .and_where(Expr::col(col("id")).eq(change.node_id))
             .to_owned();
-        let row = txn
-            .query_one(backend.build(&read))
-            .await?
-            .ok_or(StoreError::NotFound("node"))?;
+        let row = txn.query_one(backend.build(&read)).await?.ok_or(StoreError::NotFound("node"))?;
         let previous: String = row.try_get("", "status")?;
         let provider: String = row.try_get("", "provider")?;
         let client_id: Option<i64> = row.try_get("", "client_id")?;
@@ -165,12 +153,8 @@ impl Store {
             update.value(col("updated_at"), now);
             if let NewStatus::Invitation(s) = change.status {
                 match s {
-                    InvitationStatus::InProgress => {
-                        update.value(col("started_at"), coalesce_now("started_at", now))
-                    }
-                    InvitationStatus::Completed => {
-                        update.value(col("completed_at"), coalesce_now("completed_at", now))
-                    }
+                    InvitationStatus::InProgress => update.value(col("started_at"), coalesce_now("started_at", now)),
+                    InvitationStatus::Completed => update.value(col("completed_at"), coalesce_now("completed_at", now)),
                     _ => &mut update,
                 };
             }
@@ -207,32 +191,21 @@ impl Store {
     }
 
     /// One page of the event log, in seq order.
-    pub async fn events_page(
-        &self,
-        filter: &EventFilter,
-        args: PageArgs,
-    ) -> Result<Page<Event>, StoreError> {
+    pub async fn events_page(&self, filter: &EventFilter, args: PageArgs) -> Result<Page<Event>, StoreError> {
         let select = events::Entity::find().filter(filter.condition());
-        page::fetch(self.db(), select, events::Column::Seq, args)
-            .await?
-            .try_map(Event::try_from)
+        page::fetch(self.db(), select, events::Column::Seq, args).await?.try_map(Event::try_from)
     }
 
     /// Events with these positions.
     pub async fn events_by_seqs(&self, seqs: &[i64]) -> Result<Vec<Event>, StoreError> {
-        let rows = events::Entity::find()
-            .filter(events::Column::Seq.is_in(seqs.iter().copied()))
-            .all(self.db())
-            .await?;
+        let rows =
+            events::Entity::find().filter(events::Column::Seq.is_in(seqs.iter().copied())).all(self.db()).await?;
         all(rows)
     }
 }
 
 fn coalesce_now(column: &'static str, now: DateTime<Utc>) -> SimpleExpr {
-    SimpleExpr::FunctionCall(sea_orm::sea_query::Func::coalesce([
-        Expr::col(col(column)).into(),
-        Expr::value(now),
-    ]))
+    SimpleExpr::FunctionCall(sea_orm::sea_query::Func::coalesce([Expr::col(col(column)).into(), Expr::value(now)]))
 }
 
 /// An event about to be appended.
@@ -249,10 +222,7 @@ pub(crate) struct NewEvent {
 }
 
 /// Append one event inside `txn`, serialized with every other append (module docs).
-pub(crate) async fn append_event(
-    txn: &DatabaseTransaction,
-    e: NewEvent,
-) -> Result<Event, StoreError> {
+pub(crate) async fn append_event(txn: &DatabaseTransaction, e: NewEvent) -> Result<Event, StoreError> {
     if txn.get_database_backend() == DbBackend::Postgres {
         let lock = Statement::from_sql_and_values(
             DbBackend::Postgres,

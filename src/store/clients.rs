@@ -2,10 +2,7 @@
 
 use chrono::Utc;
 use sea_orm::sea_query::{Expr, Func, Query, SimpleExpr};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set};
 
 use super::page::{self, Page, PageArgs};
 use super::tables::{clients, invitations, projects, senders};
@@ -26,16 +23,10 @@ pub struct ClientFilter {
 impl ClientFilter {
     fn condition(&self) -> Condition {
         let mut cond = Condition::all();
-        if let Some(search) = self
-            .search
-            .as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-        {
+        if let Some(search) = self.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
             let pattern = format!("%{}%", escape_like(&search.to_lowercase()));
             let like = |col: clients::Column| -> SimpleExpr {
-                Expr::expr(Func::lower(Expr::col(col)))
-                    .like(sea_orm::sea_query::LikeExpr::new(&pattern).escape('\\'))
+                Expr::expr(Func::lower(Expr::col(col))).like(sea_orm::sea_query::LikeExpr::new(&pattern).escape('\\'))
             };
             cond = cond.add(
                 Condition::any()
@@ -95,9 +86,7 @@ impl ClientFilter {
 
 /// Escape `%`, `_` and the escape character itself for a LIKE pattern.
 fn escape_like(text: &str) -> String {
-    text.replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
+    text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
 }
 
 impl Store {
@@ -115,10 +104,7 @@ impl Store {
             updated_at: Set(now),
             ..Default::default()
         };
-        let model = row
-            .insert(self.db())
-            .await
-            .map_err(|e| unique_violation(e, "externalId"))?;
+        let model = row.insert(self.db()).await.map_err(|e| unique_violation(e, "externalId"))?;
         Ok(model.into())
     }
 
@@ -144,37 +130,22 @@ impl Store {
 
     /// Clients with these ids (missing ids are simply absent).
     pub async fn clients_by_ids(&self, ids: &[i64]) -> Result<Vec<Client>, StoreError> {
-        let rows = clients::Entity::find()
-            .filter(clients::Column::Id.is_in(ids.iter().copied()))
-            .all(self.db())
-            .await?;
+        let rows =
+            clients::Entity::find().filter(clients::Column::Id.is_in(ids.iter().copied())).all(self.db()).await?;
         Ok(rows.into_iter().map(Client::from).collect())
     }
 
     /// The client with this external id.
-    pub async fn client_by_external_id(
-        &self,
-        external_id: &str,
-    ) -> Result<Option<Client>, StoreError> {
-        let row = clients::Entity::find()
-            .filter(clients::Column::ExternalId.eq(external_id))
-            .one(self.db())
-            .await?;
+    pub async fn client_by_external_id(&self, external_id: &str) -> Result<Option<Client>, StoreError> {
+        let row = clients::Entity::find().filter(clients::Column::ExternalId.eq(external_id)).one(self.db()).await?;
         Ok(row.map(Client::from))
     }
 
     /// One page of clients, oldest first.
-    pub async fn clients_page(
-        &self,
-        filter: &ClientFilter,
-        args: PageArgs,
-    ) -> Result<Page<Client>, StoreError> {
+    pub async fn clients_page(&self, filter: &ClientFilter, args: PageArgs) -> Result<Page<Client>, StoreError> {
         let select = clients::Entity::find().filter(filter.condition());
         let page = page::fetch(self.db(), select, clients::Column::Id, args).await?;
-        Ok(Page {
-            items: page.items.into_iter().map(Client::from).collect(),
-            has_next: page.has_next,
-        })
+        Ok(Page { items: page.items.into_iter().map(Client::from).collect(), has_next: page.has_next })
     }
 
     /// How many clients match `filter`.

@@ -8,8 +8,7 @@ use super::StoreError;
 use crate::domain::{Client, Event, Invitation, Project, Sender, Waba};
 
 fn parse<T: FromStr>(text: &str, what: &str) -> Result<T, StoreError> {
-    text.parse()
-        .map_err(|_| StoreError::Corrupt(format!("{what} = {text:?}")))
+    text.parse().map_err(|_| StoreError::Corrupt(format!("{what} = {text:?}")))
 }
 
 fn required(value: Option<String>, what: &str) -> Result<String, StoreError> {

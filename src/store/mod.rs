@@ -48,13 +48,13 @@ pub struct Store {
     db: DatabaseConnection,
     /// SQL statements sent since start: the proof that DataLoaders batch, and a metric.
     statements: Arc<AtomicU64>,
+    /// The URL it was opened with (tests and tools open a second connection with it).
+    url: Arc<str>,
 }
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store")
-            .field("backend", &self.db.get_database_backend())
-            .finish()
+        f.debug_struct("Store").field("backend", &self.db.get_database_backend()).finish()
     }
 }
 
@@ -72,15 +72,17 @@ impl Store {
         let mut db = sea_orm::Database::connect(options).await?;
         let statements = Arc::new(AtomicU64::new(0));
         let counter = statements.clone();
-        db.set_metric_callback(move |_| {
+        db.set_metric_callback(move |info| {
             counter.fetch_add(1, Ordering::Relaxed);
+            // The statement text only: bound values (which may hold secrets) are never logged.
+            tracing::trace!(target: "bspgraph::sql", elapsed_us = info.elapsed.as_micros() as u64, failed = info.failed, sql = %info.statement.sql);
         });
         if db.get_database_backend() == DbBackend::Sqlite {
             // WAL lets readers run while one writer commits; it persists in the file.
             db.execute_unprepared("PRAGMA journal_mode=WAL").await?;
         }
         tracing::Span::current().record("backend", format!("{:?}", db.get_database_backend()));
-        Ok(Self { db, statements })
+        Ok(Self { db, statements, url: url.into() })
     }
 
     /// Connect and bring the schema up to date.
@@ -110,6 +112,11 @@ impl Store {
     /// Whether this store runs on PostgreSQL (several instances may share it).
     pub fn is_postgres(&self) -> bool {
         self.db.get_database_backend() == DbBackend::Postgres
+    }
+
+    /// The URL this store was opened with. It may hold a password: never log it.
+    pub fn url(&self) -> &str {
+        &self.url
     }
 
     pub(crate) fn db(&self) -> &DatabaseConnection {

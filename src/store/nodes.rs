@@ -25,10 +25,7 @@ impl InvitationFilter {
         use invitations::Column as C;
         Condition::all()
             .add_option(self.provider.map(|p| C::Provider.eq(p.as_str())))
-            .add_option(
-                (!self.status.is_empty())
-                    .then(|| C::Status.is_in(self.status.iter().map(|s| s.as_str()))),
-            )
+            .add_option((!self.status.is_empty()).then(|| C::Status.is_in(self.status.iter().map(|s| s.as_str()))))
             .add_option(self.client_id.map(|id| C::ClientId.eq(id)))
     }
 }
@@ -49,28 +46,18 @@ impl SenderFilter {
         use senders::Column as C;
         Condition::all()
             .add_option(self.provider.map(|p| C::Provider.eq(p.as_str())))
-            .add_option(
-                (!self.status.is_empty())
-                    .then(|| C::Status.is_in(self.status.iter().map(|s| s.as_str()))),
-            )
+            .add_option((!self.status.is_empty()).then(|| C::Status.is_in(self.status.iter().map(|s| s.as_str()))))
             .add_option(self.client_id.map(|id| C::ClientId.eq(id)))
     }
 }
 
 /// A page of `E` rows matching `cond`, converted to `T`.
-async fn list<E, T>(
-    store: &Store,
-    cond: Condition,
-    key: E::Column,
-    args: PageArgs,
-) -> Result<Page<T>, StoreError>
+async fn list<E, T>(store: &Store, cond: Condition, key: E::Column, args: PageArgs) -> Result<Page<T>, StoreError>
 where
     E: EntityTrait,
     T: TryFrom<E::Model, Error = StoreError>,
 {
-    page::fetch(store.db(), E::find().filter(cond), key, args)
-        .await?
-        .try_map(T::try_from)
+    page::fetch(store.db(), E::find().filter(cond), key, args).await?.try_map(T::try_from)
 }
 
 async fn count<E>(store: &Store, cond: Condition, key: E::Column) -> Result<u64, StoreError>
@@ -78,11 +65,7 @@ where
     E: EntityTrait,
     E::Model: Sync,
 {
-    Ok(E::find()
-        .filter(cond)
-        .order_by_asc(key)
-        .count(store.db())
-        .await?)
+    Ok(E::find().filter(cond).order_by_asc(key).count(store.db()).await?)
 }
 
 /// Every `E` row whose `col` is one of `ids` and that matches `extra`, ordered by `key`.
@@ -97,12 +80,7 @@ where
     E: EntityTrait,
     T: TryFrom<E::Model, Error = StoreError>,
 {
-    let rows = E::find()
-        .filter(col.is_in(ids.iter().copied()))
-        .filter(extra)
-        .order_by_asc(key)
-        .all(store.db())
-        .await?;
+    let rows = E::find().filter(col.is_in(ids.iter().copied())).filter(extra).order_by_asc(key).all(store.db()).await?;
     all(rows)
 }
 
@@ -112,11 +90,7 @@ fn provider_is<C: ColumnTrait>(col: C, provider: Option<Provider>) -> Condition 
 
 impl Store {
     /// One page of invitations, oldest first.
-    pub async fn invitations_page(
-        &self,
-        f: &InvitationFilter,
-        args: PageArgs,
-    ) -> Result<Page<Invitation>, StoreError> {
+    pub async fn invitations_page(&self, f: &InvitationFilter, args: PageArgs) -> Result<Page<Invitation>, StoreError> {
         list::<invitations::Entity, _>(self, f.condition(), invitations::Column::Id, args).await
     }
 
@@ -126,11 +100,7 @@ impl Store {
     }
 
     /// One page of senders, oldest first.
-    pub async fn senders_page(
-        &self,
-        f: &SenderFilter,
-        args: PageArgs,
-    ) -> Result<Page<Sender>, StoreError> {
+    pub async fn senders_page(&self, f: &SenderFilter, args: PageArgs) -> Result<Page<Sender>, StoreError> {
         list::<senders::Entity, _>(self, f.condition(), senders::Column::Id, args).await
     }
 
@@ -140,48 +110,24 @@ impl Store {
     }
 
     /// One page of wabas, oldest first.
-    pub async fn wabas_page(
-        &self,
-        provider: Option<Provider>,
-        args: PageArgs,
-    ) -> Result<Page<Waba>, StoreError> {
-        list::<wabas::Entity, _>(
-            self,
-            provider_is(wabas::Column::Provider, provider),
-            wabas::Column::Id,
-            args,
-        )
-        .await
+    pub async fn wabas_page(&self, provider: Option<Provider>, args: PageArgs) -> Result<Page<Waba>, StoreError> {
+        list::<wabas::Entity, _>(self, provider_is(wabas::Column::Provider, provider), wabas::Column::Id, args).await
     }
 
     /// How many wabas match.
     pub async fn wabas_count(&self, provider: Option<Provider>) -> Result<u64, StoreError> {
-        count::<wabas::Entity>(
-            self,
-            provider_is(wabas::Column::Provider, provider),
-            wabas::Column::Id,
-        )
-        .await
+        count::<wabas::Entity>(self, provider_is(wabas::Column::Provider, provider), wabas::Column::Id).await
     }
 
     /// One page of projects, oldest first.
-    pub async fn projects_page(
-        &self,
-        provider: Option<Provider>,
-        args: PageArgs,
-    ) -> Result<Page<Project>, StoreError> {
+    pub async fn projects_page(&self, provider: Option<Provider>, args: PageArgs) -> Result<Page<Project>, StoreError> {
         let cond = provider_is(projects::Column::Provider, provider);
         list::<projects::Entity, _>(self, cond, projects::Column::Id, args).await
     }
 
     /// How many projects match.
     pub async fn projects_count(&self, provider: Option<Provider>) -> Result<u64, StoreError> {
-        count::<projects::Entity>(
-            self,
-            provider_is(projects::Column::Provider, provider),
-            projects::Column::Id,
-        )
-        .await
+        count::<projects::Entity>(self, provider_is(projects::Column::Provider, provider), projects::Column::Id).await
     }
 
     /// Invitations with these ids.
@@ -192,38 +138,17 @@ impl Store {
 
     /// Senders with these ids.
     pub async fn senders_by_ids(&self, ids: &[i64]) -> Result<Vec<Sender>, StoreError> {
-        load_in::<senders::Entity, _>(
-            self,
-            senders::Column::Id,
-            ids,
-            Condition::all(),
-            senders::Column::Id,
-        )
-        .await
+        load_in::<senders::Entity, _>(self, senders::Column::Id, ids, Condition::all(), senders::Column::Id).await
     }
 
     /// Wabas with these ids.
     pub async fn wabas_by_ids(&self, ids: &[i64]) -> Result<Vec<Waba>, StoreError> {
-        load_in::<wabas::Entity, _>(
-            self,
-            wabas::Column::Id,
-            ids,
-            Condition::all(),
-            wabas::Column::Id,
-        )
-        .await
+        load_in::<wabas::Entity, _>(self, wabas::Column::Id, ids, Condition::all(), wabas::Column::Id).await
     }
 
     /// Projects with these ids.
     pub async fn projects_by_ids(&self, ids: &[i64]) -> Result<Vec<Project>, StoreError> {
-        load_in::<projects::Entity, _>(
-            self,
-            projects::Column::Id,
-            ids,
-            Condition::all(),
-            projects::Column::Id,
-        )
-        .await
+        load_in::<projects::Entity, _>(self, projects::Column::Id, ids, Condition::all(), projects::Column::Id).await
     }
 
     /// Invitations of these clients matching `f` (its `client_id` is ignored), oldest first.
@@ -233,31 +158,14 @@ impl Store {
         f: &InvitationFilter,
     ) -> Result<Vec<Invitation>, StoreError> {
         use invitations::Column as C;
-        let f = InvitationFilter {
-            client_id: None,
-            ..f.clone()
-        };
+        let f = InvitationFilter { client_id: None, ..f.clone() };
         load_in::<invitations::Entity, _>(self, C::ClientId, ids, f.condition(), C::Id).await
     }
 
     /// Senders of these clients in one of `status` (any when empty).
-    pub async fn senders_of_clients(
-        &self,
-        ids: &[i64],
-        status: &[SenderStatus],
-    ) -> Result<Vec<Sender>, StoreError> {
-        let f = SenderFilter {
-            status: status.to_vec(),
-            ..Default::default()
-        };
-        load_in::<senders::Entity, _>(
-            self,
-            senders::Column::ClientId,
-            ids,
-            f.condition(),
-            senders::Column::Id,
-        )
-        .await
+    pub async fn senders_of_clients(&self, ids: &[i64], status: &[SenderStatus]) -> Result<Vec<Sender>, StoreError> {
+        let f = SenderFilter { status: status.to_vec(), ..Default::default() };
+        load_in::<senders::Entity, _>(self, senders::Column::ClientId, ids, f.condition(), senders::Column::Id).await
     }
 
     /// Senders of these projects.
@@ -280,25 +188,11 @@ impl Store {
 
     /// Wabas of these clients.
     pub async fn wabas_of_clients(&self, ids: &[i64]) -> Result<Vec<Waba>, StoreError> {
-        load_in::<wabas::Entity, _>(
-            self,
-            wabas::Column::ClientId,
-            ids,
-            Condition::all(),
-            wabas::Column::Id,
-        )
-        .await
+        load_in::<wabas::Entity, _>(self, wabas::Column::ClientId, ids, Condition::all(), wabas::Column::Id).await
     }
 
     /// Wabas of these projects.
     pub async fn wabas_of_projects(&self, ids: &[i64]) -> Result<Vec<Waba>, StoreError> {
-        load_in::<wabas::Entity, _>(
-            self,
-            wabas::Column::ProjectId,
-            ids,
-            Condition::all(),
-            wabas::Column::Id,
-        )
-        .await
+        load_in::<wabas::Entity, _>(self, wabas::Column::ProjectId, ids, Condition::all(), wabas::Column::Id).await
     }
 }

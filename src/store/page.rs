@@ -1,9 +1,7 @@
 //! Forward keyset pagination shared by every list: `first` rows after a position,
 //! ordered by the primary key, with one extra row fetched to learn `hasNextPage`.
 
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select};
 
 /// Which slice of an ordered list to read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,10 +24,7 @@ pub struct Page<T> {
 impl<T> Page<T> {
     /// Convert every row, failing on the first that does not convert.
     pub fn try_map<U, E>(self, f: impl FnMut(T) -> Result<U, E>) -> Result<Page<U>, E> {
-        Ok(Page {
-            items: self.items.into_iter().map(f).collect::<Result<_, _>>()?,
-            has_next: self.has_next,
-        })
+        Ok(Page { items: self.items.into_iter().map(f).collect::<Result<_, _>>()?, has_next: self.has_next })
     }
 }
 

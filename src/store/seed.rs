@@ -10,9 +10,7 @@ use serde_json::json;
 use super::changes::{append_event, NewEvent};
 use super::tables::{clients, invitations, projects, senders, wabas};
 use super::{Store, StoreError};
-use crate::domain::{
-    ChangeSource, InvitationStatus, NodeType, OnboardingFlow, Provider, SenderStatus, WabaStatus,
-};
+use crate::domain::{ChangeSource, InvitationStatus, NodeType, OnboardingFlow, Provider, SenderStatus, WabaStatus};
 
 /// How many rows of each kind a seed wrote.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -109,15 +107,7 @@ async fn seed_one(txn: &DatabaseTransaction, tag: &str, i: u64) -> Result<(), St
     }
     .insert(txn)
     .await?;
-    created(
-        txn,
-        provider,
-        NodeType::Waba,
-        waba.id,
-        client.id,
-        WabaStatus::Onboarded.as_str(),
-    )
-    .await?;
+    created(txn, provider, NodeType::Waba, waba.id, client.id, WabaStatus::Onboarded.as_str()).await?;
     let sender = senders::ActiveModel {
         client_id: Set(Some(client.id)),
         project_id: Set(Some(project.id)),
@@ -135,19 +125,8 @@ async fn seed_one(txn: &DatabaseTransaction, tag: &str, i: u64) -> Result<(), St
     }
     .insert(txn)
     .await?;
-    created(
-        txn,
-        provider,
-        NodeType::Sender,
-        sender.id,
-        client.id,
-        SenderStatus::Active.as_str(),
-    )
-    .await?;
-    for (k, status) in [InvitationStatus::Completed, InvitationStatus::Pending]
-        .into_iter()
-        .enumerate()
-    {
+    created(txn, provider, NodeType::Sender, sender.id, client.id, SenderStatus::Active.as_str()).await?;
+    for (k, status) in [InvitationStatus::Completed, InvitationStatus::Pending].into_iter().enumerate() {
         let done = status == InvitationStatus::Completed;
         let inv = invitations::ActiveModel {
             client_id: Set(client.id),
@@ -167,15 +146,7 @@ async fn seed_one(txn: &DatabaseTransaction, tag: &str, i: u64) -> Result<(), St
         }
         .insert(txn)
         .await?;
-        created(
-            txn,
-            provider,
-            NodeType::Invitation,
-            inv.id,
-            client.id,
-            status.as_str(),
-        )
-        .await?;
+        created(txn, provider, NodeType::Invitation, inv.id, client.id, status.as_str()).await?;
     }
     Ok(())
 }

@@ -2,10 +2,18 @@
 //! against the app started on port 0 with a fresh database.
 #![allow(clippy::unwrap_used, missing_docs)]
 
+mod helpers;
 mod provider_support;
 
+mod errors;
 mod fidelity;
+mod http_surface;
+mod mutations;
 mod providers_sendzen;
 mod providers_sinch;
 mod providers_zavu;
+mod queries;
+mod schema;
 mod signatures;
+mod statements;
+mod store;

@@ -1,0 +1,157 @@
+//! A deterministic batch loader (the DataLoader pattern without a timer).
+//!
+//! async-graphql's own `DataLoader` closes a batch after a fixed delay, so how many
+//! statements a page costs depends on timing: a long list whose siblings are polled
+//! in several rounds splits into several batches. Here a batch closes when the request
+//! cannot make progress without it: [`Loaders::drive`] polls the request, and each
+//! time the request is pending it sends every queued batch (one query per key type),
+//! delivers all results together and polls again. One level of the document therefore
+//! costs one query per relation, whatever the page size. Loads made outside `drive`
+//! (subscriptions) run at once, unbatched.
+
+use std::any::{Any, TypeId};
+use std::collections::HashMap;
+use std::future::Future;
+use std::hash::Hash;
+use std::pin::pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll, Wake, Waker};
+
+use futures_util::future::{join_all, BoxFuture};
+use futures_util::FutureExt;
+use tokio::sync::oneshot;
+
+use crate::store::{Store, StoreError};
+
+/// Bound on back-to-back polls of a request that keeps waking itself.
+const MAX_SELF_WAKES: usize = 1024;
+
+/// A waker that notes whether the request woke itself, and passes the wake on.
+struct Probe {
+    woken: AtomicBool,
+    outer: Waker,
+}
+
+impl Wake for Probe {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.woken.store(true, Ordering::Release);
+        self.outer.wake_by_ref();
+    }
+}
+
+/// Shared result of one batch.
+pub type BatchResult<V> = Result<V, Arc<StoreError>>;
+
+/// A key type that loads in batches: one store call for many keys.
+pub trait BatchKey: Clone + Eq + Hash + Send + Sync + 'static {
+    /// What one key loads.
+    type Value: Clone + Send + Sync + 'static;
+    /// Load every key at once; keys without a value are left out of the map.
+    fn load(store: &Store, keys: &[Self]) -> impl Future<Output = BatchResult<HashMap<Self, Self::Value>>> + Send;
+}
+
+type Waiter<K> = (K, oneshot::Sender<BatchResult<Option<<K as BatchKey>::Value>>>);
+
+/// The queued keys of one key type.
+trait Pending: Send {
+    fn as_any(&mut self) -> &mut dyn Any;
+    fn run(self: Box<Self>, store: Store) -> BoxFuture<'static, ()>;
+}
+
+struct Queue<K: BatchKey>(Vec<Waiter<K>>);
+
+impl<K: BatchKey> Pending for Queue<K> {
+    fn as_any(&mut self) -> &mut dyn Any {
+        self
+    }
+
+    fn run(self: Box<Self>, store: Store) -> BoxFuture<'static, ()> {
+        async move {
+            let mut keys: Vec<K> = self.0.iter().map(|(k, _)| k.clone()).collect();
+            let mut seen = std::collections::HashSet::new();
+            keys.retain(|k| seen.insert(k.clone()));
+            let result = K::load(&store, &keys).await;
+            for (key, tx) in self.0 {
+                let _ = tx.send(result.as_ref().map(|map| map.get(&key).cloned()).map_err(Arc::clone));
+            }
+        }
+        .boxed()
+    }
+}
+
+/// Per-request loaders: queued keys by type, flushed by [`Loaders::drive`].
+pub struct Loaders {
+    store: Store,
+    queues: Mutex<HashMap<TypeId, Box<dyn Pending>>>,
+    driven: AtomicBool,
+}
+
+impl Loaders {
+    /// Loaders over `store`.
+    pub fn new(store: Store) -> Arc<Self> {
+        Arc::new(Self { store, queues: Mutex::default(), driven: Default::default() })
+    }
+
+    /// Load one key, batched with every other key queued before the request next waits.
+    pub async fn load_one<K: BatchKey>(&self, key: K) -> BatchResult<Option<K::Value>> {
+        if !self.driven.load(Ordering::Acquire) {
+            return K::load(&self.store, std::slice::from_ref(&key)).await.map(|mut m| m.remove(&key));
+        }
+        let (tx, rx) = oneshot::channel();
+        {
+            let mut queues = self.queues.lock().unwrap_or_else(PoisonError::into_inner);
+            let entry = queues.entry(TypeId::of::<K>()).or_insert_with(|| Box::new(Queue::<K>(Vec::new())));
+            if let Some(queue) = entry.as_any().downcast_mut::<Queue<K>>() {
+                queue.0.push((key, tx));
+            }
+        }
+        rx.await.unwrap_or_else(|_| Err(Arc::new(StoreError::Corrupt("batch dropped".into()))))
+    }
+
+    fn take(&self) -> Vec<Box<dyn Pending>> {
+        let mut queues = self.queues.lock().unwrap_or_else(PoisonError::into_inner);
+        queues.drain().map(|(_, q)| q).collect()
+    }
+
+    /// Run `fut` (a request's execution), sending queued batches whenever it waits.
+    pub async fn drive<F: Future>(self: &Arc<Self>, fut: F) -> F::Output {
+        self.driven.store(true, Ordering::Release);
+        // Unconstrained: tokio's cooperative budget would make the request yield with no
+        // progress possible until the task is rescheduled, closing batches early.
+        let mut fut = pin!(tokio::task::unconstrained(fut));
+        let mut in_flight: Option<BoxFuture<'static, Vec<()>>> = None;
+        std::future::poll_fn(move |cx| loop {
+            // A request that woke itself while pending (a long list yielding half-way) is
+            // not waiting for data: poll it again before closing the batch.
+            let mut rounds = 0;
+            loop {
+                let probe = Arc::new(Probe { woken: AtomicBool::new(false), outer: cx.waker().clone() });
+                let waker = Waker::from(probe.clone());
+                if let Poll::Ready(out) = fut.as_mut().poll(&mut Context::from_waker(&waker)) {
+                    return Poll::Ready(out);
+                }
+                rounds += 1;
+                if !probe.woken.load(Ordering::Acquire) || rounds >= MAX_SELF_WAKES {
+                    break;
+                }
+            }
+            if in_flight.is_none() {
+                let batches = self.take();
+                if batches.is_empty() {
+                    return Poll::Pending;
+                }
+                in_flight = Some(join_all(batches.into_iter().map(|b| b.run(self.store.clone()))).boxed());
+            }
+            match in_flight.as_mut().map(|f| f.as_mut().poll(cx)) {
+                Some(Poll::Ready(_)) => in_flight = None, // results delivered: poll the request again
+                _ => return Poll::Pending,
+            }
+        })
+        .await
+    }
+}
