@@ -9,6 +9,7 @@
 use async_graphql::ErrorExtensions;
 
 use crate::domain::IdError;
+use crate::providers::ProviderError;
 use crate::store::StoreError;
 
 tokio::task_local! {
@@ -39,6 +40,9 @@ pub enum ApiError {
     BadCursor,
     /// `first` is above the cap (`PAGE_SIZE_EXCEEDED`).
     PageSize(i32),
+    /// A provider call failed: an outage, a refusal or a timeout. The code and the
+    /// extensions come from [`ProviderError::extensions`] (never credentials or URLs).
+    Provider(std::sync::Arc<ProviderError>),
     /// Anything else: masked, logged with its cause (`INTERNAL`).
     Internal(std::sync::Arc<anyhow::Error>),
 }
@@ -46,6 +50,12 @@ pub enum ApiError {
 impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> Self {
         Self::Internal(std::sync::Arc::new(err.into()))
+    }
+}
+
+impl From<ProviderError> for ApiError {
+    fn from(err: ProviderError) -> Self {
+        Self::Provider(std::sync::Arc::new(err))
     }
 }
 
@@ -69,6 +79,7 @@ impl ApiError {
             Self::BadId(_) => "INVALID_ID",
             Self::BadCursor => "BAD_CURSOR",
             Self::PageSize(_) => "PAGE_SIZE_EXCEEDED",
+            Self::Provider(e) => e.code(),
             Self::Internal(_) => "INTERNAL",
         }
     }
@@ -83,6 +94,18 @@ impl From<ApiError> for async_graphql::Error {
             ApiError::BadCursor => "invalid cursor: pass a cursor returned by this API".to_owned(),
             ApiError::PageSize(n) => {
                 format!("first must be between 0 and {MAX_PAGE_SIZE}, got {n}")
+            }
+            ApiError::Provider(e) => {
+                tracing::warn!(request_id = %current_request_id(), error = %e, "provider call failed");
+                let message = format!("{} call failed ({})", e.provider(), e.code());
+                return async_graphql::Error::new(message).extend_with(|_, ext| {
+                    for (key, value) in e.extensions() {
+                        if let Ok(value) = async_graphql::Value::from_json(value) {
+                            ext.set(key, value);
+                        }
+                    }
+                    ext.set("requestId", current_request_id());
+                });
             }
             ApiError::Internal(cause) => {
                 let request_id = current_request_id();

@@ -22,7 +22,7 @@ use super::{Store, StoreError};
 use crate::domain::{ChangeSource, Event, InvitationStatus, NodeType, Provider, SenderStatus, WabaStatus};
 
 /// Arbitrary constant naming the event-log append lock on PostgreSQL.
-const EVENT_LOG_LOCK: i64 = 0x6273_7067_6c6f_67; // "bspglog"
+const EVENT_LOG_LOCK: i64 = 0x0062_7370_676c_6f67; // "bspglog"
 
 /// The new unified status of one node.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -187,6 +187,7 @@ impl Store {
             None
         };
         txn.commit().await?;
+        self.publish(event.iter().map(|e| e.seq));
         Ok(event)
     }
 

@@ -24,6 +24,9 @@ pub use nodes::{InvitationFilter, SenderFilter};
 pub use page::{Page, PageArgs};
 pub use seed::SeedCounts;
 
+/// How many unread seqs the in-process bus keeps per receiver before it lags.
+const EVENT_BUS_CAPACITY: usize = 4096;
+
 /// Why a store call failed. Callers map `Duplicate` and `NotFound` to user errors;
 /// everything else is an internal error whose detail stays in the log.
 #[derive(Debug, thiserror::Error)]
@@ -50,6 +53,8 @@ pub struct Store {
     statements: Arc<AtomicU64>,
     /// The URL it was opened with (tests and tools open a second connection with it).
     url: Arc<str>,
+    /// In-process bus: the seq of every event, published after its transaction commits.
+    events: tokio::sync::broadcast::Sender<i64>,
 }
 
 impl std::fmt::Debug for Store {
@@ -82,7 +87,8 @@ impl Store {
             db.execute_unprepared("PRAGMA journal_mode=WAL").await?;
         }
         tracing::Span::current().record("backend", format!("{:?}", db.get_database_backend()));
-        Ok(Self { db, statements, url: url.into() })
+        let (events, _) = tokio::sync::broadcast::channel(EVENT_BUS_CAPACITY);
+        Ok(Self { db, statements, url: url.into(), events })
     }
 
     /// Connect and bring the schema up to date.
@@ -117,6 +123,20 @@ impl Store {
     /// The URL this store was opened with. It may hold a password: never log it.
     pub fn url(&self) -> &str {
         &self.url
+    }
+
+    /// Receive the seq of every event appended by this process, after its commit. A
+    /// receiver that lags gets `Lagged` and must catch up from the log (`events_page`).
+    pub fn subscribe_events(&self) -> tokio::sync::broadcast::Receiver<i64> {
+        self.events.subscribe()
+    }
+
+    /// Announce committed events. Call only after the transaction that appended them
+    /// committed, so a receiver never sees a seq it cannot read yet.
+    pub(crate) fn publish(&self, seqs: impl IntoIterator<Item = i64>) {
+        for seq in seqs {
+            let _ = self.events.send(seq); // no receiver is fine
+        }
     }
 
     pub(crate) fn db(&self) -> &DatabaseConnection {

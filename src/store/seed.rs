@@ -32,8 +32,9 @@ impl Store {
         let tag = uuid::Uuid::new_v4().simple().to_string();
         for i in 0..n {
             let txn = self.db().begin().await?;
-            seed_one(&txn, &format!("{}-{i}", &tag[..8]), i).await?;
+            let seqs = seed_one(&txn, &format!("{}-{i}", &tag[..8]), i).await?;
             txn.commit().await?;
+            self.publish(seqs);
             counts.clients += 1;
             counts.invitations += 2;
             counts.others += 3;
@@ -49,7 +50,7 @@ async fn created(
     id: i64,
     client: i64,
     status: &str,
-) -> Result<(), StoreError> {
+) -> Result<i64, StoreError> {
     let entry = NewEvent {
         at: Utc::now(),
         provider: provider.as_str().to_owned(),
@@ -61,10 +62,11 @@ async fn created(
         new_value: status.to_owned(),
         source: ChangeSource::Sandbox,
     };
-    append_event(txn, entry).await.map(|_| ())
+    append_event(txn, entry).await.map(|e| e.seq)
 }
 
-async fn seed_one(txn: &DatabaseTransaction, tag: &str, i: u64) -> Result<(), StoreError> {
+async fn seed_one(txn: &DatabaseTransaction, tag: &str, i: u64) -> Result<Vec<i64>, StoreError> {
+    let mut seqs = Vec::new();
     let now = Utc::now();
     let provider = Provider::ALL[(i % 3) as usize];
     let p = || Set(provider.as_str().to_owned());
@@ -107,7 +109,7 @@ async fn seed_one(txn: &DatabaseTransaction, tag: &str, i: u64) -> Result<(), St
     }
     .insert(txn)
     .await?;
-    created(txn, provider, NodeType::Waba, waba.id, client.id, WabaStatus::Onboarded.as_str()).await?;
+    seqs.push(created(txn, provider, NodeType::Waba, waba.id, client.id, WabaStatus::Onboarded.as_str()).await?);
     let sender = senders::ActiveModel {
         client_id: Set(Some(client.id)),
         project_id: Set(Some(project.id)),
@@ -125,7 +127,7 @@ async fn seed_one(txn: &DatabaseTransaction, tag: &str, i: u64) -> Result<(), St
     }
     .insert(txn)
     .await?;
-    created(txn, provider, NodeType::Sender, sender.id, client.id, SenderStatus::Active.as_str()).await?;
+    seqs.push(created(txn, provider, NodeType::Sender, sender.id, client.id, SenderStatus::Active.as_str()).await?);
     for (k, status) in [InvitationStatus::Completed, InvitationStatus::Pending].into_iter().enumerate() {
         let done = status == InvitationStatus::Completed;
         let inv = invitations::ActiveModel {
@@ -146,7 +148,7 @@ async fn seed_one(txn: &DatabaseTransaction, tag: &str, i: u64) -> Result<(), St
         }
         .insert(txn)
         .await?;
-        created(txn, provider, NodeType::Invitation, inv.id, client.id, status.as_str()).await?;
+        seqs.push(created(txn, provider, NodeType::Invitation, inv.id, client.id, status.as_str()).await?);
     }
-    Ok(())
+    Ok(seqs)
 }
