@@ -14,6 +14,8 @@ use axum::Router;
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 
+use crate::auth::layer::{authenticate, Gate};
+use crate::auth::{Authenticator, TokenSigner};
 use crate::config::Settings;
 use crate::graphql::{build_schema, AppSchema, Limits};
 use crate::metrics::{metrics_handler, observe, Metrics};
@@ -36,6 +38,8 @@ pub struct AppState {
     pub providers: Registry,
     /// The simulators, when any provider runs in sandbox mode.
     pub sandbox: Option<Sandbox>,
+    /// Authentication and per-caller rate limits.
+    pub gate: Gate,
 }
 
 /// A bound, not yet serving application.
@@ -55,13 +59,22 @@ impl App {
 
     /// Build over an already open store.
     pub async fn with_store(settings: Settings, store: Store) -> anyhow::Result<Self> {
-        let limits =
-            Limits { max_depth: settings.max_depth, max_complexity: settings.max_complexity, ..Limits::default() };
+        let limits = Limits {
+            max_depth: settings.max_depth,
+            max_complexity: settings.max_complexity,
+            introspection: settings.security.introspection(),
+            suggestions: settings.security.dev(),
+            ..Limits::default()
+        };
         let listener = TcpListener::bind(settings.listen).await?;
         // The adapters need this server's own URL in sandbox mode, so bind first.
         let built = build_registry(&settings.providers, &self_url(listener.local_addr()?))?;
         let schema = build_schema(store.clone(), limits, built.registry.clone(), built.sandbox.clone());
+        let authenticator = Authenticator::new(store.clone(), TokenSigner::new(&token_key()));
+        let security = &settings.security;
+        let gate = Gate::new(authenticator, security.rate_limit_per_minute, !security.dev());
         let state = AppState {
+            gate,
             store,
             schema,
             metrics: Metrics::new(),
@@ -89,7 +102,9 @@ impl App {
                 }
             }
         });
-        axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await
+        axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(shutdown)
+            .await
     }
 }
 
@@ -99,12 +114,25 @@ fn self_url(addr: SocketAddr) -> String {
     format!("http://{}", SocketAddr::new(ip, addr.port()))
 }
 
+/// The key client tokens are signed with: random per process until the secret key
+/// is wired in (tokens then do not survive a restart).
+fn token_key() -> Vec<u8> {
+    use rand::RngCore;
+    let mut key = vec![0u8; 32];
+    rand::thread_rng().fill_bytes(&mut key);
+    key
+}
+
 fn router(state: AppState) -> Router {
     let graphql = get(crate::http::get_graphql)
         .post(crate::http::post_graphql)
         .layer(DefaultBodyLimit::max(state.settings.max_body_bytes));
-    let app = Router::new()
-        .route("/", get(graphiql))
+    let graphql = graphql.layer(axum::middleware::from_fn_with_state(state.gate.clone(), authenticate));
+    let mut app = Router::new();
+    if state.settings.security.graphiql() {
+        app = app.route("/", get(graphiql));
+    }
+    let app = app
         .route("/graphql", graphql)
         .route_service("/graphql/ws", GraphQLSubscription::new(state.schema.clone()))
         .route("/healthz", get(|| async { "ok" }))

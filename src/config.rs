@@ -32,11 +32,34 @@ pub enum Command {
     Migrate,
     /// Print the GraphQL schema (SDL); `bspgraph export-schema > schema.graphql`.
     ExportSchema,
+    /// Exit 0 when the server at `--listen` answers `/readyz` (the container HEALTHCHECK).
+    Probe,
+    /// Manage operator API keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
     /// Write sample clients with projects, WABAs, senders and invitations.
     Seed {
         /// How many sample clients to write.
         #[arg(long, default_value_t = 20)]
         clients: u64,
+    },
+}
+
+/// `bspgraph keys ...`.
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Make a key and print it once (only its digest is stored).
+    Create {
+        /// Who or what the key is for.
+        #[arg(long)]
+        name: String,
+    },
+    /// List keys (never the keys themselves).
+    List,
+    /// Revoke a key by the id `keys list` shows; it is refused at once.
+    Revoke {
+        /// The key's id.
+        id: i64,
     },
 }
 
@@ -55,6 +78,9 @@ pub struct Settings {
     /// Address to listen on.
     #[arg(long, env = "BSPGRAPH_LISTEN", default_value = "127.0.0.1:8080", global = true)]
     pub listen: SocketAddr,
+    /// Mode and security settings (see `modes.rs`).
+    #[command(flatten)]
+    pub security: crate::modes::SecuritySettings,
     /// Database URL: `sqlite://FILE?mode=rwc` (embedded) or `postgres://...`.
     #[arg(long, env = "DATABASE_URL", default_value = "sqlite://bspgraph.db?mode=rwc", global = true)]
     pub database_url: String,

@@ -11,10 +11,12 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use axum::Extension;
 use serde_json::json;
 
 use crate::app::AppState;
-use crate::graphql::{add_missing_codes, current_request_id, Loaders};
+use crate::auth::Caller;
+use crate::graphql::{add_missing_codes, current_request_id, Access, Loaders};
 
 const JSON: &str = "application/json";
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
@@ -45,7 +47,7 @@ fn is_request_error(resp: &GqlResponse) -> bool {
     resp.data == async_graphql::Value::Null && !resp.errors.is_empty() && resp.errors.iter().all(|e| e.path.is_empty())
 }
 
-async fn execute(state: &AppState, mut request: GqlRequest) -> GqlResponse {
+async fn execute(state: &AppState, access: &Access, mut request: GqlRequest) -> GqlResponse {
     // Parse here (the schema reuses the parsed document) so parse errors get their code.
     if let Err(mut err) = request.parsed_query().map(|_| ()) {
         let code = if err.message.contains("recursion") { "QUERY_TOO_DEEP" } else { "GRAPHQL_PARSE_FAILED" };
@@ -54,7 +56,7 @@ async fn execute(state: &AppState, mut request: GqlRequest) -> GqlResponse {
         return GqlResponse::from_errors(vec![err]);
     }
     let loaders = Loaders::new(state.store.clone());
-    let request = request.data(loaders.clone());
+    let request = request.data(loaders.clone()).data(access.clone());
     let mut response = match tokio::time::timeout(
         state.settings.request_timeout(),
         loaders.drive(state.schema.execute(request)),
@@ -94,12 +96,23 @@ fn respond(media: &'static str, batch: BatchResponse) -> Response {
     }
 }
 
+/// The caller the auth middleware admitted (anonymous when the layer is absent).
+fn access(state: &AppState, caller: Option<Extension<Caller>>) -> Access {
+    Access {
+        caller: caller.map_or(Caller::Anonymous, |Extension(c)| c),
+        dev: state.settings.security.dev(),
+        signer: state.gate.authenticator.signer().clone(),
+    }
+}
+
 /// `POST /graphql`.
 pub async fn post_graphql(
     State(state): State<AppState>,
+    caller: Option<Extension<Caller>>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
+    let access = access(&state, caller);
     let Some(media) = negotiate(&headers) else {
         return refuse(
             StatusCode::NOT_ACCEPTABLE,
@@ -128,7 +141,7 @@ pub async fn post_graphql(
         Err(_) => return refuse(StatusCode::BAD_REQUEST, "BAD_REQUEST", "the body is not a GraphQL request in JSON"),
     };
     match batch {
-        BatchRequest::Single(request) => respond(media, BatchResponse::Single(execute(&state, request).await)),
+        BatchRequest::Single(request) => respond(media, BatchResponse::Single(execute(&state, &access, request).await)),
         BatchRequest::Batch(requests) => {
             if requests.is_empty() || requests.len() > state.settings.max_batch {
                 let message = format!("a batch holds 1 to {} operations", state.settings.max_batch);
@@ -136,7 +149,7 @@ pub async fn post_graphql(
             }
             let mut responses = Vec::with_capacity(requests.len());
             for request in requests {
-                responses.push(execute(&state, request).await);
+                responses.push(execute(&state, &access, request).await);
             }
             respond(media, BatchResponse::Batch(responses))
         }
@@ -154,7 +167,13 @@ fn only_queries(request: &GqlRequest) -> bool {
 }
 
 /// `GET /graphql?query=...`.
-pub async fn get_graphql(State(state): State<AppState>, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
+pub async fn get_graphql(
+    State(state): State<AppState>,
+    caller: Option<Extension<Caller>>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let access = access(&state, caller);
     let Some(media) = negotiate(&headers) else {
         return refuse(
             StatusCode::NOT_ACCEPTABLE,
@@ -172,5 +191,5 @@ pub async fn get_graphql(State(state): State<AppState>, headers: HeaderMap, RawQ
         response.headers_mut().insert(header::ALLOW, header::HeaderValue::from_static("POST"));
         return response;
     }
-    respond(media, BatchResponse::Single(execute(&state, request).await))
+    respond(media, BatchResponse::Single(execute(&state, &access, request).await))
 }

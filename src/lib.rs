@@ -3,6 +3,8 @@
 //!
 //! Layout (see `../shared/design.md` section 5):
 //! - [`config`]: typed settings from flags and environment variables.
+//! - [`auth`]: operator API keys and client-scoped tokens.
+//! - [`modes`]: dev and production modes and their startup checks.
 //! - [`app`]: application state, axum router, serving and shutdown.
 //! - [`http`]: the GraphQL-over-HTTP handler (content types, limits, status codes).
 //! - [`metrics`]: Prometheus metrics and the request-id middleware.
@@ -14,11 +16,13 @@
 //! - [`telemetry`]: tracing subscriber setup.
 
 pub mod app;
+pub mod auth;
 pub mod config;
 pub mod domain;
 pub mod graphql;
 pub mod http;
 pub mod metrics;
+pub mod modes;
 pub mod providers;
 pub mod sandbox;
 pub mod store;

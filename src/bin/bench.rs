@@ -15,6 +15,10 @@ use bspgraph::app::App;
 use bspgraph::config::Settings;
 use bspgraph::store::Store;
 use clap::Parser;
+
+/// The same allocator as the server binary, so the figures match it.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use serde_json::json;
 
 #[derive(Parser, Debug)]

@@ -6,8 +6,8 @@ use async_graphql::{Context, Object, SimpleObject};
 
 use super::error::{ApiError, ApiResult, MAX_PAGE_SIZE};
 use super::nodes::{ClientNode, InvitationNode, ProjectNode, SenderNode, StatusEvent, WabaNode};
-use crate::domain::{decode_cursor, encode_cursor, Provider};
-use crate::store::{ClientFilter, InvitationFilter, Page, PageArgs, SenderFilter, Store};
+use crate::domain::{decode_cursor, encode_cursor};
+use crate::store::{ClientFilter, InvitationFilter, OwnedFilter, Page, PageArgs, SenderFilter, Store};
 
 /// Page size when `first` is not given.
 pub const DEFAULT_PAGE_SIZE: i32 = 20;
@@ -55,9 +55,9 @@ pub enum Total {
     /// Senders matching a filter.
     Senders(SenderFilter),
     /// Wabas at a provider.
-    Wabas(Option<Provider>),
+    Wabas(OwnedFilter),
     /// Projects at a provider.
-    Projects(Option<Provider>),
+    Projects(OwnedFilter),
 }
 
 impl Total {
@@ -67,8 +67,8 @@ impl Total {
             Self::Clients(f) => store.clients_count(f).await?,
             Self::Invitations(f) => store.invitations_count(f).await?,
             Self::Senders(f) => store.senders_count(f).await?,
-            Self::Wabas(p) => store.wabas_count(*p).await?,
-            Self::Projects(p) => store.projects_count(*p).await?,
+            Self::Wabas(f) => store.wabas_count(f).await?,
+            Self::Projects(f) => store.projects_count(f).await?,
         })
     }
 }

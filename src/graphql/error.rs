@@ -36,6 +36,8 @@ pub enum ApiError {
     BadInput(String),
     /// An id is not one bspgraph issued, or names another type (`INVALID_ID`).
     BadId(IdError),
+    /// The object does not exist, or the caller may not see it (`NOT_FOUND`).
+    NotFound,
     /// A pagination cursor is not one bspgraph issued (`BAD_CURSOR`).
     BadCursor,
     /// `first` is above the cap (`PAGE_SIZE_EXCEEDED`).
@@ -77,6 +79,7 @@ impl ApiError {
         match self {
             Self::BadInput(_) => "BAD_USER_INPUT",
             Self::BadId(_) => "INVALID_ID",
+            Self::NotFound => "NOT_FOUND",
             Self::BadCursor => "BAD_CURSOR",
             Self::PageSize(_) => "PAGE_SIZE_EXCEEDED",
             Self::Provider(e) => e.code(),
@@ -91,6 +94,7 @@ impl From<ApiError> for async_graphql::Error {
         let message = match err {
             ApiError::BadInput(msg) => msg,
             ApiError::BadId(e) => format!("invalid id: {e}"),
+            ApiError::NotFound => "not found".to_owned(),
             ApiError::BadCursor => "invalid cursor: pass a cursor returned by this API".to_owned(),
             ApiError::PageSize(n) => {
                 format!("first must be between 0 and {MAX_PAGE_SIZE}, got {n}")

@@ -10,12 +10,14 @@ mod mutation;
 mod nodes;
 mod providers;
 mod query;
+mod scope;
 
 use async_graphql::{EmptySubscription, MergedObject, Schema};
 
 pub use batch::Loaders;
 pub use codes::add_missing_codes;
 pub use error::{current_request_id, with_request_id, ApiError, MAX_PAGE_SIZE};
+pub use scope::Access;
 
 use crate::providers::Registry;
 use crate::sandbox::Sandbox;
@@ -44,11 +46,22 @@ pub struct Limits {
     pub max_directives: usize,
     /// Parser recursion cap (nested lists, objects, fragments).
     pub max_recursive_depth: usize,
+    /// Serve introspection (`__schema`, `__type`); off in production unless enabled.
+    pub introspection: bool,
+    /// "Did you mean ...?" hints in validation errors (they leak the schema); off in production.
+    pub suggestions: bool,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Self { max_depth: 12, max_complexity: 20_000, max_directives: 10, max_recursive_depth: 32 }
+        Self {
+            max_depth: 12,
+            max_complexity: 20_000,
+            max_directives: 10,
+            max_recursive_depth: 32,
+            introspection: true,
+            suggestions: true,
+        }
     }
 }
 
@@ -58,6 +71,12 @@ pub fn build_schema(store: Store, limits: Limits, registry: Registry, sandbox: O
     let mut builder = Schema::build(root_query(), mutation::Mutation, EmptySubscription).data(store).data(registry);
     if let Some(sandbox) = sandbox {
         builder = builder.data(sandbox);
+    }
+    if !limits.introspection {
+        builder = builder.disable_introspection();
+    }
+    if !limits.suggestions {
+        builder = builder.disable_suggestions();
     }
     builder
         .limit_depth(limits.max_depth)

@@ -6,6 +6,7 @@ use async_graphql::{Context, InputObject, Json, Object, SimpleObject, ID};
 
 use super::error::{ApiError, ApiResult};
 use super::nodes::ClientNode;
+use super::scope;
 use crate::domain::{ClientDraft, FieldError, GlobalId, NodeType};
 use crate::store::{Store, StoreError};
 
@@ -95,6 +96,7 @@ impl ClientPayload {
 impl Mutation {
     /// Create a client (the partner's end customer).
     async fn create_client(&self, ctx: &Context<'_>, input: ClientInput) -> ApiResult<ClientPayload> {
+        scope::require_operator(ctx)?;
         let draft = match input.validate() {
             Ok(d) => d,
             Err(errors) => return Ok(ClientPayload::refused(errors)),
@@ -104,6 +106,7 @@ impl Mutation {
 
     /// Replace a client's fields.
     async fn update_client(&self, ctx: &Context<'_>, id: ID, input: ClientInput) -> ApiResult<ClientPayload> {
+        scope::require_operator(ctx)?;
         let Ok(id) = GlobalId::decode_as(&id, NodeType::Client) else {
             return ClientPayload::from_store(Err(StoreError::NotFound("client")));
         };
@@ -112,5 +115,55 @@ impl Mutation {
             Err(errors) => return Ok(ClientPayload::refused(errors)),
         };
         ClientPayload::from_store(ctx.data_unchecked::<Store>().update_client(id, draft).await)
+    }
+
+    /// Issue a short-lived token that can read only this client's objects, run its
+    /// end-customer onboarding steps and subscribe to its own events (operators only).
+    async fn issue_client_token(
+        &self,
+        ctx: &Context<'_>,
+        client_id: ID,
+        #[graphql(desc = "Lifetime in seconds, 60 to 86400; default 900.")] ttl_seconds: Option<i32>,
+    ) -> ApiResult<ClientTokenPayload> {
+        scope::require_operator(ctx)?;
+        let ttl = i64::from(ttl_seconds.unwrap_or(900));
+        if !(60..=crate::auth::tokens::MAX_TTL_SECONDS).contains(&ttl) {
+            return Ok(ClientTokenPayload::refused("ttlSeconds", "TTL_OUT_OF_RANGE", "ttlSeconds must be 60 to 86400"));
+        }
+        let id = GlobalId::decode_as(&client_id, NodeType::Client).ok();
+        let exists = match id {
+            Some(id) => !ctx.data_unchecked::<Store>().clients_by_ids(&[id]).await?.is_empty(),
+            None => false,
+        };
+        let (Some(id), true) = (id, exists) else {
+            return Ok(ClientTokenPayload::refused("clientId", "CLIENT_NOT_FOUND", "no client has this id"));
+        };
+        let expires_at = chrono::Utc::now() + chrono::Duration::seconds(ttl);
+        let token = ctx.data_unchecked::<super::Access>().signer.issue(id, expires_at);
+        use secrecy::ExposeSecret;
+        Ok(ClientTokenPayload {
+            token: Some(token.expose_secret().to_owned()),
+            expires_at: Some(expires_at),
+            user_errors: vec![],
+        })
+    }
+}
+
+/// Result of issueClientToken. The token is shown once; bspgraph does not store it.
+#[derive(SimpleObject)]
+pub struct ClientTokenPayload {
+    /// Send as `Authorization: Bearer <token>` (or in `connection_init`).
+    pub token: Option<String>,
+    /// When the token stops working.
+    pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Why the input was refused; empty on success.
+    pub user_errors: Vec<UserError>,
+}
+
+impl ClientTokenPayload {
+    fn refused(field: &str, code: &str, message: &str) -> Self {
+        let error =
+            UserError { field: Some(vec![field.to_owned()]), message: message.to_owned(), code: code.to_owned() };
+        Self { token: None, expires_at: None, user_errors: vec![error] }
     }
 }

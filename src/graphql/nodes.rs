@@ -56,13 +56,19 @@ where
 
 /// Load any node by global id through the loaders (`None` when it does not exist).
 pub async fn load_node(ctx: &Context<'_>, id: GlobalId) -> ApiResult<Option<Node>> {
-    Ok(match id.node_type {
-        NodeType::Client => one(ctx, Some(ClientId(id.id))).await?.map(|n| Node::Client(ClientNode(n))),
-        NodeType::Project => one(ctx, Some(ProjectId(id.id))).await?.map(|n| Node::Project(ProjectNode(n))),
-        NodeType::Invitation => one(ctx, Some(InvitationId(id.id))).await?.map(|n| Node::Invitation(InvitationNode(n))),
-        NodeType::Sender => one(ctx, Some(SenderId(id.id))).await?.map(|n| Node::Sender(SenderNode(n))),
-        NodeType::Waba => one(ctx, Some(WabaId(id.id))).await?.map(|n| Node::Waba(WabaNode(n))),
-    })
+    let node = match id.node_type {
+        NodeType::Client => one(ctx, Some(ClientId(id.id))).await?.map(|n| (Some(n.id), Node::Client(ClientNode(n)))),
+        NodeType::Project => {
+            one(ctx, Some(ProjectId(id.id))).await?.map(|n| (n.client_id, Node::Project(ProjectNode(n))))
+        }
+        NodeType::Invitation => {
+            one(ctx, Some(InvitationId(id.id))).await?.map(|n| (Some(n.client_id), Node::Invitation(InvitationNode(n))))
+        }
+        NodeType::Sender => one(ctx, Some(SenderId(id.id))).await?.map(|n| (n.client_id, Node::Sender(SenderNode(n)))),
+        NodeType::Waba => one(ctx, Some(WabaId(id.id))).await?.map(|n| (n.client_id, Node::Waba(WabaNode(n)))),
+    };
+    // A node the caller may not see reads exactly like one that does not exist.
+    Ok(node.filter(|(owner, _)| super::scope::visible(ctx, *owner)).map(|(_, node)| node))
 }
 
 fn wrap<T, N>(items: Vec<T>, f: impl Fn(T) -> N) -> Vec<N> {

@@ -35,6 +35,9 @@ pub struct ProviderInfo {
 impl ProvidersQuery {
     /// Every configured provider, in a fixed order (SENDZEN, ZAVU, SINCH).
     async fn providers(&self, ctx: &Context<'_>) -> Vec<ProviderInfo> {
+        if super::scope::require_operator(ctx).is_err() {
+            return Vec::new(); // provider state is the partner's, not an end customer's
+        }
         let Some(registry) = ctx.data_opt::<Registry>() else {
             return Vec::new();
         };

@@ -5,6 +5,7 @@ use async_graphql::{Context, InputObject, Object, ID};
 use super::connection::*;
 use super::error::{ApiError, ApiResult};
 use super::nodes::{load_node, ClientNode, Node};
+use super::scope;
 use crate::domain::{GlobalId, InvitationStatus, NodeType, Provider, SenderStatus};
 use crate::store::{self, Store};
 
@@ -115,7 +116,10 @@ impl Query {
                     _ => None,
                 }))
             }
-            (None, Some(ext)) => Ok(store(ctx).client_by_external_id(&ext).await?.map(ClientNode)),
+            (None, Some(ext)) => {
+                let client = store(ctx).client_by_external_id(&ext).await?;
+                Ok(client.filter(|c| scope::visible(ctx, Some(c.id))).map(ClientNode))
+            }
             _ => Err(ApiError::BadInput("pass exactly one of id and externalId".into())),
         }
     }
@@ -132,6 +136,7 @@ impl Query {
         let args = page_args(first, after.as_deref())?;
         let f = filter.unwrap_or_default();
         let filter = store::ClientFilter {
+            id: scope::narrow(ctx, None),
             search: f.search,
             provider: f.provider,
             invitation_status: f.invitation_status.unwrap_or_default(),
@@ -154,7 +159,7 @@ impl Query {
         let filter = store::InvitationFilter {
             provider: f.provider,
             status: f.status.unwrap_or_default(),
-            client_id: decode_opt(f.client_id.as_ref(), NodeType::Client)?,
+            client_id: scope::narrow(ctx, decode_opt(f.client_id.as_ref(), NodeType::Client)?),
         };
         let page = store(ctx).invitations_page(&filter, args).await?;
         Ok(InvitationConnection::new(page, args, Total::Invitations(filter)))
@@ -174,7 +179,7 @@ impl Query {
         let filter = store::SenderFilter {
             provider: f.provider,
             status: f.status.unwrap_or_default(),
-            client_id: decode_opt(f.client_id.as_ref(), NodeType::Client)?,
+            client_id: scope::narrow(ctx, decode_opt(f.client_id.as_ref(), NodeType::Client)?),
         };
         let page = store(ctx).senders_page(&filter, args).await?;
         Ok(SenderConnection::new(page, args, Total::Senders(filter)))
@@ -190,8 +195,9 @@ impl Query {
         provider: Option<Provider>,
     ) -> ApiResult<WabaConnection> {
         let args = page_args(first, after.as_deref())?;
-        let page = store(ctx).wabas_page(provider, args).await?;
-        Ok(WabaConnection::new(page, args, Total::Wabas(provider)))
+        let filter = store::OwnedFilter { provider, client_id: scope::narrow(ctx, None) };
+        let page = store(ctx).wabas_page(&filter, args).await?;
+        Ok(WabaConnection::new(page, args, Total::Wabas(filter)))
     }
 
     /// Provider-side projects, oldest first.
@@ -204,8 +210,9 @@ impl Query {
         provider: Option<Provider>,
     ) -> ApiResult<ProjectConnection> {
         let args = page_args(first, after.as_deref())?;
-        let page = store(ctx).projects_page(provider, args).await?;
-        Ok(ProjectConnection::new(page, args, Total::Projects(provider)))
+        let filter = store::OwnedFilter { provider, client_id: scope::narrow(ctx, None) };
+        let page = store(ctx).projects_page(&filter, args).await?;
+        Ok(ProjectConnection::new(page, args, Total::Projects(filter)))
     }
 
     /// The event log: every status change, in order. Its cursors resume subscriptions.
@@ -218,7 +225,8 @@ impl Query {
         filter: Option<EventFilter>,
     ) -> ApiResult<StatusEventConnection> {
         let args = page_args(first, after.as_deref())?;
-        let filter = filter.unwrap_or_default().to_store()?;
+        let mut filter = filter.unwrap_or_default().to_store()?;
+        filter.client_id = scope::narrow(ctx, filter.client_id);
         let page = store(ctx).events_page(&filter, args).await?;
         Ok(StatusEventConnection::new(page, args))
     }

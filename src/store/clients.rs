@@ -12,6 +12,8 @@ use crate::domain::{Client, ClientDraft, InvitationStatus, Provider};
 /// Filters of the `clients` list.
 #[derive(Debug, Clone, Default)]
 pub struct ClientFilter {
+    /// Only this client (client-scoped callers).
+    pub id: Option<i64>,
     /// Case-insensitive substring of name, email or external id.
     pub search: Option<String>,
     /// Only clients with an invitation, project or sender at this provider.
@@ -22,7 +24,7 @@ pub struct ClientFilter {
 
 impl ClientFilter {
     fn condition(&self) -> Condition {
-        let mut cond = Condition::all();
+        let mut cond = Condition::all().add_option(self.id.map(|id| clients::Column::Id.eq(id)));
         if let Some(search) = self.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
             let pattern = format!("%{}%", escape_like(&search.to_lowercase()));
             let like = |col: clients::Column| -> SimpleExpr {

@@ -3,6 +3,7 @@
 //! every status change goes through [`Store::apply_status_change`], which updates the
 //! row and appends the event in one transaction.
 
+mod api_keys;
 mod changes;
 mod clients;
 mod convert;
@@ -18,9 +19,10 @@ use std::time::Duration;
 use migrations::sea_orm_migration::MigratorTrait;
 use sea_orm::{ConnectOptions, ConnectionTrait, DatabaseConnection, DbBackend, DbErr};
 
+pub use api_keys::ApiKeyInfo;
 pub use changes::{EventFilter, NewStatus, StatusChange};
 pub use clients::ClientFilter;
-pub use nodes::{InvitationFilter, SenderFilter};
+pub use nodes::{InvitationFilter, OwnedFilter, SenderFilter};
 pub use page::{Page, PageArgs};
 pub use seed::SeedCounts;
 

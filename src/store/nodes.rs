@@ -84,8 +84,22 @@ where
     all(rows)
 }
 
-fn provider_is<C: ColumnTrait>(col: C, provider: Option<Provider>) -> Condition {
-    Condition::all().add_option(provider.map(|p| col.eq(p.as_str())))
+/// Filters of the `wabas` and `projects` lists: provider and, for client-scoped
+/// callers, the owning client.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct OwnedFilter {
+    /// Only this provider.
+    pub provider: Option<Provider>,
+    /// Only rows of this client.
+    pub client_id: Option<i64>,
+}
+
+impl OwnedFilter {
+    fn condition<C: ColumnTrait>(&self, provider: C, client: C) -> Condition {
+        Condition::all()
+            .add_option(self.provider.map(|p| provider.eq(p.as_str())))
+            .add_option(self.client_id.map(|id| client.eq(id)))
+    }
 }
 
 impl Store {
@@ -110,24 +124,27 @@ impl Store {
     }
 
     /// One page of wabas, oldest first.
-    pub async fn wabas_page(&self, provider: Option<Provider>, args: PageArgs) -> Result<Page<Waba>, StoreError> {
-        list::<wabas::Entity, _>(self, provider_is(wabas::Column::Provider, provider), wabas::Column::Id, args).await
+    pub async fn wabas_page(&self, f: &OwnedFilter, args: PageArgs) -> Result<Page<Waba>, StoreError> {
+        let cond = f.condition(wabas::Column::Provider, wabas::Column::ClientId);
+        list::<wabas::Entity, _>(self, cond, wabas::Column::Id, args).await
     }
 
     /// How many wabas match.
-    pub async fn wabas_count(&self, provider: Option<Provider>) -> Result<u64, StoreError> {
-        count::<wabas::Entity>(self, provider_is(wabas::Column::Provider, provider), wabas::Column::Id).await
+    pub async fn wabas_count(&self, f: &OwnedFilter) -> Result<u64, StoreError> {
+        count::<wabas::Entity>(self, f.condition(wabas::Column::Provider, wabas::Column::ClientId), wabas::Column::Id)
+            .await
     }
 
     /// One page of projects, oldest first.
-    pub async fn projects_page(&self, provider: Option<Provider>, args: PageArgs) -> Result<Page<Project>, StoreError> {
-        let cond = provider_is(projects::Column::Provider, provider);
+    pub async fn projects_page(&self, f: &OwnedFilter, args: PageArgs) -> Result<Page<Project>, StoreError> {
+        let cond = f.condition(projects::Column::Provider, projects::Column::ClientId);
         list::<projects::Entity, _>(self, cond, projects::Column::Id, args).await
     }
 
     /// How many projects match.
-    pub async fn projects_count(&self, provider: Option<Provider>) -> Result<u64, StoreError> {
-        count::<projects::Entity>(self, provider_is(projects::Column::Provider, provider), projects::Column::Id).await
+    pub async fn projects_count(&self, f: &OwnedFilter) -> Result<u64, StoreError> {
+        let cond = f.condition(projects::Column::Provider, projects::Column::ClientId);
+        count::<projects::Entity>(self, cond, projects::Column::Id).await
     }
 
     /// Invitations with these ids.

@@ -16,6 +16,8 @@ pub struct TestApp {
     pub addr: SocketAddr,
     pub http: reqwest::Client,
     pub store: Store,
+    /// Signs client tokens exactly as the app does (to forge expired ones in tests).
+    pub signer: bspgraph::auth::TokenSigner,
     _dir: Option<tempfile::TempDir>,
     _stop: oneshot::Sender<()>,
 }
@@ -77,11 +79,12 @@ async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut Settings)) -> Tes
     let app = App::build(settings).await.unwrap();
     let addr = app.local_addr().unwrap();
     let store = app.state.store.clone();
+    let signer = app.state.gate.authenticator.signer().clone();
     let (stop, stopped) = oneshot::channel::<()>();
     tokio::spawn(app.serve(async {
         let _ = stopped.await;
     }));
-    TestApp { addr, http: reqwest::Client::new(), store, _dir: dir, _stop: stop }
+    TestApp { addr, http: reqwest::Client::new(), store, signer, _dir: dir, _stop: stop }
 }
 
 /// Create a uniquely named database next to the one `admin_url` names and return its URL.

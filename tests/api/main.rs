@@ -5,6 +5,7 @@
 mod helpers;
 mod provider_support;
 
+mod auth;
 mod errors;
 mod fidelity;
 mod http_surface;

@@ -1,6 +1,7 @@
 //! sea-orm table definitions, one file per table. They mirror `migrations/` and
 //! never leave `store`: the rest of the program sees `domain` types.
 
+pub mod api_keys;
 pub mod clients;
 pub mod events;
 pub mod invitations;

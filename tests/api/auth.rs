@@ -1,0 +1,162 @@
+//! Access control over HTTP: operator keys (missing, malformed, wrong checksum,
+//! revoked, valid), client-scoped tokens (own objects only, everything else
+//! NOT_FOUND or null, expiry), per-caller rate limits, production mode exposure.
+
+use bspgraph::modes::Mode;
+use reqwest::StatusCode;
+use secrecy::ExposeSecret;
+use serde_json::{json, Value};
+
+use crate::helpers::{error_codes, spawn_app_with, TestApp};
+
+async fn production() -> TestApp {
+    spawn_app_with(|s| s.security.mode = Mode::Production).await
+}
+
+async fn post(app: &TestApp, bearer: Option<&str>, query: &str, variables: Value) -> (StatusCode, Value) {
+    let mut req = app.http.post(app.url("/graphql")).json(&json!({ "query": query, "variables": variables }));
+    if let Some(token) = bearer {
+        req = req.bearer_auth(token);
+    }
+    let resp = req.send().await.unwrap();
+    (resp.status(), resp.json().await.unwrap())
+}
+
+async fn operator_key(app: &TestApp, name: &str) -> (i64, String) {
+    let key = bspgraph::auth::keys::generate();
+    let info = app.store.create_api_key(name, &key.display_prefix, &key.digest).await.unwrap();
+    (info.id, key.secret.expose_secret().to_owned())
+}
+
+#[tokio::test]
+async fn operator_keys_are_checked_and_revocation_is_immediate() {
+    let app = production().await;
+    let (id, key) = operator_key(&app, "backend").await;
+    let q = "{ clients { totalCount } }";
+
+    let (status, body) = post(&app, None, q, json!({})).await;
+    assert_eq!((status, error_codes(&body)), (StatusCode::UNAUTHORIZED, vec!["UNAUTHENTICATED".to_owned()]));
+
+    // Malformed and wrong-checksum keys are refused without touching the database.
+    let mut wrong_sum = key.clone();
+    let last = wrong_sum.pop().map(|c| if c == 'a' { 'b' } else { 'a' });
+    wrong_sum.extend(last);
+    for bad in ["not-a-key", "bspg_tooshort", wrong_sum.as_str()] {
+        let before = app.store.statements();
+        let (status, _) = post(&app, Some(bad), q, json!({})).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{bad}");
+        assert_eq!(app.store.statements(), before, "no lookup for {bad}");
+    }
+    // A well-formed key nobody issued is looked up and refused.
+    let stranger = bspgraph::auth::keys::generate();
+    assert_eq!(post(&app, Some(stranger.secret.expose_secret()), q, json!({})).await.0, StatusCode::UNAUTHORIZED);
+
+    let (status, body) = post(&app, Some(&key), q, json!({})).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["data"]["clients"]["totalCount"], 0);
+
+    assert!(app.store.revoke_api_key(id).await.unwrap());
+    assert_eq!(post(&app, Some(&key), q, json!({})).await.0, StatusCode::UNAUTHORIZED);
+    let keys = app.store.list_api_keys().await.unwrap();
+    assert!(keys[0].revoked_at.is_some());
+    assert!(!keys[0].display_prefix.is_empty() && key.starts_with(&keys[0].display_prefix));
+}
+
+#[tokio::test]
+async fn a_client_token_sees_only_its_own_client() {
+    let app = production().await;
+    let (_, key) = operator_key(&app, "backend").await;
+    app.store.seed_demo(2).await.unwrap();
+    let ids = post(
+        &app,
+        Some(&key),
+        "{ clients { edges { node { id wabas { id } invitations { edges { node { id } } } } } } }",
+        json!({}),
+    )
+    .await
+    .1;
+    let mine = ids["data"]["clients"]["edges"][0]["node"].clone();
+    let theirs = ids["data"]["clients"]["edges"][1]["node"].clone();
+
+    let issue = "mutation($id: ID!) { issueClientToken(clientId: $id, ttlSeconds: 300) { token expiresAt userErrors { code } } }";
+    let (_, body) = post(&app, Some(&key), issue, json!({ "id": mine["id"] })).await;
+    let token = body["data"]["issueClientToken"]["token"].as_str().unwrap().to_owned();
+    assert!(token.starts_with("bspc_"));
+
+    let (status, body) = post(&app, Some(&token), "{ clients { totalCount edges { node { id } } } invitations { totalCount } wabas { totalCount } events { edges { cursor } } }", json!({})).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["data"]["clients"]["totalCount"], 1);
+    assert_eq!(body["data"]["clients"]["edges"][0]["node"]["id"], mine["id"]);
+    assert_eq!(body["data"]["invitations"]["totalCount"], 2);
+    assert_eq!(body["data"]["wabas"]["totalCount"], 1);
+    assert_eq!(body["data"]["events"]["edges"].as_array().unwrap().len(), 4, "only its own events");
+
+    // Another client's objects read as if they did not exist.
+    let node = "query($id: ID!) { node(id: $id) { id } }";
+    for other in [&theirs["id"], &theirs["wabas"][0]["id"], &theirs["invitations"]["edges"][0]["node"]["id"]] {
+        let (_, body) = post(&app, Some(&token), node, json!({ "id": other })).await;
+        assert_eq!(body["data"]["node"], Value::Null, "{other}");
+    }
+    let (_, body) = post(
+        &app,
+        Some(&token),
+        "query($c: ID) { invitations(filter: { clientId: $c }) { totalCount } }",
+        json!({ "c": theirs["id"] }),
+    )
+    .await;
+    assert_eq!(body["data"]["invitations"]["totalCount"], 0);
+    // Operator-only mutations answer NOT_FOUND.
+    let (_, body) =
+        post(&app, Some(&token), "mutation { createClient(input: { name: \"x\" }) { client { id } } }", json!({}))
+            .await;
+    assert_eq!(error_codes(&body), ["NOT_FOUND"]);
+    let (_, body) = post(&app, Some(&token), issue, json!({ "id": theirs["id"] })).await;
+    assert_eq!(error_codes(&body), ["NOT_FOUND"]);
+}
+
+#[tokio::test]
+async fn expired_and_forged_client_tokens_are_refused() {
+    let app = production().await;
+    let draft = bspgraph::domain::ClientDraft::parse(None, "Token owner", None, None, None).unwrap();
+    let raw = app.store.create_client(draft).await.unwrap().id;
+    let expired = app.signer.issue(raw, chrono::Utc::now() - chrono::Duration::seconds(1));
+    assert_eq!(
+        post(&app, Some(expired.expose_secret()), "{ __typename }", json!({})).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    let other = bspgraph::auth::TokenSigner::new(b"some other server's key.........");
+    let forged = other.issue(raw, chrono::Utc::now() + chrono::Duration::seconds(60));
+    assert_eq!(post(&app, Some(forged.expose_secret()), "{ __typename }", json!({})).await.0, StatusCode::UNAUTHORIZED);
+    let valid = app.signer.issue(raw, chrono::Utc::now() + chrono::Duration::seconds(60));
+    assert_eq!(post(&app, Some(valid.expose_secret()), "{ __typename }", json!({})).await.0, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn callers_over_their_rate_get_429_with_retry_after() {
+    let app = spawn_app_with(|s| s.security.rate_limit_per_minute = 3).await;
+    for _ in 0..3 {
+        assert_eq!(post(&app, None, "{ __typename }", json!({})).await.0, StatusCode::OK);
+    }
+    let resp = app.http.post(app.url("/graphql")).json(&json!({ "query": "{ __typename }" })).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
+    let wait: u64 = resp.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=60).contains(&wait), "{wait}");
+    assert_eq!(error_codes(&resp.json().await.unwrap()), ["RATE_LIMITED"]);
+}
+
+#[tokio::test]
+async fn production_hides_the_schema() {
+    let app = production().await;
+    let (_, key) = operator_key(&app, "backend").await;
+    let (_, body) = post(&app, Some(&key), "{ __schema { types { name } } }", json!({})).await;
+    assert_eq!(body["data"]["__schema"], Value::Null, "introspection must be off: {body}");
+    let (_, body) = post(&app, Some(&key), "{ clientz { totalCount } }", json!({})).await;
+    let text = body.to_string();
+    assert!(body["errors"].is_array());
+    assert!(!text.contains("Did you mean"), "{text}");
+    assert_eq!(app.http.get(app.url("/")).send().await.unwrap().status(), StatusCode::NOT_FOUND);
+    // Dev mode keeps both for the playground.
+    let dev = crate::helpers::spawn_app().await;
+    let body = dev.gql("{ clientz { totalCount } }", json!({})).await;
+    assert!(body.to_string().contains("Did you mean"), "{body}");
+}
