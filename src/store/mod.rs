@@ -75,7 +75,14 @@ impl Store {
             .min_connections(1)
             .connect_timeout(Duration::from_secs(10))
             .acquire_timeout(Duration::from_secs(10))
-            .sqlx_logging(false);
+            .sqlx_logging(false)
+            // Every SQLite connection opens in WAL mode (readers run while one writer
+            // commits) and waits for the write lock instead of failing at once.
+            .map_sqlx_sqlite_opts(|o| {
+                o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                    .busy_timeout(Duration::from_secs(10))
+                    .foreign_keys(true)
+            });
         let mut db = sea_orm::Database::connect(options).await?;
         let statements = Arc::new(AtomicU64::new(0));
         let counter = statements.clone();
@@ -84,10 +91,6 @@ impl Store {
             // The statement text only: bound values (which may hold secrets) are never logged.
             tracing::trace!(target: "bspgraph::sql", elapsed_us = info.elapsed.as_micros() as u64, failed = info.failed, sql = %info.statement.sql);
         });
-        if db.get_database_backend() == DbBackend::Sqlite {
-            // WAL lets readers run while one writer commits; it persists in the file.
-            db.execute_unprepared("PRAGMA journal_mode=WAL").await?;
-        }
         tracing::Span::current().record("backend", format!("{:?}", db.get_database_backend()));
         let (events, _) = tokio::sync::broadcast::channel(EVENT_BUS_CAPACITY);
         Ok(Self { db, statements, url: url.into(), events })

@@ -22,6 +22,13 @@ pub struct TestApp {
     _stop: oneshot::Sender<()>,
 }
 
+/// A `Drop` impl makes closures and async blocks capture the whole `TestApp`, never just
+/// a field: a block that only used `app.store` would otherwise drop the temp directory
+/// (and stop the server) while the test still runs.
+impl Drop for TestApp {
+    fn drop(&mut self) {}
+}
+
 impl TestApp {
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
