@@ -8,6 +8,7 @@ mod provider_support;
 mod auth;
 mod errors;
 mod fidelity;
+mod hostile;
 mod http_surface;
 mod mutations;
 mod providers_sendzen;
