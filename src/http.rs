@@ -27,18 +27,19 @@ fn refuse(status: StatusCode, code: &str, message: &str) -> Response {
     (status, [(header::CONTENT_TYPE, JSON)], body.to_string()).into_response()
 }
 
-/// Which media type the client accepts for the response, or `None` when neither.
-fn negotiate(headers: &HeaderMap) -> Option<&'static str> {
+/// Which media type the client accepts for the response; a 406 refusal when neither.
+fn negotiate(headers: &HeaderMap) -> Result<&'static str, Response> {
     let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else {
-        return Some(JSON);
+        return Ok(JSON);
     };
     let types: Vec<&str> = accept.split(',').map(|t| t.split(';').next().unwrap_or("").trim()).collect();
     if types.contains(&GRAPHQL_RESPONSE) {
-        Some(GRAPHQL_RESPONSE)
+        Ok(GRAPHQL_RESPONSE)
     } else if types.iter().any(|t| matches!(*t, JSON | "*/*" | "application/*")) {
-        Some(JSON)
+        Ok(JSON)
     } else {
-        None
+        let message = "accept application/json or application/graphql-response+json";
+        Err(refuse(StatusCode::NOT_ACCEPTABLE, "NOT_ACCEPTABLE", message))
     }
 }
 
@@ -113,12 +114,9 @@ pub async fn post_graphql(
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let access = access(&state, caller);
-    let Some(media) = negotiate(&headers) else {
-        return refuse(
-            StatusCode::NOT_ACCEPTABLE,
-            "NOT_ACCEPTABLE",
-            "accept application/json or application/graphql-response+json",
-        );
+    let media = match negotiate(&headers) {
+        Ok(media) => media,
+        Err(refusal) => return refusal,
     };
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     if content_type.split(';').next().map(str::trim) != Some(JSON) {
@@ -174,12 +172,9 @@ pub async fn get_graphql(
     RawQuery(query): RawQuery,
 ) -> Response {
     let access = access(&state, caller);
-    let Some(media) = negotiate(&headers) else {
-        return refuse(
-            StatusCode::NOT_ACCEPTABLE,
-            "NOT_ACCEPTABLE",
-            "accept application/json or application/graphql-response+json",
-        );
+    let media = match negotiate(&headers) {
+        Ok(media) => media,
+        Err(refusal) => return refusal,
     };
     let request = match parse_query_string(query.as_deref().unwrap_or("")) {
         Ok(request) => request,
