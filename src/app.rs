@@ -17,8 +17,10 @@ use tower_http::catch_panic::CatchPanicLayer;
 use crate::config::Settings;
 use crate::graphql::{build_schema, AppSchema, Limits};
 use crate::metrics::{metrics_handler, observe, Metrics};
-use crate::providers::{build_registry, Registry};
+use crate::onboarding::Onboarding;
+use crate::providers::{build_registry, Built, Registry};
 use crate::sandbox::Sandbox;
+use crate::secrets::{key_dir, SecretBox};
 use crate::store::Store;
 
 /// What every handler can reach.
@@ -59,8 +61,10 @@ impl App {
             Limits { max_depth: settings.max_depth, max_complexity: settings.max_complexity, ..Limits::default() };
         let listener = TcpListener::bind(settings.listen).await?;
         // The adapters need this server's own URL in sandbox mode, so bind first.
-        let built = build_registry(&settings.providers, &self_url(listener.local_addr()?))?;
-        let schema = build_schema(store.clone(), limits, built.registry.clone(), built.sandbox.clone());
+        let base = self_url(listener.local_addr()?);
+        let built = build_registry(&settings.providers, &base)?;
+        let onboarding = onboarding_state(&settings, &store, &built, base)?;
+        let schema = build_schema(store.clone(), limits, built.registry.clone(), built.sandbox.clone(), onboarding);
         let state = AppState {
             store,
             schema,
@@ -91,6 +95,22 @@ impl App {
         });
         axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await
     }
+}
+
+/// The onboarding flows' state: the secret key (configured, or a generated key file in
+/// sandbox mode only) and the public URL for per-client webhook URLs.
+fn onboarding_state(settings: &Settings, store: &Store, built: &Built, base: String) -> anyhow::Result<Onboarding> {
+    if settings.secret_key.is_none() && built.sandbox.is_none() {
+        anyhow::bail!("BSPGRAPH_SECRET_KEY is required when every provider runs LIVE");
+    }
+    let secrets = SecretBox::load(settings.secret_key.as_ref(), &key_dir(&settings.database_url))?;
+    Ok(Onboarding {
+        store: store.clone(),
+        registry: built.registry.clone(),
+        sandbox: built.sandbox.clone(),
+        secrets: Arc::new(secrets),
+        public_url: settings.public_url.clone().unwrap_or(base),
+    })
 }
 
 /// This server's URL as the sandboxed adapters reach it (loopback for a wildcard bind).

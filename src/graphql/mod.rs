@@ -8,6 +8,7 @@ mod error;
 mod loaders;
 mod mutation;
 mod nodes;
+mod onboarding;
 mod providers;
 mod query;
 
@@ -17,6 +18,7 @@ pub use batch::Loaders;
 pub use codes::add_missing_codes;
 pub use error::{current_request_id, with_request_id, ApiError, MAX_PAGE_SIZE};
 
+use crate::onboarding::Onboarding;
 use crate::providers::Registry;
 use crate::sandbox::Sandbox;
 use crate::store::Store;
@@ -30,8 +32,17 @@ fn root_query() -> RootQuery {
     RootQuery(query::Query, providers::ProvidersQuery)
 }
 
+/// Root of all mutations.
+#[derive(MergedObject)]
+#[graphql(name = "Mutation")]
+pub struct RootMutation(mutation::Mutation, onboarding::OnboardingMutation);
+
+fn root_mutation() -> RootMutation {
+    RootMutation(mutation::Mutation, onboarding::OnboardingMutation)
+}
+
 /// The bspgraph schema type.
-pub type AppSchema = Schema<RootQuery, mutation::Mutation, EmptySubscription>;
+pub type AppSchema = Schema<RootQuery, RootMutation, EmptySubscription>;
 
 /// Limits that protect the server from hostile documents.
 #[derive(Debug, Clone, Copy)]
@@ -53,9 +64,16 @@ impl Default for Limits {
 }
 
 /// Build the schema over `store` and the provider `registry` (plus the simulators in
-/// sandbox mode). Per-request data (loaders) is added by the caller.
-pub fn build_schema(store: Store, limits: Limits, registry: Registry, sandbox: Option<Sandbox>) -> AppSchema {
-    let mut builder = Schema::build(root_query(), mutation::Mutation, EmptySubscription).data(store).data(registry);
+/// sandbox mode) and the onboarding flows. Per-request data (loaders) is added by the caller.
+pub fn build_schema(
+    store: Store,
+    limits: Limits,
+    registry: Registry,
+    sandbox: Option<Sandbox>,
+    onboarding: Onboarding,
+) -> AppSchema {
+    let mut builder =
+        Schema::build(root_query(), root_mutation(), EmptySubscription).data(store).data(registry).data(onboarding);
     if let Some(sandbox) = sandbox {
         builder = builder.data(sandbox);
     }
@@ -69,5 +87,5 @@ pub fn build_schema(store: Store, limits: Limits, registry: Registry, sandbox: O
 
 /// The SDL of the schema, as committed in `schema.graphql`.
 pub fn sdl() -> String {
-    Schema::build(root_query(), mutation::Mutation, EmptySubscription).finish().sdl()
+    Schema::build(root_query(), root_mutation(), EmptySubscription).finish().sdl()
 }

@@ -7,6 +7,7 @@ mod changes;
 mod clients;
 mod convert;
 mod nodes;
+mod onboarding;
 mod page;
 mod seed;
 pub(crate) mod tables;
@@ -21,6 +22,7 @@ use sea_orm::{ConnectOptions, ConnectionTrait, DatabaseConnection, DbBackend, Db
 pub use changes::{EventFilter, NewStatus, StatusChange};
 pub use clients::ClientFilter;
 pub use nodes::{InvitationFilter, SenderFilter};
+pub use onboarding::{KeyClaim, NewInvitation, Owner};
 pub use page::{Page, PageArgs};
 pub use seed::SeedCounts;
 

@@ -16,6 +16,10 @@ pub struct TestApp {
     pub addr: SocketAddr,
     pub http: reqwest::Client,
     pub store: Store,
+    /// The simulators mounted in this app (sandbox mode).
+    pub sandbox: Option<bspgraph::sandbox::Sandbox>,
+    /// The SQLite database file, when the backend is SQLite.
+    pub db_path: Option<std::path::PathBuf>,
     _dir: Option<tempfile::TempDir>,
     _stop: oneshot::Sender<()>,
 }
@@ -77,11 +81,13 @@ async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut Settings)) -> Tes
     let app = App::build(settings).await.unwrap();
     let addr = app.local_addr().unwrap();
     let store = app.state.store.clone();
+    let sandbox = app.state.sandbox.clone();
+    let db_path = dir.as_ref().map(|d| d.path().join("test.db"));
     let (stop, stopped) = oneshot::channel::<()>();
     tokio::spawn(app.serve(async {
         let _ = stopped.await;
     }));
-    TestApp { addr, http: reqwest::Client::new(), store, _dir: dir, _stop: stop }
+    TestApp { addr, http: reqwest::Client::new(), store, sandbox, db_path, _dir: dir, _stop: stop }
 }
 
 /// Create a uniquely named database next to the one `admin_url` names and return its URL.
