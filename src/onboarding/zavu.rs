@@ -31,6 +31,11 @@ pub async fn start(ob: &Onboarding, client: &Client, req: &StartRequest) -> Outc
     let invitation = match adapter.start_onboarding(OnboardingRequest::HostedInvitation(draft.clone())).await {
         Ok(start) => start.invitation,
         Err(ProviderError::UncertainCreate { .. }) => reconcile(ob, &draft, sent_at).await?,
+        // The only object a create names is the pre-assigned number.
+        Err(ProviderError::NotFound { code, message, .. }) if req.phone_number_id.is_some() => {
+            let code = code.unwrap_or_else(|| "NOT_FOUND".into());
+            return Err(super::Refusal::new(&["input", "phoneNumberId"], &code, message).into());
+        }
         Err(e) => return Err(e.into()),
     };
     let inv = invitation.ok_or(ProviderError::Decode { provider: Provider::Zavu, message: "no invitation".into() })?;

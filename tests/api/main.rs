@@ -12,6 +12,7 @@ mod mutations;
 mod onboarding_flows;
 mod onboarding_rules;
 mod onboarding_support;
+mod onboarding_sync;
 mod providers_sendzen;
 mod providers_sinch;
 mod providers_zavu;

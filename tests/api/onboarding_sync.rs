@@ -1,0 +1,54 @@
+//! `refresh`, `syncProvider` and provider rejections that keep the provider's code.
+
+use bspgraph::domain::Provider;
+use bspgraph::sandbox::SimAction;
+use serde_json::json;
+
+use crate::helpers::spawn_app;
+use crate::onboarding_support::*;
+
+#[tokio::test]
+async fn refresh_reads_the_provider_now_and_records_a_mutation_event() {
+    let app = spawn_app().await;
+    let sandbox = app.sandbox.clone().unwrap();
+    let started = start(&app, json!({ "provider": "ZAVU", "client": { "name": "Fresh" } })).await;
+    let id = started["invitation"]["id"].as_str().unwrap().to_owned();
+    let pid = started["invitation"]["providerId"].as_str().unwrap().to_owned();
+    sandbox.simulate(Provider::Zavu, &pid, SimAction::Complete).unwrap();
+
+    let q = "mutation($id: ID!) { refresh(id: $id) { ... on Invitation { status sender { status } } } }";
+    let refreshed = app.data(q, json!({ "id": id })).await;
+
+    assert_eq!(refreshed["refresh"]["status"], "COMPLETED", "{refreshed}");
+    assert_eq!(refreshed["refresh"]["sender"]["status"], "ACTIVE");
+    assert_eq!(events(&app).await.last().unwrap(), "Invitation:PENDING>COMPLETED:MUTATION");
+}
+
+#[tokio::test]
+async fn sync_imports_every_page_once_then_only_updates() {
+    let app = spawn_app().await;
+    let zsim = app.sandbox.clone().unwrap().zavu;
+    zsim.seed_invitations(120);
+    let q = "mutation { syncProvider(provider: ZAVU) { provider imported updated userErrors { code } } }";
+
+    let first = app.data(q, json!({})).await;
+    let second = app.data(q, json!({})).await;
+
+    assert!(first["syncProvider"]["imported"].as_i64().unwrap() >= 120, "{first}");
+    assert_eq!(second["syncProvider"]["imported"], 0, "{second}");
+    assert_eq!(second["syncProvider"]["updated"], 0);
+    let listed = app.data("{ invitations(first: 1) { totalCount } }", json!({})).await;
+    assert_eq!(listed["invitations"]["totalCount"], 120);
+}
+
+#[tokio::test]
+async fn a_provider_rejection_keeps_the_providers_code() {
+    let app = spawn_app().await;
+
+    let refused = start(&app, json!({ "provider": "ZAVU", "client": { "name": "Nope" }, "phoneNumberId": "pn_missing" })).await;
+
+    assert_eq!(codes(&refused), ["not_found"], "{refused}");
+    assert_eq!(refused["userErrors"][0]["field"], json!(["input", "phoneNumberId"]));
+    let clients = app.data("{ clients(first: 1) { totalCount } }", json!({})).await;
+    assert_eq!(clients["clients"]["totalCount"], 0, "the client made for the call is removed again");
+}
