@@ -24,6 +24,12 @@ pub struct TestApp {
     _stop: oneshot::Sender<()>,
 }
 
+/// A `Drop` impl makes `async move` blocks capture the whole app, not only the fields
+/// they touch (precise capture), so the temp database directory lives as long as the test.
+impl Drop for TestApp {
+    fn drop(&mut self) {}
+}
+
 impl TestApp {
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
