@@ -9,6 +9,7 @@ mod loaders;
 mod mutation;
 mod nodes;
 mod onboarding;
+mod onboarding_input;
 mod providers;
 mod query;
 

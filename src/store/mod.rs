@@ -6,8 +6,10 @@
 mod changes;
 mod clients;
 mod convert;
+mod idempotency;
 mod nodes;
 mod onboarding;
+mod onboarding_senders;
 mod page;
 mod seed;
 pub(crate) mod tables;
@@ -21,8 +23,10 @@ use sea_orm::{ConnectOptions, ConnectionTrait, DatabaseConnection, DbBackend, Db
 
 pub use changes::{EventFilter, NewStatus, StatusChange};
 pub use clients::ClientFilter;
+pub use idempotency::KeyClaim;
 pub use nodes::{InvitationFilter, SenderFilter};
-pub use onboarding::{KeyClaim, NewInvitation, Owner};
+pub use onboarding::NewInvitation;
+pub use onboarding_senders::Owner;
 pub use page::{Page, PageArgs};
 pub use seed::SeedCounts;
 

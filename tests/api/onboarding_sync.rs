@@ -45,7 +45,8 @@ async fn sync_imports_every_page_once_then_only_updates() {
 async fn a_provider_rejection_keeps_the_providers_code() {
     let app = spawn_app().await;
 
-    let refused = start(&app, json!({ "provider": "ZAVU", "client": { "name": "Nope" }, "phoneNumberId": "pn_missing" })).await;
+    let refused =
+        start(&app, json!({ "provider": "ZAVU", "client": { "name": "Nope" }, "phoneNumberId": "pn_missing" })).await;
 
     assert_eq!(codes(&refused), ["not_found"], "{refused}");
     assert_eq!(refused["userErrors"][0]["field"], json!(["input", "phoneNumberId"]));
