@@ -177,6 +177,8 @@ impl OnboardingMutation {
             _ => Ok(()),
         };
         match result {
+            // Nothing to re-read at this provider (SendZen senders): return the stored node.
+            Err(Failure::Provider(crate::providers::ProviderError::Unsupported { .. })) => {}
             Err(Failure::Provider(e)) => return Err(e.into()),
             Err(Failure::Store(crate::store::StoreError::NotFound(_))) => return Ok(None),
             Err(Failure::Store(e)) => return Err(e.into()),

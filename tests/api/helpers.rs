@@ -80,7 +80,11 @@ async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut Settings)) -> Tes
             let url = format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display());
             (Some(dir), url)
         }
-        Backend::Postgres(admin_url) => (None, fresh_postgres(&admin_url).await),
+        Backend::Postgres(admin_url) => {
+            // No database file to put a generated key next to: use a fixed test key.
+            settings.secret_key = Some("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=".to_owned().into());
+            (None, fresh_postgres(&admin_url).await)
+        }
     };
     settings.database_url = url;
     adjust(&mut settings);

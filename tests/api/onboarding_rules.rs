@@ -129,8 +129,30 @@ async fn a_timed_out_create_is_reconciled_into_one_provider_invitation() {
     assert_eq!(listed["invitations"]["totalCount"], 1);
 }
 
+/// Collects every log line of this (current-thread) test runtime.
+#[derive(Clone, Default)]
+struct Logs(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Logs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 #[tokio::test]
-async fn sendzen_key_is_sealed_at_rest_and_never_returned() {
+async fn sendzen_key_is_sealed_at_rest_and_never_returned_or_logged() {
+    let logs = Logs::default();
+    let sink = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || sink.clone())
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
     let app = spawn_app().await;
     let started = start(&app, json!({ "provider": "SENDZEN", "client": { "name": "Keyed" } })).await;
     let project = &started["invitation"]["project"];
@@ -154,4 +176,7 @@ async fn sendzen_key_is_sealed_at_rest_and_never_returned() {
     }
     assert!(!started.to_string().contains(&key) && !everything.to_string().contains(&key));
     assert_eq!(project["hasCredentials"], true);
+    let logged = String::from_utf8_lossy(&logs.0.lock().unwrap()).to_string();
+    assert!(logged.contains("bspgraph::sql"), "the capture sees the app's log lines");
+    assert!(!logged.contains(&key), "the key is never logged");
 }
