@@ -9,6 +9,9 @@ use sea_orm::{ConnectionTrait, EntityTrait};
 use super::tables::clients;
 use super::{unique_violation, Store, StoreError};
 
+/// A claim without an invitation after this long belongs to a call that died.
+const STALE_CLAIM_MINUTES: i64 = 10;
+
 fn col(name: &'static str) -> Alias {
     Alias::new(name)
 }
@@ -56,19 +59,14 @@ impl Store {
 
     /// Claim `key` for a call with `request_hash`, or say who holds it.
     pub async fn claim_idempotency_key(&self, key: &str, request_hash: &str) -> Result<KeyClaim, StoreError> {
-        let backend = self.db().get_database_backend();
-        let insert = Query::insert()
-            .into_table(col("idempotency_keys"))
-            .columns([col("key"), col("request_hash"), col("created_at")])
-            .values_panic([key.into(), request_hash.into(), Utc::now().into()])
-            .to_owned();
-        match self.db().execute(backend.build(&insert)).await {
-            Ok(_) => return Ok(KeyClaim::Claimed),
-            Err(e) => match unique_violation(e, "idempotencyKey") {
-                StoreError::Duplicate(_) => {}
-                other => return Err(other),
-            },
+        if self.insert_key(key, request_hash).await? {
+            return Ok(KeyClaim::Claimed);
         }
+        // A claim that never finished (its process died) is taken over after a while.
+        if self.drop_stale_claim(key).await? && self.insert_key(key, request_hash).await? {
+            return Ok(KeyClaim::Claimed);
+        }
+        let backend = self.db().get_database_backend();
         let read = Query::select()
             .columns([col("request_hash"), col("invitation_id")])
             .from(col("idempotency_keys"))
@@ -82,6 +80,34 @@ impl Store {
             // Released between our insert and read: the caller retries.
             None => Ok(KeyClaim::Held { request_hash: request_hash.to_owned(), invitation_id: None }),
         }
+    }
+
+    async fn insert_key(&self, key: &str, request_hash: &str) -> Result<bool, StoreError> {
+        let mut insert = Query::insert();
+        insert
+            .into_table(col("idempotency_keys"))
+            .columns([col("key"), col("request_hash"), col("created_at")])
+            .values([key.into(), request_hash.into(), Utc::now().into()])
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        match self.db().execute(self.db().get_database_backend().build(&insert)).await {
+            Ok(_) => Ok(true),
+            Err(e) => match unique_violation(e, "idempotencyKey") {
+                StoreError::Duplicate(_) => Ok(false),
+                other => Err(other),
+            },
+        }
+    }
+
+    async fn drop_stale_claim(&self, key: &str) -> Result<bool, StoreError> {
+        let stale_before = Utc::now() - chrono::Duration::minutes(STALE_CLAIM_MINUTES);
+        let delete = Query::delete()
+            .from_table(col("idempotency_keys"))
+            .and_where(Expr::col(col("key")).eq(key))
+            .and_where(Expr::col(col("invitation_id")).is_null())
+            .and_where(Expr::col(col("created_at")).lt(stale_before))
+            .to_owned();
+        let done = self.db().execute(self.db().get_database_backend().build(&delete)).await?;
+        Ok(done.rows_affected() > 0)
     }
 
     /// Record the invitation a claimed key produced.

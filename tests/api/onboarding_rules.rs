@@ -129,7 +129,7 @@ async fn a_timed_out_create_is_reconciled_into_one_provider_invitation() {
     assert_eq!(listed["invitations"]["totalCount"], 1);
 }
 
-/// Collects every log line of this (current-thread) test runtime.
+/// Collects every log line of the test binary (a global subscriber, installed once).
 #[derive(Clone, Default)]
 struct Logs(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
 
@@ -143,16 +143,25 @@ impl std::io::Write for Logs {
     }
 }
 
+fn capture_logs() -> Logs {
+    static LOGS: std::sync::OnceLock<Logs> = std::sync::OnceLock::new();
+    LOGS.get_or_init(|| {
+        let logs = Logs::default();
+        let sink = logs.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_env_filter("bspgraph=trace,sea_orm=debug,info")
+            .with_writer(move || sink.clone())
+            .with_ansi(false)
+            .finish();
+        tracing::subscriber::set_global_default(subscriber).unwrap();
+        logs
+    })
+    .clone()
+}
+
 #[tokio::test]
 async fn sendzen_key_is_sealed_at_rest_and_never_returned_or_logged() {
-    let logs = Logs::default();
-    let sink = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || sink.clone())
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let logs = capture_logs();
     let app = spawn_app().await;
     let started = start(&app, json!({ "provider": "SENDZEN", "client": { "name": "Keyed" } })).await;
     let project = &started["invitation"]["project"];
