@@ -51,6 +51,20 @@ impl Store {
         token.ok_or(StoreError::NotFound("client"))
     }
 
+    /// The client whose webhook URL carries `token` (SendZen per-client webhooks).
+    pub async fn client_by_webhook_token(&self, token: &str) -> Result<Option<crate::domain::Client>, StoreError> {
+        let read = Query::select()
+            .column(col("id"))
+            .from(col("clients"))
+            .and_where(Expr::col(col("webhook_token")).eq(token))
+            .to_owned();
+        let Some(row) = self.db().query_one(self.db().get_database_backend().build(&read)).await? else {
+            return Ok(None);
+        };
+        let id: i64 = row.try_get("", "id")?;
+        Ok(self.clients_by_ids(&[id]).await?.into_iter().next())
+    }
+
     /// Delete a client this very call created, after its provider call failed.
     pub async fn delete_new_client(&self, client_id: i64) -> Result<(), StoreError> {
         clients::Entity::delete_by_id(client_id).exec(self.db()).await?;

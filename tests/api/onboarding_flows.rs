@@ -80,6 +80,8 @@ async fn sendzen_iframe_renews_and_completes_with_project_waba_and_sender() {
         let hook = body["client_webhook_url"].as_str().unwrap();
         let token = hook.strip_prefix(&app.url("/webhooks/sendzen/")).unwrap();
         assert_eq!(token.len(), 48, "an unguessable per-client token");
+        let owner = app.store.client_by_webhook_token(token).await.unwrap().unwrap();
+        assert_eq!(owner.external_id.as_deref(), Some("sz-1"));
 
         let renewed = on_invitation(&app, "renewInvitation", &id).await;
         let again = &renewed["invitation"];
@@ -220,9 +222,10 @@ async fn sinch_on_behalf_of_waits_for_meta_then_verifies_the_sender() {
         let paths: Vec<String> = sim.core.requests().iter().map(|r| format!("{} {}", r.method, r.path_only())).collect();
         assert!(paths.iter().any(|p| p.ends_with(":register") || p.contains("register")), "{paths:?}");
         let log = events(&app).await;
-        assert_eq!(log.first().unwrap(), "Invitation:->IN_PROGRESS:MUTATION");
-        assert!(log.contains(&"Invitation:IN_PROGRESS>AWAITING_ACTION:SANDBOX".to_owned()), "{log:?}");
-        assert_eq!(log.last().unwrap(), "Invitation:AWAITING_ACTION>COMPLETED:MUTATION", "{log:?}");
+        assert_eq!(log, vec!["Invitation:->IN_PROGRESS:MUTATION", "Invitation:IN_PROGRESS>AWAITING_ACTION:SANDBOX",
+            "Invitation:AWAITING_ACTION>IN_PROGRESS:SANDBOX", "Waba:->ONBOARDED:SANDBOX", "Sender:->PROVISIONING:SANDBOX",
+            "Sender:PROVISIONING>PENDING_VERIFICATION:SANDBOX", "Invitation:IN_PROGRESS>AWAITING_ACTION:SANDBOX",
+            "Sender:PENDING_VERIFICATION>ACTIVE:MUTATION", "Invitation:AWAITING_ACTION>COMPLETED:MUTATION"]);
     })
     .await;
 }

@@ -53,3 +53,30 @@ async fn a_provider_rejection_keeps_the_providers_code() {
     let clients = app.data("{ clients(first: 1) { totalCount } }", json!({})).await;
     assert_eq!(clients["clients"]["totalCount"], 0, "the client made for the call is removed again");
 }
+
+#[tokio::test]
+async fn a_rejected_embedded_signup_sender_fails_the_invitation_with_the_reason() {
+    let app = spawn_app().await;
+    let started =
+        start(&app, json!({ "provider": "SINCH", "client": { "name": "Rej" }, "sinch": { "region": "US" } })).await;
+    let id = started["invitation"]["id"].as_str().unwrap().to_owned();
+    let provisioning = complete(&app, json!({ "invitationId": id, "wabaId": "111", "phoneNumberId": "222" })).await;
+    let sender_id = provisioning["invitation"]["sender"]["id"].as_str().unwrap().to_owned();
+
+    let q =
+        "mutation($id: ID!) { registerSender(id: $id, method: VOICE) { sender { status } userErrors { field code } } }";
+    let early = app.data(q, json!({ "id": sender_id })).await;
+    let rejected = simulate(&app, &id, "REJECT").await;
+    let again = complete(&app, json!({ "invitationId": id, "wabaId": "111", "phoneNumberId": "222" })).await;
+
+    assert_eq!(early["registerSender"]["userErrors"][0]["code"], "WRONG_STATE", "{early}");
+    assert_eq!(rejected["invitation"]["status"], "FAILED", "{rejected}");
+    assert_eq!(rejected["invitation"]["sender"]["status"], "REJECTED");
+    assert!(rejected["invitation"]["failureReason"].is_string());
+    assert_eq!(codes(&again), ["WRONG_STATE"]);
+    let log = events(&app).await;
+    assert_eq!(
+        &log[log.len() - 2..],
+        ["Sender:PROVISIONING>REJECTED:SANDBOX", "Invitation:IN_PROGRESS>FAILED:SANDBOX"]
+    );
+}
