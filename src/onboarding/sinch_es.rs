@@ -11,14 +11,29 @@ use crate::domain::{
 use crate::providers::ProviderError;
 use crate::store::{NewInvitation, NewStatus, Owner, StatusChange};
 
-/// Create the client's subproject (or reuse it) and return its row.
+/// The client's subproject: the one bspgraph already has, else a new one (after a
+/// timed-out create, the one Sinch made, found by its client label).
 pub async fn subproject(ob: &Onboarding, client: &Client) -> Outcome<Project> {
+    let known = ob.store.projects_of_clients(&[client.id]).await?;
+    if let Some(p) = known.into_iter().find(|p| p.provider == Provider::Sinch) {
+        return Ok(p);
+    }
     let adapter = ob.registry.require(Provider::Sinch)?;
-    let labels = vec![("bspgraphClientId".to_owned(), GlobalId::new(NodeType::Client, client.id).encode())];
-    let req = OnboardingRequest::EmbeddedSignupProject { display_name: client.name.clone(), labels };
-    let started = adapter.start_onboarding(req).await?;
+    let label = ("bspgraphClientId".to_owned(), GlobalId::new(NodeType::Client, client.id).encode());
+    let req =
+        OnboardingRequest::EmbeddedSignupProject { display_name: client.name.clone(), labels: vec![label.clone()] };
+    let project = match adapter.start_onboarding(req.clone()).await {
+        Ok(started) => started.project,
+        Err(ProviderError::UncertainCreate { .. }) => {
+            match adapter.list_projects().await?.into_iter().find(|p| p.labels.contains(&label)) {
+                Some(found) => Some(found),
+                None => adapter.start_onboarding(req).await?.project,
+            }
+        }
+        Err(e) => return Err(e.into()),
+    };
     let project =
-        started.project.ok_or(ProviderError::Decode { provider: Provider::Sinch, message: "no subproject".into() })?;
+        project.ok_or(ProviderError::Decode { provider: Provider::Sinch, message: "no subproject".into() })?;
     Ok(ob.store.upsert_project(Provider::Sinch, Some(client.id), &project, None).await?.0)
 }
 

@@ -80,3 +80,19 @@ async fn a_rejected_embedded_signup_sender_fails_the_invitation_with_the_reason(
         ["Sender:PROVISIONING>REJECTED:SANDBOX", "Invitation:IN_PROGRESS>FAILED:SANDBOX"]
     );
 }
+
+#[tokio::test]
+async fn a_second_sinch_onboarding_of_a_client_reuses_its_subproject() {
+    let app = spawn_app().await;
+    let sim = app.sandbox.clone().unwrap().sinch;
+    let input = json!({ "provider": "SINCH", "client": { "externalId": "again", "name": "Again" }, "sinch": { "region": "EU" } });
+
+    let first = start(&app, input.clone()).await;
+    let second = start(&app, input).await;
+
+    assert_eq!(first["invitation"]["project"]["id"], second["invitation"]["project"]["id"]);
+    assert_ne!(first["invitation"]["id"], second["invitation"]["id"]);
+    assert_eq!(first["invitation"]["client"]["id"], second["invitation"]["client"]["id"], "reused by externalId");
+    let creates = sim.core.requests().iter().filter(|r| r.method == "POST" && r.path.contains("subproject")).count();
+    assert_eq!(creates, 1);
+}
