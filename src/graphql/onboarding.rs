@@ -93,6 +93,9 @@ impl OnboardingMutation {
             Err(e) => return Ok(InvitationPayload::refused(e)),
         };
         let result = match (inv.provider, inv.flow) {
+            (Provider::Sinch, OnboardingFlow::EmbeddedSignup) if is_failure(input.status.as_deref()) => {
+                sinch_es::abandon(&ob, &inv, input.message).await
+            }
             (Provider::Sinch, OnboardingFlow::EmbeddedSignup) => {
                 sinch_es::complete(&ob, &inv, input.waba_id, input.phone_number_id).await
             }
@@ -220,6 +223,11 @@ impl OnboardingMutation {
         let result = simulate::simulate(&ob, &inv, action.into()).await;
         InvitationPayload::after(&ob, inv.id, result).await
     }
+}
+
+/// Whether a relayed frontend result says the customer did not finish.
+fn is_failure(status: Option<&str>) -> bool {
+    status.is_some_and(|s| !s.eq_ignore_ascii_case("completed"))
 }
 
 async fn sender_arg(ob: &Onboarding, id: &ID) -> ApiResult<Result<crate::domain::Sender, Vec<UserError>>> {

@@ -103,9 +103,9 @@ pub struct CompleteOnboardingInput {
     pub waba_id: Option<String>,
     /// Meta phone-number id.
     pub phone_number_id: Option<String>,
-    /// SendZen: `completed` or `failed`.
+    /// `completed` (default) or `failed` (SendZen iframe result, or an abandoned embedded signup).
     pub status: Option<String>,
-    /// SendZen: failure message.
+    /// Why it failed (kept as the failure reason).
     pub message: Option<String>,
 }
 

@@ -147,3 +147,19 @@ pub async fn link_sender(
     ob.store.apply_status_change(change).await?;
     Ok(())
 }
+
+/// The frontend reports that Meta's signup was abandoned or failed: `FAILED` with its message.
+#[tracing::instrument(skip_all, fields(invitation_id = inv.id))]
+pub async fn abandon(ob: &Onboarding, inv: &Invitation, message: Option<String>) -> Outcome<()> {
+    ensure_open(inv, &["input", "invitationId"])?;
+    let change = StatusChange {
+        node_id: inv.id,
+        status: NewStatus::Invitation(InvitationStatus::Failed),
+        provider_status: None,
+        reason: Some(message.unwrap_or_else(|| "embedded signup not finished".into())),
+        raw: None,
+        source: ChangeSource::Mutation,
+    };
+    ob.store.apply_status_change(change).await?;
+    Ok(())
+}

@@ -96,3 +96,17 @@ async fn a_second_sinch_onboarding_of_a_client_reuses_its_subproject() {
     let creates = sim.core.requests().iter().filter(|r| r.method == "POST" && r.path.contains("subproject")).count();
     assert_eq!(creates, 1);
 }
+
+#[tokio::test]
+async fn an_abandoned_embedded_signup_relayed_by_the_frontend_fails_the_invitation() {
+    let app = spawn_app().await;
+    let started =
+        start(&app, json!({ "provider": "SINCH", "client": { "name": "Gone" }, "sinch": { "region": "BR" } })).await;
+    let id = started["invitation"]["id"].as_str().unwrap().to_owned();
+
+    let failed = complete(&app, json!({ "invitationId": id, "status": "failed", "message": "popup closed" })).await;
+
+    assert_eq!(failed["invitation"]["status"], "FAILED", "{failed}");
+    assert_eq!(failed["invitation"]["failureReason"], "popup closed");
+    assert_eq!(events(&app).await.last().unwrap(), "Invitation:PENDING>FAILED:MUTATION");
+}
