@@ -20,21 +20,28 @@ use crate::store::{NewStatus, Owner, StatusChange};
 pub async fn advance(ob: &Onboarding, id: i64, source: ChangeSource) -> Outcome<()> {
     let inv = ob.store.invitation(id).await?;
     match inv.provider {
-        Provider::Zavu => zavu(ob, &inv, source).await,
+        Provider::Zavu => zavu(ob, &inv, None, source).await,
         // SendZen has no read API for onboarding: results arrive by webhook or relay.
         Provider::Sendzen => Ok(()),
         Provider::Sinch => sinch(ob, &inv, source).await,
     }
 }
 
-async fn zavu(ob: &Onboarding, inv: &Invitation, source: ChangeSource) -> Outcome<()> {
+/// Zavu: re-read invitation `id`; `waba_id` is the Meta WABA id when the caller knows
+/// it (Zavu reports it only in the `invitation.status_changed` webhook).
+pub async fn zavu_invitation(ob: &Onboarding, id: i64, waba_id: Option<String>, source: ChangeSource) -> Outcome<()> {
+    let inv = ob.store.invitation(id).await?;
+    zavu(ob, &inv, waba_id, source).await
+}
+
+async fn zavu(ob: &Onboarding, inv: &Invitation, waba_hint: Option<String>, source: ChangeSource) -> Outcome<()> {
     let Some(pid) = inv.provider_id.as_deref() else { return Ok(()) };
     let adapter = ob.registry.require(Provider::Zavu)?;
     let fresh = adapter.get_invitation(pid).await?;
     if let (Some(sid), None) = (fresh.sender_id.as_deref(), inv.sender_id) {
         let sender = adapter.get_sender(None, sid).await?;
         let owner = Owner { client_id: Some(inv.client_id), project_id: inv.project_id, waba_id: None };
-        let waba = match sender.waba_id.as_deref() {
+        let waba = match sender.waba_id.as_deref().or(waba_hint.as_deref()) {
             Some(w) => Some(ob.store.upsert_waba(Provider::Zavu, owner, w, None, source).await?.0.id),
             None => None,
         };

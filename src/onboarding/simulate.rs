@@ -25,8 +25,13 @@ pub async fn simulate(ob: &Onboarding, inv: &Invitation, action: SimAction) -> O
     let target =
         target.ok_or_else(|| wrong_state(&["invitationId"], "nothing to simulate yet: complete the signup first"))?;
     sandbox.simulate(inv.provider, &target, action).map_err(|e| wrong_state(&["action"], e.to_string()))?;
-    if inv.provider != Provider::Sendzen {
-        return advance::advance(ob, inv.id, ChangeSource::Sandbox).await;
+    match inv.provider {
+        Provider::Zavu => {
+            let waba = zavu_waba(ob, &target);
+            return advance::zavu_invitation(ob, inv.id, waba, ChangeSource::Sandbox).await;
+        }
+        Provider::Sinch => return advance::advance(ob, inv.id, ChangeSource::Sandbox).await,
+        Provider::Sendzen => {}
     }
     match action {
         SimAction::Complete | SimAction::Fail => match sendzen::sandbox_result(ob, inv.client_id) {
@@ -47,4 +52,15 @@ pub async fn simulate(ob: &Onboarding, inv: &Invitation, action: SimAction) -> O
         }
         _ => Ok(()),
     }
+}
+
+/// The Meta WABA id the Zavu simulator just announced for invitation `pid` (its signed
+/// `invitation.status_changed` delivery is the only place Zavu reports it).
+fn zavu_waba(ob: &Onboarding, pid: &str) -> Option<String> {
+    let sim = &ob.sandbox.as_ref()?.zavu;
+    sim.core.webhooks.deliveries().into_iter().rev().find_map(|d| {
+        let v: serde_json::Value = serde_json::from_str(&d.body).ok()?;
+        let data = &v["data"];
+        (data["invitationId"] == pid).then(|| data["wabaAccountId"].as_str().map(str::to_owned)).flatten()
+    })
 }

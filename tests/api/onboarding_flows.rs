@@ -39,6 +39,7 @@ async fn zavu_hosted_link_goes_from_pending_link_to_completed_sender() {
         assert_eq!(inv["status"], "COMPLETED", "{done}");
         assert_eq!(inv["sender"]["status"], "ACTIVE");
         assert!(inv["sender"]["phoneNumberId"].is_string());
+        assert!(inv["waba"]["wabaId"].is_string(), "{done}");
         let row = app
             .store
             .invitation_by_provider_id(Provider::Zavu, inv["providerId"].as_str().unwrap())
