@@ -110,3 +110,26 @@ async fn an_abandoned_embedded_signup_relayed_by_the_frontend_fails_the_invitati
     assert_eq!(failed["invitation"]["failureReason"], "popup closed");
     assert_eq!(events(&app).await.last().unwrap(), "Invitation:PENDING>FAILED:MUTATION");
 }
+
+#[tokio::test]
+async fn sendzen_sandbox_completion_records_the_simulated_result() {
+    let app = spawn_app().await;
+    let started = start(&app, json!({ "provider": "SENDZEN", "client": { "name": "Sim" } })).await;
+    let id = started["invitation"]["id"].as_str().unwrap().to_owned();
+
+    let done = simulate(&app, &id, "COMPLETE").await;
+
+    assert_eq!(done["invitation"]["status"], "COMPLETED", "{done}");
+    assert!(done["invitation"]["waba"]["wabaId"].is_string());
+    assert!(done["invitation"]["sender"]["phoneNumberId"].is_string());
+    let log = events(&app).await;
+    assert_eq!(
+        log,
+        [
+            "Invitation:->PENDING:MUTATION",
+            "Waba:->ONBOARDED:SANDBOX",
+            "Sender:->ACTIVE:SANDBOX",
+            "Invitation:PENDING>COMPLETED:SANDBOX"
+        ]
+    );
+}
