@@ -133,3 +133,21 @@ async fn sendzen_sandbox_completion_records_the_simulated_result() {
         ]
     );
 }
+
+#[tokio::test]
+async fn sync_of_sinch_imports_subprojects_and_senders_and_sendzen_has_nothing_to_list() {
+    let app = spawn_app().await;
+    let started =
+        start(&app, json!({ "provider": "SINCH", "client": { "name": "Synced" }, "sinch": { "region": "EU" } })).await;
+    let id = started["invitation"]["id"].as_str().unwrap().to_owned();
+    complete(&app, json!({ "invitationId": id, "wabaId": "333", "phoneNumberId": "444" })).await;
+    let q = "mutation($p: Provider!) { syncProvider(provider: $p) { imported updated userErrors { code } } }";
+
+    let sinch = app.gql(q, json!({ "p": "SINCH" })).await;
+    let sendzen = app.gql(q, json!({ "p": "SENDZEN" })).await;
+
+    assert!(sinch.get("errors").is_none(), "{sinch}");
+    assert_eq!(sinch["data"]["syncProvider"]["userErrors"], json!([]));
+    assert!(sendzen.get("errors").is_none(), "{sendzen}");
+    assert_eq!(sendzen["data"]["syncProvider"]["imported"], 0);
+}
