@@ -19,8 +19,10 @@ use crate::auth::{Authenticator, TokenSigner};
 use crate::config::Settings;
 use crate::graphql::{build_schema, AppSchema, Limits};
 use crate::metrics::{metrics_handler, observe, Metrics};
-use crate::providers::{build_registry, Registry};
+use crate::onboarding::Onboarding;
+use crate::providers::{build_registry, Built, Registry};
 use crate::sandbox::Sandbox;
+use crate::secrets::{key_dir, SecretBox};
 use crate::store::Store;
 
 /// What every handler can reach.
@@ -64,13 +66,17 @@ impl App {
             max_complexity: settings.max_complexity,
             introspection: settings.security.introspection(),
             suggestions: settings.security.dev(),
+            sandbox_control: settings.security.dev(),
             ..Limits::default()
         };
         let listener = TcpListener::bind(settings.listen).await?;
         // The adapters need this server's own URL in sandbox mode, so bind first.
-        let built = build_registry(&settings.providers, &self_url(listener.local_addr()?))?;
-        let schema = build_schema(store.clone(), limits, built.registry.clone(), built.sandbox.clone());
-        let authenticator = Authenticator::new(store.clone(), TokenSigner::new(&token_key()));
+        let base = self_url(listener.local_addr()?);
+        let built = build_registry(&settings.providers, &base)?;
+        let onboarding = onboarding_state(&settings, &store, &built, base)?;
+        let signer = TokenSigner::new(onboarding.secrets.derived_key());
+        let schema = build_schema(store.clone(), limits, built.registry.clone(), built.sandbox.clone(), onboarding);
+        let authenticator = Authenticator::new(store.clone(), signer);
         let security = &settings.security;
         let gate = Gate::new(authenticator, security.rate_limit_per_minute, !security.dev());
         let state = AppState {
@@ -108,19 +114,26 @@ impl App {
     }
 }
 
+/// The onboarding flows' state: the secret key (configured, or a generated key file in
+/// sandbox mode only) and the public URL for per-client webhook URLs.
+fn onboarding_state(settings: &Settings, store: &Store, built: &Built, base: String) -> anyhow::Result<Onboarding> {
+    if settings.secret_key.is_none() && built.sandbox.is_none() {
+        anyhow::bail!("BSPGRAPH_SECRET_KEY is required when every provider runs LIVE");
+    }
+    let secrets = SecretBox::load(settings.secret_key.as_ref(), &key_dir(&settings.database_url))?;
+    Ok(Onboarding {
+        store: store.clone(),
+        registry: built.registry.clone(),
+        sandbox: built.sandbox.clone(),
+        secrets: Arc::new(secrets),
+        public_url: settings.public_url.clone().unwrap_or(base),
+    })
+}
+
 /// This server's URL as the sandboxed adapters reach it (loopback for a wildcard bind).
 fn self_url(addr: SocketAddr) -> String {
     let ip = if addr.ip().is_unspecified() { std::net::IpAddr::from([127, 0, 0, 1]) } else { addr.ip() };
     format!("http://{}", SocketAddr::new(ip, addr.port()))
-}
-
-/// The key client tokens are signed with: random per process until the secret key
-/// is wired in (tokens then do not survive a restart).
-fn token_key() -> Vec<u8> {
-    use rand::RngCore;
-    let mut key = vec![0u8; 32];
-    rand::thread_rng().fill_bytes(&mut key);
-    key
 }
 
 fn router(state: AppState) -> Router {

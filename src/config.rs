@@ -105,6 +105,14 @@ pub struct Settings {
     /// Log format.
     #[arg(long, env = "BSPGRAPH_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
     pub log_format: LogFormat,
+    /// Key for provider secrets at rest: base64 of 32 bytes. Without it, a key file
+    /// `bspgraph-secret.key` is generated next to the SQLite database (dev/sandbox only).
+    #[arg(long, env = "BSPGRAPH_SECRET_KEY", global = true, hide_env_values = true)]
+    pub secret_key: Option<SecretString>,
+    /// Public base URL of this server, used in the webhook URLs given to providers
+    /// (default: the bound address).
+    #[arg(long, env = "BSPGRAPH_PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
     /// Provider settings (credentials, base URLs, webhook secrets, timeouts).
     #[command(flatten)]
     pub providers: ProviderSettings,

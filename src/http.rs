@@ -28,6 +28,7 @@ fn refuse(status: StatusCode, code: &str, message: &str) -> Response {
 }
 
 /// Which media type the client accepts for the response; a 406 refusal when neither.
+#[allow(clippy::result_large_err)] // the error is the response itself, returned at once
 fn negotiate(headers: &HeaderMap) -> Result<&'static str, Response> {
     let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else {
         return Ok(JSON);

@@ -12,6 +12,8 @@
 //! - [`store`]: sea-orm tables and repository functions; the only module with SQL.
 //! - [`graphql`]: schema, queries, mutations, node types, connections, loaders.
 //! - [`providers`]: the `Provider` trait, the SendZen, Zavu and Sinch adapters, HTTP discipline.
+//! - [`onboarding`]: the onboarding flows per provider, advancing them, idempotency, sync.
+//! - [`secrets`]: AES-256-GCM sealing of provider secrets at rest, bound to row and field.
 //! - [`sandbox`]: stateful simulators of the three provider APIs and their control surface.
 //! - [`telemetry`]: tracing subscriber setup.
 
@@ -23,7 +25,9 @@ pub mod graphql;
 pub mod http;
 pub mod metrics;
 pub mod modes;
+pub mod onboarding;
 pub mod providers;
 pub mod sandbox;
+pub mod secrets;
 pub mod store;
 pub mod telemetry;

@@ -7,6 +7,7 @@ pub use sea_orm_migration;
 use sea_orm_migration::prelude::*;
 
 mod m0001_initial;
+mod m0002_onboarding;
 mod m0004_api_keys;
 
 /// The ordered list of migrations bspgraph applies on start and with `bspgraph migrate`.
@@ -15,6 +16,10 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m0001_initial::Migration), Box::new(m0004_api_keys::Migration)]
+        vec![
+            Box::new(m0001_initial::Migration),
+            Box::new(m0002_onboarding::Migration),
+            Box::new(m0004_api_keys::Migration),
+        ]
     }
 }

@@ -8,6 +8,8 @@ mod error;
 mod loaders;
 mod mutation;
 mod nodes;
+mod onboarding;
+mod onboarding_input;
 mod providers;
 mod query;
 mod scope;
@@ -19,6 +21,7 @@ pub use codes::add_missing_codes;
 pub use error::{current_request_id, with_request_id, ApiError, MAX_PAGE_SIZE};
 pub use scope::Access;
 
+use crate::onboarding::Onboarding;
 use crate::providers::Registry;
 use crate::sandbox::Sandbox;
 use crate::store::Store;
@@ -32,8 +35,17 @@ fn root_query() -> RootQuery {
     RootQuery(query::Query, providers::ProvidersQuery)
 }
 
+/// Root of all mutations.
+#[derive(MergedObject)]
+#[graphql(name = "Mutation")]
+pub struct RootMutation(mutation::Mutation, onboarding::OnboardingMutation);
+
+fn root_mutation() -> RootMutation {
+    RootMutation(mutation::Mutation, onboarding::OnboardingMutation)
+}
+
 /// The bspgraph schema type.
-pub type AppSchema = Schema<RootQuery, mutation::Mutation, EmptySubscription>;
+pub type AppSchema = Schema<RootQuery, RootMutation, EmptySubscription>;
 
 /// Limits that protect the server from hostile documents.
 #[derive(Debug, Clone, Copy)]
@@ -50,6 +62,16 @@ pub struct Limits {
     pub introspection: bool,
     /// "Did you mean ...?" hints in validation errors (they leak the schema); off in production.
     pub suggestions: bool,
+    /// Offer `sandboxSimulate` (absent from the schema in production mode).
+    pub sandbox_control: bool,
+}
+
+/// Schema data marking that `sandboxSimulate` is hidden (production mode).
+struct SandboxControlOff;
+
+/// Whether `sandboxSimulate` is part of the schema served (the exported SDL has it).
+fn sandbox_control_visible(ctx: &async_graphql::Context<'_>) -> bool {
+    ctx.data_opt::<SandboxControlOff>().is_none()
 }
 
 impl Default for Limits {
@@ -61,14 +83,22 @@ impl Default for Limits {
             max_recursive_depth: 32,
             introspection: true,
             suggestions: true,
+            sandbox_control: true,
         }
     }
 }
 
 /// Build the schema over `store` and the provider `registry` (plus the simulators in
-/// sandbox mode). Per-request data (loaders) is added by the caller.
-pub fn build_schema(store: Store, limits: Limits, registry: Registry, sandbox: Option<Sandbox>) -> AppSchema {
-    let mut builder = Schema::build(root_query(), mutation::Mutation, EmptySubscription).data(store).data(registry);
+/// sandbox mode) and the onboarding flows. Per-request data (loaders) is added by the caller.
+pub fn build_schema(
+    store: Store,
+    limits: Limits,
+    registry: Registry,
+    sandbox: Option<Sandbox>,
+    onboarding: Onboarding,
+) -> AppSchema {
+    let mut builder =
+        Schema::build(root_query(), root_mutation(), EmptySubscription).data(store).data(registry).data(onboarding);
     if let Some(sandbox) = sandbox {
         builder = builder.data(sandbox);
     }
@@ -77,6 +107,9 @@ pub fn build_schema(store: Store, limits: Limits, registry: Registry, sandbox: O
     }
     if !limits.suggestions {
         builder = builder.disable_suggestions();
+    }
+    if !limits.sandbox_control {
+        builder = builder.data(SandboxControlOff);
     }
     builder
         .limit_depth(limits.max_depth)
@@ -88,5 +121,5 @@ pub fn build_schema(store: Store, limits: Limits, registry: Registry, sandbox: O
 
 /// The SDL of the schema, as committed in `schema.graphql`.
 pub fn sdl() -> String {
-    Schema::build(root_query(), mutation::Mutation, EmptySubscription).finish().sdl()
+    Schema::build(root_query(), root_mutation(), EmptySubscription).finish().sdl()
 }

@@ -92,7 +92,7 @@ impl ClientPayload {
     }
 }
 
-#[Object]
+#[Object(name = "ClientMutation")]
 impl Mutation {
     /// Create a client (the partner's end customer).
     async fn create_client(&self, ctx: &Context<'_>, input: ClientInput) -> ApiResult<ClientPayload> {

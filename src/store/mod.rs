@@ -7,7 +7,10 @@ mod api_keys;
 mod changes;
 mod clients;
 mod convert;
+mod idempotency;
 mod nodes;
+mod onboarding;
+mod onboarding_senders;
 mod page;
 mod seed;
 pub(crate) mod tables;
@@ -22,7 +25,10 @@ use sea_orm::{ConnectOptions, ConnectionTrait, DatabaseConnection, DbBackend, Db
 pub use api_keys::ApiKeyInfo;
 pub use changes::{EventFilter, NewStatus, StatusChange};
 pub use clients::ClientFilter;
+pub use idempotency::KeyClaim;
 pub use nodes::{InvitationFilter, OwnedFilter, SenderFilter};
+pub use onboarding::NewInvitation;
+pub use onboarding_senders::Owner;
 pub use page::{Page, PageArgs};
 pub use seed::SeedCounts;
 

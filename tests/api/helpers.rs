@@ -18,6 +18,10 @@ pub struct TestApp {
     pub store: Store,
     /// Signs client tokens exactly as the app does (to forge expired ones in tests).
     pub signer: bspgraph::auth::TokenSigner,
+    /// The simulators mounted in this app (sandbox mode).
+    pub sandbox: Option<bspgraph::sandbox::Sandbox>,
+    /// The SQLite database file, when the backend is SQLite.
+    pub db_path: Option<std::path::PathBuf>,
     _dir: Option<tempfile::TempDir>,
     _stop: oneshot::Sender<()>,
 }
@@ -79,7 +83,11 @@ async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut Settings)) -> Tes
             let url = format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display());
             (Some(dir), url)
         }
-        Backend::Postgres(admin_url) => (None, fresh_postgres(&admin_url).await),
+        Backend::Postgres(admin_url) => {
+            // No database file to put a generated key next to: use a fixed test key.
+            settings.secret_key = Some("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=".to_owned().into());
+            (None, fresh_postgres(&admin_url).await)
+        }
     };
     settings.database_url = url;
     adjust(&mut settings);
@@ -87,11 +95,13 @@ async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut Settings)) -> Tes
     let addr = app.local_addr().unwrap();
     let store = app.state.store.clone();
     let signer = app.state.gate.authenticator.signer().clone();
+    let sandbox = app.state.sandbox.clone();
+    let db_path = dir.as_ref().map(|d| d.path().join("test.db"));
     let (stop, stopped) = oneshot::channel::<()>();
     tokio::spawn(app.serve(async {
         let _ = stopped.await;
     }));
-    TestApp { addr, http: reqwest::Client::new(), store, signer, _dir: dir, _stop: stop }
+    TestApp { addr, http: reqwest::Client::new(), store, signer, sandbox, db_path, _dir: dir, _stop: stop }
 }
 
 /// Create a uniquely named database next to the one `admin_url` names and return its URL.

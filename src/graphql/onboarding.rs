@@ -1,0 +1,270 @@
+//! Onboarding mutations: thin resolvers over [`crate::onboarding`]. Input is decoded
+//! and checked here (ids, field rules), refusals become `userErrors` with a field path
+//! and a stable code, provider outages become GraphQL errors through [`ApiError`].
+
+use super::scope;
+use async_graphql::{Context, Object, ID};
+
+use super::error::{ApiError, ApiResult};
+use super::mutation::UserError;
+use super::nodes::{load_node, InvitationNode, Node, SenderNode};
+use super::onboarding_input::{
+    CompleteOnboardingInput, InvitationPayload, SandboxAction, SenderPayload, StartOnboardingInput, SyncPayload,
+};
+use crate::domain::{ChangeSource, GlobalId, Invitation, NodeType, OnboardingFlow, Provider, VerificationMethod};
+use crate::onboarding::{
+    advance, idempotency, sendzen, simulate, sinch_es, sinch_obo, sync, zavu, Failure, Onboarding, Refusal,
+};
+
+/// Onboarding mutations, merged into the root `Mutation`.
+#[derive(Default)]
+pub struct OnboardingMutation;
+
+fn user_errors(refusals: Vec<Refusal>) -> Vec<UserError> {
+    refusals.into_iter().map(|r| UserError { field: Some(r.field), message: r.message, code: r.code }).collect()
+}
+
+/// Split a flow failure into refusals (for the payload) and errors (GraphQL errors).
+fn refusals(failure: Failure) -> ApiResult<Vec<UserError>> {
+    match failure {
+        Failure::Refused(r) => Ok(user_errors(r)),
+        Failure::Provider(e) => Err(ApiError::from(e)),
+        Failure::Store(e) => Err(ApiError::from(e)),
+    }
+}
+
+fn ob(ctx: &Context<'_>) -> Onboarding {
+    ctx.data_unchecked::<Onboarding>().clone()
+}
+
+impl InvitationPayload {
+    fn refused(errors: Vec<UserError>) -> Self {
+        Self { invitation: None, user_errors: errors }
+    }
+
+    async fn after(ob: &Onboarding, id: i64, result: Result<(), Failure>) -> ApiResult<Self> {
+        if let Err(f) = result {
+            return Ok(Self::refused(refusals(f)?));
+        }
+        Ok(Self { invitation: Some(InvitationNode(ob.store.invitation(id).await?)), user_errors: vec![] })
+    }
+}
+
+fn not_found(field: &str, what: &str) -> Vec<UserError> {
+    user_errors(vec![Refusal::new(&[field], "NOT_FOUND", format!("no {what} has this id"))])
+}
+
+/// The invitation an argument names, if it exists and the caller may see it (a client
+/// token sees only its own client's invitations; others read as not found).
+async fn invitation_arg(
+    ctx: &Context<'_>,
+    ob: &Onboarding,
+    id: &ID,
+    field: &[&str],
+) -> Result<Invitation, Vec<UserError>> {
+    let Ok(id) = GlobalId::decode_as(id, NodeType::Invitation) else {
+        return Err(user_errors(vec![Refusal::new(field, "NOT_FOUND", "not an invitation id")]));
+    };
+    let inv = ob.invitation(id, field).await.map_err(|f| match f {
+        Failure::Refused(r) => user_errors(r),
+        _ => not_found(field[field.len() - 1], "invitation"),
+    })?;
+    if !scope::visible(ctx, Some(inv.client_id)) {
+        return Err(not_found(field[field.len() - 1], "invitation"));
+    }
+    Ok(inv)
+}
+
+#[Object]
+impl OnboardingMutation {
+    /// Start an onboarding at a provider: Zavu hosted link, SendZen iframe, Sinch
+    /// embedded signup or on-behalf-of.
+    async fn start_onboarding(&self, ctx: &Context<'_>, input: StartOnboardingInput) -> ApiResult<InvitationPayload> {
+        scope::require_operator(ctx)?;
+        let ob = ob(ctx);
+        let (req, canonical, key) = match input.parse() {
+            Ok(parsed) => parsed,
+            Err(r) => return Ok(InvitationPayload::refused(user_errors(r))),
+        };
+        let hash = idempotency::request_hash(&canonical);
+        match idempotency::start_once(&ob, key.as_deref(), &hash, &req).await {
+            Ok(inv) => Ok(InvitationPayload { invitation: Some(InvitationNode(inv)), user_errors: vec![] }),
+            Err(f) => Ok(InvitationPayload::refused(refusals(f)?)),
+        }
+    }
+
+    /// Hand bspgraph the result the partner frontend got: Sinch embedded signup
+    /// (`wabaId`, `phoneNumberId`) or the SendZen iframe's postMessage (`status`, ...).
+    async fn complete_onboarding(
+        &self,
+        ctx: &Context<'_>,
+        input: CompleteOnboardingInput,
+    ) -> ApiResult<InvitationPayload> {
+        let ob = ob(ctx);
+        let inv = match invitation_arg(ctx, &ob, &input.invitation_id, &["input", "invitationId"]).await {
+            Ok(inv) => inv,
+            Err(e) => return Ok(InvitationPayload::refused(e)),
+        };
+        let result = match (inv.provider, inv.flow) {
+            (Provider::Sinch, OnboardingFlow::EmbeddedSignup) if is_failure(input.status.as_deref()) => {
+                sinch_es::abandon(&ob, &inv, input.message).await
+            }
+            (Provider::Sinch, OnboardingFlow::EmbeddedSignup) => {
+                sinch_es::complete(&ob, &inv, input.waba_id, input.phone_number_id).await
+            }
+            (Provider::Sendzen, _) => {
+                let completed = input.status.as_deref().is_none_or(|s| s.eq_ignore_ascii_case("completed"));
+                let result = sendzen::OnboardingResult {
+                    completed,
+                    waba_id: input.waba_id,
+                    phone_number_id: input.phone_number_id,
+                    message: input.message,
+                };
+                sendzen::apply_result(&ob, &inv, &result, ChangeSource::Mutation).await
+            }
+            _ => Err(Refusal::new(
+                &["input", "invitationId"],
+                "UNSUPPORTED_FOR_PROVIDER",
+                "this flow completes by itself",
+            )
+            .into()),
+        };
+        InvitationPayload::after(&ob, inv.id, result).await
+    }
+
+    /// Cancel an invitation (Zavu at the provider; SendZen and Sinch locally).
+    async fn cancel_invitation(&self, ctx: &Context<'_>, id: ID) -> ApiResult<InvitationPayload> {
+        scope::require_operator(ctx)?;
+        let ob = ob(ctx);
+        let inv = match invitation_arg(ctx, &ob, &id, &["id"]).await {
+            Ok(inv) => inv,
+            Err(e) => return Ok(InvitationPayload::refused(e)),
+        };
+        let result = match inv.provider {
+            Provider::Zavu => zavu::cancel(&ob, &inv).await,
+            _ => zavu::local_cancel(&ob, &inv).await,
+        };
+        InvitationPayload::after(&ob, inv.id, result).await
+    }
+
+    /// A fresh link for the same client and project (SendZen iframe).
+    async fn renew_invitation(&self, ctx: &Context<'_>, id: ID) -> ApiResult<InvitationPayload> {
+        let ob = ob(ctx);
+        let inv = match invitation_arg(ctx, &ob, &id, &["id"]).await {
+            Ok(inv) => inv,
+            Err(e) => return Ok(InvitationPayload::refused(e)),
+        };
+        let result = match inv.provider {
+            Provider::Sendzen => sendzen::renew(&ob, &inv).await,
+            _ => Err(Refusal::new(&["id"], "UNSUPPORTED_FOR_PROVIDER", "only SendZen links are renewed").into()),
+        };
+        InvitationPayload::after(&ob, inv.id, result).await
+    }
+
+    /// Ask for the verification code of a sender awaiting verification (Sinch).
+    async fn register_sender(&self, ctx: &Context<'_>, id: ID, method: VerificationMethod) -> ApiResult<SenderPayload> {
+        let ob = ob(ctx);
+        let sender = match sender_arg(ctx, &ob, &id).await? {
+            Ok(s) => s,
+            Err(e) => return Ok(SenderPayload { sender: None, user_errors: e }),
+        };
+        sender_payload(&ob, sender.id, sinch_obo::register(&ob, &sender, method).await).await
+    }
+
+    /// Submit the verification code (Sinch); a wrong code is `WRONG_OTP`.
+    async fn verify_sender(&self, ctx: &Context<'_>, id: ID, code: String) -> ApiResult<SenderPayload> {
+        let ob = ob(ctx);
+        let sender = match sender_arg(ctx, &ob, &id).await? {
+            Ok(s) => s,
+            Err(e) => return Ok(SenderPayload { sender: None, user_errors: e }),
+        };
+        sender_payload(&ob, sender.id, sinch_obo::verify(&ob, &sender, code.trim()).await).await
+    }
+
+    /// Re-read a node from its provider now and return it.
+    async fn refresh(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Option<Node>> {
+        scope::require_operator(ctx)?;
+        let ob = ob(ctx);
+        let gid = GlobalId::decode(&id).map_err(ApiError::BadId)?;
+        let result = match gid.node_type {
+            NodeType::Invitation => advance::advance(&ob, gid.id, ChangeSource::Mutation).await,
+            NodeType::Sender => match ob.store.sender(gid.id).await {
+                Ok(s) => advance::sender(&ob, &s, ChangeSource::Mutation).await,
+                Err(_) => Ok(()),
+            },
+            _ => Ok(()),
+        };
+        match result {
+            // Nothing to re-read at this provider (SendZen senders): return the stored node.
+            Err(Failure::Provider(crate::providers::ProviderError::Unsupported { .. })) => {}
+            Err(Failure::Provider(e)) => return Err(e.into()),
+            Err(Failure::Store(crate::store::StoreError::NotFound(_))) => return Ok(None),
+            Err(Failure::Store(e)) => return Err(e.into()),
+            _ => {}
+        }
+        load_node(ctx, gid).await
+    }
+
+    /// Import and update the provider's objects (all pages).
+    async fn sync_provider(&self, ctx: &Context<'_>, provider: Provider) -> ApiResult<SyncPayload> {
+        scope::require_operator(ctx)?;
+        match sync::sync(&ob(ctx), provider).await {
+            Ok(c) => Ok(SyncPayload {
+                provider,
+                imported: c.imported as i32,
+                updated: c.updated as i32,
+                user_errors: vec![],
+            }),
+            Err(f) => Ok(SyncPayload { provider, imported: 0, updated: 0, user_errors: refusals(f)? }),
+        }
+    }
+
+    /// Sandbox mode only: move the invitation's simulated customer one step
+    /// (the simulator also sends its signed webhooks). Absent in production mode.
+    #[graphql(visible = "super::sandbox_control_visible")]
+    async fn sandbox_simulate(
+        &self,
+        ctx: &Context<'_>,
+        invitation_id: ID,
+        action: SandboxAction,
+    ) -> ApiResult<InvitationPayload> {
+        scope::require_operator(ctx)?;
+        let ob = ob(ctx);
+        if ob.sandbox.is_none() {
+            let refusal = Refusal::new(&["action"], "SANDBOX_DISABLED", "sandboxSimulate only works in sandbox mode");
+            return Ok(InvitationPayload::refused(user_errors(vec![refusal])));
+        }
+        let inv = match invitation_arg(ctx, &ob, &invitation_id, &["invitationId"]).await {
+            Ok(inv) => inv,
+            Err(e) => return Ok(InvitationPayload::refused(e)),
+        };
+        let result = simulate::simulate(&ob, &inv, action.into()).await;
+        InvitationPayload::after(&ob, inv.id, result).await
+    }
+}
+
+/// Whether a relayed frontend result says the customer did not finish.
+fn is_failure(status: Option<&str>) -> bool {
+    status.is_some_and(|s| !s.eq_ignore_ascii_case("completed"))
+}
+
+async fn sender_arg(
+    ctx: &Context<'_>,
+    ob: &Onboarding,
+    id: &ID,
+) -> ApiResult<Result<crate::domain::Sender, Vec<UserError>>> {
+    let Ok(id) = GlobalId::decode_as(id, NodeType::Sender) else { return Ok(Err(not_found("id", "sender"))) };
+    match ob.store.sender(id).await {
+        Ok(s) if scope::visible(ctx, s.client_id) => Ok(Ok(s)),
+        Ok(_) => Ok(Err(not_found("id", "sender"))),
+        Err(crate::store::StoreError::NotFound(_)) => Ok(Err(not_found("id", "sender"))),
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn sender_payload(ob: &Onboarding, id: i64, result: Result<(), Failure>) -> ApiResult<SenderPayload> {
+    if let Err(f) = result {
+        return Ok(SenderPayload { sender: None, user_errors: refusals(f)? });
+    }
+    Ok(SenderPayload { sender: Some(SenderNode(ob.store.sender(id).await?)), user_errors: vec![] })
+}

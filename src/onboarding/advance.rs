@@ -1,0 +1,144 @@
+//! Move a flow forward from what the provider reports now. Reused by `refresh`,
+//! `sandboxSimulate`, `verifySender` and (later) webhooks and the poller: re-read the
+//! invitation, account or sender, record its status through the store's single change
+//! function with the caller's `source`, and take the next step where one is due
+//! (Zavu completion links the sender; Sinch account ONBOARDED creates the sender;
+//! Sinch sender ACTIVE creates the Conversation API app, then `COMPLETED`).
+
+use serde_json::json;
+
+use super::{sinch_es, sinch_obo, Onboarding, Outcome};
+use crate::domain::{
+    AppRequest, ChangeSource, Invitation, InvitationStatus, OnboardingFlow, Provider, ProviderSender, SenderStatus,
+    WabaStatus,
+};
+use crate::providers::ProviderError;
+use crate::store::{NewStatus, Owner, StatusChange};
+
+/// Re-read invitation `id`'s provider objects and advance its flow.
+#[tracing::instrument(skip_all, fields(invitation_id = id, source = source.as_str()))]
+pub async fn advance(ob: &Onboarding, id: i64, source: ChangeSource) -> Outcome<()> {
+    let inv = ob.store.invitation(id).await?;
+    match inv.provider {
+        Provider::Zavu => zavu(ob, &inv, None, source).await,
+        // SendZen has no read API for onboarding: results arrive by webhook or relay.
+        Provider::Sendzen => Ok(()),
+        Provider::Sinch => sinch(ob, &inv, source).await,
+    }
+}
+
+/// Zavu: re-read invitation `id`; `waba_id` is the Meta WABA id when the caller knows
+/// it (Zavu reports it only in the `invitation.status_changed` webhook).
+pub async fn zavu_invitation(ob: &Onboarding, id: i64, waba_id: Option<String>, source: ChangeSource) -> Outcome<()> {
+    let inv = ob.store.invitation(id).await?;
+    zavu(ob, &inv, waba_id, source).await
+}
+
+async fn zavu(ob: &Onboarding, inv: &Invitation, waba_hint: Option<String>, source: ChangeSource) -> Outcome<()> {
+    let Some(pid) = inv.provider_id.as_deref() else { return Ok(()) };
+    let adapter = ob.registry.require(Provider::Zavu)?;
+    let fresh = adapter.get_invitation(pid).await?;
+    if let (Some(sid), None) = (fresh.sender_id.as_deref(), inv.sender_id) {
+        let sender = adapter.get_sender(None, sid).await?;
+        let owner = Owner { client_id: Some(inv.client_id), project_id: inv.project_id, waba_id: None };
+        let waba = match sender.waba_id.as_deref().or(waba_hint.as_deref()) {
+            Some(w) => Some(ob.store.upsert_waba(Provider::Zavu, owner, w, None, source).await?.0.id),
+            None => None,
+        };
+        let owner = Owner { waba_id: waba, ..owner };
+        let (row, _) = ob.store.upsert_sender(Provider::Zavu, owner, &sender, source).await?;
+        ob.store.link_invitation(inv.id, None, Some(row.id), waba).await?;
+    }
+    invitation(ob, inv.id, fresh.status, fresh.provider_status, fresh.failure_reason, Some(fresh.raw), source).await
+}
+
+async fn sinch(ob: &Onboarding, inv: &Invitation, source: ChangeSource) -> Outcome<()> {
+    if let Some(sid) = inv.sender_id {
+        let row = ob.store.sender(sid).await?;
+        return sender(ob, &row, source).await;
+    }
+    if inv.flow != OnboardingFlow::OnBehalfOf || inv.status.is_terminal() {
+        return Ok(());
+    }
+    let (_, project) = sinch_es::context(ob, inv).await?;
+    let account = ob.registry.require(Provider::Sinch)?.get_waba(&project).await?;
+    sinch_obo::account_status(ob, inv, &account, source).await?;
+    if account.status != WabaStatus::Onboarded {
+        return Ok(());
+    }
+    sinch_obo::create_sender(ob, inv, &account, source).await?;
+    match ob.store.invitation(inv.id).await?.sender_id {
+        Some(sid) => sender(ob, &ob.store.sender(sid).await?, source).await,
+        None => Ok(()),
+    }
+}
+
+/// Re-read sender `row` and advance the invitation it belongs to.
+#[tracing::instrument(skip_all, fields(sender_id = row.id))]
+pub async fn sender(ob: &Onboarding, row: &crate::domain::Sender, source: ChangeSource) -> Outcome<()> {
+    let project = match row.project_id {
+        Some(p) => Some(ob.store.project(p).await?.provider_id),
+        None => None,
+    };
+    let adapter = ob.registry.require(row.provider)?;
+    let fresh = adapter.get_sender(project.as_deref(), &row.provider_id).await?;
+    let change = StatusChange {
+        node_id: row.id,
+        status: NewStatus::Sender(fresh.status),
+        provider_status: fresh.provider_status.clone(),
+        reason: fresh.status_reason.clone(),
+        raw: Some(fresh.raw.clone()),
+        source,
+    };
+    ob.store.apply_status_change(change).await?;
+    let Some(inv) = ob.store.invitation_of_sender(row.id).await? else { return Ok(()) };
+    if inv.status.is_terminal() || row.provider != Provider::Sinch {
+        return Ok(());
+    }
+    match fresh.status {
+        SenderStatus::Active => app(ob, &inv, &fresh, source).await,
+        SenderStatus::Rejected | SenderStatus::Error => {
+            let reason = fresh.status_reason.clone().or(fresh.provider_status.clone());
+            invitation(ob, inv.id, InvitationStatus::Failed, None, reason, None, source).await
+        }
+        SenderStatus::PendingVerification => {
+            invitation(ob, inv.id, InvitationStatus::AwaitingAction, None, None, None, source).await
+        }
+        _ => invitation(ob, inv.id, InvitationStatus::InProgress, None, None, None, source).await,
+    }
+}
+
+/// The sender is ACTIVE: create the Conversation API app (`static_bearer`), then `COMPLETED`.
+async fn app(ob: &Onboarding, inv: &Invitation, fresh: &ProviderSender, source: ChangeSource) -> Outcome<()> {
+    let (params, project) = sinch_es::context(ob, inv).await?;
+    let token = fresh.bearer_token.clone().ok_or(ProviderError::Decode {
+        provider: Provider::Sinch,
+        message: "active sender without a bearer token".into(),
+    })?;
+    let name = fresh.display_name.clone().unwrap_or_else(|| fresh.id.clone());
+    let req = AppRequest {
+        project_id: project,
+        region: fresh.region.clone().unwrap_or(params.region),
+        display_name: format!("bspgraph {name}"),
+        sender_id: fresh.id.clone(),
+        bearer_token: token,
+    };
+    let created = ob.registry.require(Provider::Sinch)?.create_app(req).await?;
+    let raw = json!({ "app": { "id": created.id, "displayName": created.display_name, "channelStatus": created.channel_status } });
+    invitation(ob, inv.id, InvitationStatus::Completed, None, None, Some(raw), source).await
+}
+
+async fn invitation(
+    ob: &Onboarding,
+    id: i64,
+    status: InvitationStatus,
+    provider_status: Option<String>,
+    reason: Option<String>,
+    raw: Option<serde_json::Value>,
+    source: ChangeSource,
+) -> Outcome<()> {
+    let change =
+        StatusChange { node_id: id, status: NewStatus::Invitation(status), provider_status, reason, raw, source };
+    ob.store.apply_status_change(change).await?;
+    Ok(())
+}

@@ -1,0 +1,60 @@
+//! `startOnboarding`'s idempotency key: the first call claims the key (a unique row),
+//! runs, and records its invitation; a repeat with the same input gets that invitation
+//! without a provider call, a repeat with other input is `IDEMPOTENCY_KEY_REUSED`, and
+//! a concurrent repeat waits for the first call. A failed call gives the key back.
+
+use std::time::Duration;
+
+use sha2::Digest;
+
+use super::{Onboarding, Outcome, Refusal, StartRequest};
+use crate::domain::Invitation;
+use crate::store::KeyClaim;
+
+/// How long a repeat waits for the first call with its key.
+const WAIT: Duration = Duration::from_secs(60);
+const POLL: Duration = Duration::from_millis(50);
+
+/// Hash of the canonical input (a JSON value whose object keys serialize sorted).
+pub fn request_hash(canonical: &serde_json::Value) -> String {
+    hex::encode(sha2::Sha256::digest(canonical.to_string().as_bytes()))
+}
+
+/// Run `start` at most once per `key`.
+#[tracing::instrument(skip_all)]
+pub async fn start_once(ob: &Onboarding, key: Option<&str>, hash: &str, req: &StartRequest) -> Outcome<Invitation> {
+    let Some(key) = key else { return ob.start(req).await };
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        match ob.store.claim_idempotency_key(key, hash).await? {
+            KeyClaim::Claimed => {
+                let result = ob.start(req).await;
+                match &result {
+                    Ok(inv) => ob.store.finish_idempotency_key(key, inv.id).await?,
+                    Err(_) => ob.store.release_idempotency_key(key).await?,
+                }
+                return result;
+            }
+            KeyClaim::Held { request_hash, .. } if request_hash != hash => {
+                return Err(Refusal::new(
+                    &["input", "idempotencyKey"],
+                    "IDEMPOTENCY_KEY_REUSED",
+                    "this idempotencyKey was used with a different input",
+                )
+                .into())
+            }
+            KeyClaim::Held { invitation_id: Some(id), .. } => return Ok(ob.store.invitation(id).await?),
+            KeyClaim::Held { invitation_id: None, .. } if tokio::time::Instant::now() < deadline => {
+                tokio::time::sleep(POLL).await
+            }
+            KeyClaim::Held { .. } => {
+                return Err(Refusal::new(
+                    &["input", "idempotencyKey"],
+                    "IDEMPOTENCY_KEY_IN_USE",
+                    "a call with this idempotencyKey is still running; retry later",
+                )
+                .into())
+            }
+        }
+    }
+}

@@ -1,0 +1,198 @@
+//! Onboarding orchestration: the steps that take a customer from invitation to active
+//! sender on every provider. One file per provider flow, plus [`advance`] (move a
+//! flow forward from what the provider reports now; called by `refresh`,
+//! `sandboxSimulate` and, later, webhooks and the poller), [`idempotency`] and [`sync`].
+//!
+//! This module calls providers and the store; it knows nothing of GraphQL. Input
+//! problems come back as [`Refusal`]s (field path + stable code), provider outages as
+//! [`ProviderError`]s. A failed provider call leaves no rows behind: a client created
+//! for the call is deleted again, and rows are written only after the provider answered.
+
+pub mod advance;
+pub mod idempotency;
+mod input;
+pub mod sendzen;
+pub mod simulate;
+pub mod sinch_es;
+pub mod sinch_obo;
+pub mod sync;
+pub mod zavu;
+
+use std::sync::Arc;
+
+use crate::domain::{Client, ClientDraft, FieldError, Invitation, InvitationStatus, Provider};
+use crate::providers::{ProviderError, Registry};
+use crate::sandbox::Sandbox;
+use crate::secrets::SecretBox;
+use crate::store::{Store, StoreError};
+
+pub use input::{ClientRef, SinchParams, StartRequest};
+
+/// Everything the flows need. Cheap to clone.
+#[derive(Clone)]
+pub struct Onboarding {
+    /// The database.
+    pub store: Store,
+    /// The provider adapters.
+    pub registry: Registry,
+    /// The simulators, in sandbox mode.
+    pub sandbox: Option<Sandbox>,
+    /// Seals provider secrets at rest.
+    pub secrets: Arc<SecretBox>,
+    /// This server's public base URL (for per-client webhook URLs).
+    pub public_url: String,
+}
+
+impl std::fmt::Debug for Onboarding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Onboarding").field("public_url", &self.public_url).finish()
+    }
+}
+
+/// An input the flow refused, for `userErrors`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Refusal {
+    /// Path to the input field.
+    pub field: Vec<String>,
+    /// Stable code (ours, or the provider's own for its rejections).
+    pub code: String,
+    /// For humans.
+    pub message: String,
+}
+
+impl Refusal {
+    /// A refusal of `path` (e.g. `["input", "expiresInDays"]`).
+    pub fn new(path: &[&str], code: &str, message: impl Into<String>) -> Self {
+        Self { field: path.iter().map(|s| (*s).to_owned()).collect(), code: code.to_owned(), message: message.into() }
+    }
+}
+
+impl From<FieldError> for Refusal {
+    fn from(e: FieldError) -> Self {
+        Self { field: e.field, code: e.code.to_owned(), message: e.message }
+    }
+}
+
+/// Why a flow step did not happen.
+#[derive(Debug)]
+pub enum Failure {
+    /// The input or the object's state does not allow it.
+    Refused(Vec<Refusal>),
+    /// The provider failed (outage, timeout, auth).
+    Provider(ProviderError),
+    /// The database failed.
+    Store(StoreError),
+}
+
+impl From<StoreError> for Failure {
+    fn from(e: StoreError) -> Self {
+        Self::Store(e)
+    }
+}
+
+impl From<ProviderError> for Failure {
+    /// Provider rejections of the input keep the provider's code; the rest are outages.
+    fn from(e: ProviderError) -> Self {
+        match e {
+            ProviderError::InvalidRequest { code, message, .. } | ProviderError::Conflict { code, message, .. } => {
+                let code = if code == "already_completed" { "ALREADY_COMPLETED".to_owned() } else { code };
+                Self::Refused(vec![Refusal { field: vec!["input".into()], code, message }])
+            }
+            other => Self::Provider(other),
+        }
+    }
+}
+
+impl From<Refusal> for Failure {
+    fn from(r: Refusal) -> Self {
+        Self::Refused(vec![r])
+    }
+}
+
+/// Result of a flow step.
+pub type Outcome<T> = Result<T, Failure>;
+
+/// `WRONG_STATE` for `field`.
+pub(crate) fn wrong_state(field: &[&str], message: impl Into<String>) -> Failure {
+    Refusal::new(field, "WRONG_STATE", message).into()
+}
+
+/// Refuse changing a finished invitation (`ALREADY_COMPLETED` / `WRONG_STATE`).
+pub(crate) fn ensure_open(inv: &Invitation, field: &[&str]) -> Outcome<()> {
+    match inv.status {
+        InvitationStatus::Completed => {
+            Err(Refusal::new(field, "ALREADY_COMPLETED", "the invitation is already completed").into())
+        }
+        s if s.is_terminal() => Err(wrong_state(field, format!("the invitation is {}", s.as_str()))),
+        _ => Ok(()),
+    }
+}
+
+impl Onboarding {
+    /// The client the request names: by id, or created/reused by `externalId`.
+    /// Returns whether this call created it (so a failed provider call can undo it).
+    pub async fn resolve_client(&self, client: &ClientRef) -> Outcome<(Client, bool)> {
+        match client {
+            ClientRef::Id(id) => match self.store.clients_by_ids(&[*id]).await?.into_iter().next() {
+                Some(c) => Ok((c, false)),
+                None => Err(Refusal::new(&["input", "clientId"], "CLIENT_NOT_FOUND", "no client has this id").into()),
+            },
+            ClientRef::Draft(draft) => self.client_from_draft(draft).await,
+        }
+    }
+
+    async fn client_from_draft(&self, draft: &ClientDraft) -> Outcome<(Client, bool)> {
+        if let Some(ext) = draft.external_id.as_deref() {
+            if let Some(found) = self.store.client_by_external_id(ext).await? {
+                return Ok((found, false));
+            }
+        }
+        match self.store.create_client(draft.clone()).await {
+            Ok(c) => Ok((c, true)),
+            // A concurrent call created it first: reuse it.
+            Err(StoreError::Duplicate(_)) => {
+                let ext = draft.external_id.as_deref().unwrap_or_default();
+                let found = self.store.client_by_external_id(ext).await?;
+                found.map(|c| (c, false)).ok_or(Failure::Store(StoreError::NotFound("client")))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Undo a client this call created when the provider step failed.
+    pub async fn undo_client(&self, client: &Client, created: bool) {
+        if created {
+            if let Err(e) = self.store.delete_new_client(client.id).await {
+                tracing::warn!(client_id = client.id, error = %e, "could not remove the client after a failed start");
+            }
+        }
+    }
+
+    /// Start an onboarding (validated request; idempotency is handled by the caller).
+    #[tracing::instrument(skip_all, fields(provider = %req.provider))]
+    pub async fn start(&self, req: &StartRequest) -> Outcome<Invitation> {
+        let (client, created) = self.resolve_client(&req.client).await?;
+        let result = match req.provider {
+            Provider::Zavu => zavu::start(self, &client, req).await,
+            Provider::Sendzen => sendzen::start(self, &client).await,
+            Provider::Sinch => match req.sinch.as_ref() {
+                Some(p) if p.is_on_behalf_of() => sinch_obo::start(self, &client, p).await,
+                Some(p) => sinch_es::start(self, &client, p).await,
+                None => Err(Refusal::new(&["input", "sinch"], "REQUIRED", "sinch is required for SINCH").into()),
+            },
+        };
+        if result.is_err() {
+            self.undo_client(&client, created).await;
+        }
+        result
+    }
+
+    /// The invitation with this row id, or `NOT_FOUND` on `field`.
+    pub async fn invitation(&self, id: i64, field: &[&str]) -> Outcome<Invitation> {
+        match self.store.invitation(id).await {
+            Ok(inv) => Ok(inv),
+            Err(StoreError::NotFound(_)) => Err(Refusal::new(field, "NOT_FOUND", "no invitation has this id").into()),
+            Err(e) => Err(e.into()),
+        }
+    }
+}

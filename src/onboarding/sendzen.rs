@@ -1,0 +1,195 @@
+//! SendZen hosted iframe: partner onboarding with bspgraph's own per-client webhook
+//! URL, the project stored with its per-customer api key sealed, the iframe URL as the
+//! invitation link (valid one hour); renew for a fresh URL; and the onboarding result
+//! (relayed postMessage, sandbox or webhook) creating the WABA and sender.
+
+use rand::RngCore;
+use serde_json::json;
+
+use super::{ensure_open, Onboarding, Outcome, Refusal};
+use crate::domain::{
+    ChangeSource, Client, Invitation, InvitationStatus, OnboardingFlow, OnboardingRequest, OnboardingStart, Provider,
+    ProviderSender, SenderStatus,
+};
+use crate::providers::ProviderError;
+use crate::secrets::Slot;
+use crate::store::{NewInvitation, NewStatus, Owner, StatusChange};
+
+/// The result of the hosted onboarding (the iframe's postMessage or the webhook).
+#[derive(Debug, Clone, PartialEq)]
+pub struct OnboardingResult {
+    /// Completed (else failed).
+    pub completed: bool,
+    /// Meta WABA id.
+    pub waba_id: Option<String>,
+    /// Meta phone-number id.
+    pub phone_number_id: Option<String>,
+    /// Failure message.
+    pub message: Option<String>,
+}
+
+/// SendZen's `client_identifier` for a client.
+pub fn client_identifier(client_id: i64) -> String {
+    format!("bspgraph-client-{client_id}")
+}
+
+async fn onboard(ob: &Onboarding, client: &Client) -> Outcome<OnboardingStart> {
+    let mut fresh = [0u8; 24];
+    rand::thread_rng().fill_bytes(&mut fresh);
+    let token = ob.store.client_webhook_token(client.id, &hex::encode(fresh)).await?;
+    let webhook_url = format!("{}/webhooks/sendzen/{token}", ob.public_url.trim_end_matches('/'));
+    let adapter = ob.registry.require(Provider::Sendzen)?;
+    let req = OnboardingRequest::PartnerOnboard {
+        client_identifier: client_identifier(client.id),
+        webhook_url: Some(webhook_url),
+    };
+    match adapter.start_onboarding(req.clone()).await {
+        // Onboarding is idempotent per client at SendZen (same project): asking again is the lookup.
+        Err(ProviderError::UncertainCreate { .. }) => Ok(adapter.start_onboarding(req).await?),
+        other => Ok(other?),
+    }
+}
+
+/// Start the iframe onboarding for `client`.
+#[tracing::instrument(skip_all, fields(client_id = client.id))]
+pub async fn start(ob: &Onboarding, client: &Client) -> Outcome<Invitation> {
+    let started = onboard(ob, client).await?;
+    let project =
+        started.project.ok_or(ProviderError::Decode { provider: Provider::Sendzen, message: "no project".into() })?;
+    let inv =
+        started.invitation.ok_or(ProviderError::Decode { provider: Provider::Sendzen, message: "no iframe".into() })?;
+    let secrets = ob.secrets.clone();
+    let key = project.api_key.clone();
+    let seal = move |row_id: i64| {
+        let key = key.as_ref()?;
+        secrets.seal(key, Slot { table: "projects", row_id, field: "credentials" }).ok()
+    };
+    let (stored, _) = ob.store.upsert_project(Provider::Sendzen, Some(client.id), &project, Some(&seal)).await?;
+    let stored = ob
+        .store
+        .insert_invitation(NewInvitation {
+            client_id: client.id,
+            project_id: Some(stored.id),
+            provider: Provider::Sendzen,
+            provider_id: None,
+            flow: OnboardingFlow::HostedLink,
+            url: inv.url.clone(),
+            status: InvitationStatus::Pending,
+            provider_status: inv.provider_status.clone(),
+            expires_at: inv.expires_at,
+            params: None,
+            raw: Some(inv.raw.clone()),
+            source: ChangeSource::Mutation,
+        })
+        .await?;
+    Ok(stored)
+}
+
+/// A fresh iframe URL for the same client and project.
+#[tracing::instrument(skip_all, fields(invitation_id = inv.id))]
+pub async fn renew(ob: &Onboarding, inv: &Invitation) -> Outcome<()> {
+    if inv.status != InvitationStatus::Expired {
+        ensure_open(inv, &["id"])?;
+    }
+    let client = ob.resolve_client(&super::ClientRef::Id(inv.client_id)).await?.0;
+    let started = onboard(ob, &client).await?;
+    let fresh =
+        started.invitation.ok_or(ProviderError::Decode { provider: Provider::Sendzen, message: "no iframe".into() })?;
+    ob.store.set_invitation_url(inv.id, fresh.url, fresh.expires_at).await?;
+    if inv.status == InvitationStatus::Expired {
+        let change = StatusChange {
+            node_id: inv.id,
+            status: NewStatus::Invitation(InvitationStatus::Pending),
+            provider_status: None,
+            reason: None,
+            raw: None,
+            source: ChangeSource::Mutation,
+        };
+        ob.store.apply_status_change(change).await?;
+    }
+    Ok(())
+}
+
+/// Apply the onboarding result: on completion the WABA and sender exist and are linked.
+#[tracing::instrument(skip_all, fields(invitation_id = inv.id, completed = result.completed))]
+pub async fn apply_result(
+    ob: &Onboarding,
+    inv: &Invitation,
+    result: &OnboardingResult,
+    source: ChangeSource,
+) -> Outcome<()> {
+    ensure_open(inv, &["input", "invitationId"])?;
+    let raw = json!({ "status": if result.completed { "completed" } else { "failed" }, "waba_id": result.waba_id,
+        "phone_number_id": result.phone_number_id, "message": result.message });
+    if !result.completed {
+        let reason = result.message.clone().unwrap_or_else(|| "failed".into());
+        return change(ob, inv, InvitationStatus::Failed, Some(reason), raw, source).await;
+    }
+    let (Some(waba_id), Some(phone_id)) = (result.waba_id.as_deref(), result.phone_number_id.as_deref()) else {
+        return Err(Refusal::new(
+            &["input", "wabaId"],
+            "REQUIRED",
+            "wabaId and phoneNumberId are required on completion",
+        )
+        .into());
+    };
+    let owner = Owner { client_id: Some(inv.client_id), project_id: inv.project_id, waba_id: None };
+    let (waba, _) = ob.store.upsert_waba(Provider::Sendzen, owner, waba_id, None, source).await?;
+    let sender = ProviderSender {
+        id: phone_id.to_owned(),
+        project_id: None,
+        phone_number: None,
+        phone_number_id: Some(phone_id.to_owned()),
+        waba_id: Some(waba_id.to_owned()),
+        display_name: None,
+        status: SenderStatus::Active,
+        provider_status: None,
+        status_reason: None,
+        region: None,
+        quality_rating: None,
+        bearer_token: None,
+        raw: raw.clone(),
+    };
+    let owner = Owner { waba_id: Some(waba.id), ..owner };
+    let (sender, _) = ob.store.upsert_sender(Provider::Sendzen, owner, &sender, source).await?;
+    ob.store.link_invitation(inv.id, None, Some(sender.id), Some(waba.id)).await?;
+    change(ob, inv, InvitationStatus::Completed, None, raw, source).await
+}
+
+async fn change(
+    ob: &Onboarding,
+    inv: &Invitation,
+    status: InvitationStatus,
+    reason: Option<String>,
+    raw: serde_json::Value,
+    source: ChangeSource,
+) -> Outcome<()> {
+    let change = StatusChange {
+        node_id: inv.id,
+        status: NewStatus::Invitation(status),
+        provider_status: raw["status"].as_str().map(str::to_owned),
+        reason,
+        raw: Some(raw),
+        source,
+    };
+    ob.store.apply_status_change(change).await?;
+    Ok(())
+}
+
+/// The result the simulator just sent for `client_id` (sandbox mode: read from the
+/// simulator's signed delivery, since webhook ingestion is a separate path).
+pub fn sandbox_result(ob: &Onboarding, client_id: i64) -> Option<OnboardingResult> {
+    let sim = &ob.sandbox.as_ref()?.sendzen;
+    let ident = client_identifier(client_id);
+    let body = sim.core.webhooks.deliveries().into_iter().rev().find_map(|d| {
+        let v: serde_json::Value = serde_json::from_str(&d.body).ok()?;
+        (v["client_identifier"] == ident.as_str()).then_some(v)
+    })?;
+    let text = |k: &str| body[k].as_str().map(str::to_owned);
+    Some(OnboardingResult {
+        completed: body["status"] == "completed",
+        waba_id: text("waba_id"),
+        phone_number_id: text("phone_number_id"),
+        message: text("message"),
+    })
+}
