@@ -230,7 +230,7 @@ impl OnboardingMutation {
     ) -> ApiResult<InvitationPayload> {
         scope::require_operator(ctx)?;
         let ob = ob(ctx);
-        if ob.sandbox.is_none() {
+        if ob.sandbox.is_none() || !super::sandbox_control_visible(ctx) {
             let refusal = Refusal::new(&["action"], "SANDBOX_DISABLED", "sandboxSimulate only works in sandbox mode");
             return Ok(InvitationPayload::refused(user_errors(vec![refusal])));
         }

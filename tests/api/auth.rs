@@ -160,3 +160,59 @@ async fn production_hides_the_schema() {
     let body = dev.gql("{ clientz { totalCount } }", json!({})).await;
     assert!(body.to_string().contains("Did you mean"), "{body}");
 }
+
+#[tokio::test]
+async fn a_client_token_cannot_touch_another_clients_onboarding() {
+    let app = production().await;
+    let (_, key) = operator_key(&app, "backend").await;
+    app.store.seed_demo(2).await.unwrap();
+    let ids = post(
+        &app,
+        Some(&key),
+        "{ clients { edges { node { id invitations { edges { node { id } } } } } } }",
+        json!({}),
+    )
+    .await
+    .1;
+    let mine = ids["data"]["clients"]["edges"][0]["node"].clone();
+    let theirs = ids["data"]["clients"]["edges"][1]["node"]["invitations"]["edges"][1]["node"]["id"].clone();
+    let issue = "mutation($id: ID!) { issueClientToken(clientId: $id) { token } }";
+    let token = post(&app, Some(&key), issue, json!({ "id": mine["id"] })).await.1["data"]["issueClientToken"]["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let complete = "mutation($id: ID!) { completeOnboarding(input: { invitationId: $id, status: \"completed\" }) {
+        invitation { id } userErrors { code } } }";
+    let (_, body) = post(&app, Some(&token), complete, json!({ "id": theirs })).await;
+    assert_eq!(body["data"]["completeOnboarding"]["userErrors"][0]["code"], "NOT_FOUND", "{body}");
+    let (_, body) = post(
+        &app,
+        Some(&token),
+        "mutation($id: ID!) { cancelInvitation(id: $id) { userErrors { code } } }",
+        json!({ "id": theirs }),
+    )
+    .await;
+    assert_eq!(error_codes(&body), ["NOT_FOUND"]);
+    let start = "mutation($c: ID!) { startOnboarding(input: { clientId: $c, provider: ZAVU }) { invitation { id } } }";
+    let (_, body) = post(&app, Some(&token), start, json!({ "c": mine["id"] })).await;
+    assert_eq!(error_codes(&body), ["NOT_FOUND"]);
+    // The invitation is untouched.
+    let (_, body) = post(
+        &app,
+        Some(&key),
+        "query($id: ID!) { node(id: $id) { ... on Invitation { status } } }",
+        json!({ "id": theirs }),
+    )
+    .await;
+    assert_eq!(body["data"]["node"]["status"], "PENDING");
+    // Production refuses the sandbox control, even to operators.
+    let (_, body) = post(
+        &app,
+        Some(&key),
+        "mutation($id: ID!) { sandboxSimulate(invitationId: $id, action: COMPLETE) { userErrors { code } } }",
+        json!({ "id": theirs }),
+    )
+    .await;
+    assert_eq!(body["data"]["sandboxSimulate"]["userErrors"][0]["code"], "SANDBOX_DISABLED", "{body}");
+}
