@@ -120,7 +120,8 @@ fn onboarding_state(settings: &Settings, store: &Store, built: &Built, base: Str
     if settings.secret_key.is_none() && built.sandbox.is_none() {
         anyhow::bail!("BSPGRAPH_SECRET_KEY is required when every provider runs LIVE");
     }
-    let secrets = SecretBox::load(settings.secret_key.as_ref(), &key_dir(&settings.database_url))?;
+    let secrets = SecretBox::load(settings.secret_key.as_ref(), &key_dir(&settings.database_url))?
+        .with_previous(&settings.previous_secret_keys)?;
     Ok(Onboarding {
         store: store.clone(),
         registry: built.registry.clone(),

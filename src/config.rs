@@ -34,6 +34,9 @@ pub enum Command {
     ExportSchema,
     /// Exit 0 when the server at `--listen` answers `/readyz` (the container HEALTHCHECK).
     Probe,
+    /// Provider secrets at rest.
+    #[command(subcommand)]
+    Secrets(SecretsCommand),
     /// Manage operator API keys.
     #[command(subcommand)]
     Keys(KeysCommand),
@@ -43,6 +46,14 @@ pub enum Command {
         #[arg(long, default_value_t = 20)]
         clients: u64,
     },
+}
+
+/// `bspgraph secrets ...`.
+#[derive(Debug, Subcommand)]
+pub enum SecretsCommand {
+    /// Re-seal every stored provider secret under BSPGRAPH_SECRET_KEY (opening old ones
+    /// with BSPGRAPH_PREVIOUS_SECRET_KEYS).
+    Rotate,
 }
 
 /// `bspgraph keys ...`.
@@ -109,6 +120,11 @@ pub struct Settings {
     /// `bspgraph-secret.key` is generated next to the SQLite database (dev/sandbox only).
     #[arg(long, env = "BSPGRAPH_SECRET_KEY", global = true, hide_env_values = true)]
     pub secret_key: Option<SecretString>,
+    /// Earlier secret keys (comma-separated base64) still accepted for opening stored
+    /// secrets, during a rotation: `bspgraph secrets rotate` re-seals everything under
+    /// `BSPGRAPH_SECRET_KEY`, after which they can be dropped.
+    #[arg(long, env = "BSPGRAPH_PREVIOUS_SECRET_KEYS", value_delimiter = ',', global = true, hide_env_values = true)]
+    pub previous_secret_keys: Vec<SecretString>,
     /// Public base URL of this server, used in the webhook URLs given to providers
     /// (default: the bound address).
     #[arg(long, env = "BSPGRAPH_PUBLIC_URL", global = true)]

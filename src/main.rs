@@ -8,7 +8,7 @@ use clap::Parser;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use bspgraph::app::App;
-use bspgraph::config::{Cli, Command, KeysCommand};
+use bspgraph::config::{Cli, Command, KeysCommand, SecretsCommand};
 use bspgraph::store::Store;
 
 #[tokio::main]
@@ -31,6 +31,14 @@ async fn main() -> anyhow::Result<()> {
             tracing::info!("migrations applied");
         }
         Command::Probe => probe(settings.listen).await?,
+        Command::Secrets(SecretsCommand::Rotate) => {
+            let store = Store::open(&settings.database_url, 1).await?;
+            let dir = bspgraph::secrets::key_dir(&settings.database_url);
+            let secrets = bspgraph::secrets::SecretBox::load(settings.secret_key.as_ref(), &dir)?
+                .with_previous(&settings.previous_secret_keys)?;
+            let report = bspgraph::secrets::rotate(&store, &secrets).await?;
+            eprintln!("{} secrets re-sealed, {} already under the current key", report.resealed, report.current);
+        }
         Command::Keys(command) => keys(&settings.database_url, command).await?,
         Command::ExportSchema => print!("{}", bspgraph::graphql::sdl()),
         Command::Seed { clients } => {

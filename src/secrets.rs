@@ -64,6 +64,8 @@ pub struct SecretBox {
     /// A key derived from the secret key for other purposes (signing client tokens),
     /// so the AEAD key itself is never used twice.
     derived: secrecy::SecretSlice<u8>,
+    /// Earlier keys, kept only to open what they sealed until `secrets rotate` re-seals it.
+    previous: Vec<(Aes256Gcm, [u8; KEY_ID_LEN])>,
 }
 
 impl std::fmt::Debug for SecretBox {
@@ -80,7 +82,23 @@ impl SecretBox {
         let mut key_id = [0u8; KEY_ID_LEN];
         key_id.copy_from_slice(&digest[..KEY_ID_LEN]);
         let derived = sha2::Sha256::digest([b"bspgraph-derived-key:".as_slice(), key].concat()).to_vec();
-        Ok(Self { cipher, key_id, derived: derived.into() })
+        Ok(Self { cipher, key_id, derived: derived.into(), previous: Vec::new() })
+    }
+
+    /// Also open what `previous` keys (base64, as `BSPGRAPH_PREVIOUS_SECRET_KEYS`) sealed.
+    pub fn with_previous(mut self, previous: &[SecretString]) -> Result<Self, SecretError> {
+        for key in previous {
+            let old = Self::from_base64(key)?;
+            if old.key_id != self.key_id {
+                self.previous.push((old.cipher, old.key_id));
+            }
+        }
+        Ok(self)
+    }
+
+    /// Whether `sealed` was made under the current key (else `secrets rotate` re-seals it).
+    pub fn is_current(&self, sealed: &[u8]) -> bool {
+        sealed.get(MAGIC.len()..MAGIC.len() + KEY_ID_LEN) == Some(self.key_id.as_slice())
     }
 
     /// Key material derived from the secret key, for signing (never the AEAD key).
@@ -129,20 +147,52 @@ impl SecretBox {
     /// Decrypt what [`SecretBox::seal`] made for the same `slot`.
     pub fn open(&self, sealed: &[u8], slot: Slot<'_>) -> Result<SecretString, SecretError> {
         let head = MAGIC.len() + KEY_ID_LEN + NONCE_LEN;
-        if sealed.len() <= head
-            || &sealed[..MAGIC.len()] != MAGIC
-            || sealed[MAGIC.len()..MAGIC.len() + KEY_ID_LEN] != self.key_id
-        {
+        if sealed.len() <= head || &sealed[..MAGIC.len()] != MAGIC {
             return Err(SecretError::Open);
         }
+        let key_id = &sealed[MAGIC.len()..MAGIC.len() + KEY_ID_LEN];
+        let cipher = if key_id == self.key_id {
+            &self.cipher
+        } else {
+            self.previous.iter().find(|(_, id)| id.as_slice() == key_id).map(|(c, _)| c).ok_or(SecretError::Open)?
+        };
         let nonce = &sealed[MAGIC.len() + KEY_ID_LEN..head];
         let aad = slot.aad();
-        let plain = self
-            .cipher
+        let plain = cipher
             .decrypt(Nonce::from_slice(nonce), Payload { msg: &sealed[head..], aad: &aad })
             .map_err(|_| SecretError::Open)?;
         String::from_utf8(plain).map(SecretString::from).map_err(|_| SecretError::Open)
     }
+}
+
+/// What `bspgraph secrets rotate` did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Rotation {
+    /// Secrets re-sealed under the current key.
+    pub resealed: usize,
+    /// Secrets already under the current key.
+    pub current: usize,
+}
+
+/// Re-seal every stored secret under the current key. Fails (changing nothing more)
+/// on the first secret no known key opens, naming only its row.
+pub async fn rotate(store: &crate::store::Store, secrets: &SecretBox) -> anyhow::Result<Rotation> {
+    let mut report = Rotation::default();
+    for (row_id, sealed) in store.sealed_credentials().await? {
+        if secrets.is_current(&sealed) {
+            report.current += 1;
+            continue;
+        }
+        let slot = Slot { table: "projects", row_id, field: "credentials" };
+        let plain = secrets
+            .open(&sealed, slot)
+            .map_err(|_| anyhow::anyhow!("project {row_id}: no known key opens its credentials"))?;
+        let resealed = secrets.seal(&plain, slot)?;
+        if store.replace_credentials(row_id, &sealed, resealed).await? {
+            report.resealed += 1;
+        }
+    }
+    Ok(report)
 }
 
 /// The directory of a `sqlite://PATH?...` database, else the working directory.

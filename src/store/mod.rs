@@ -12,6 +12,7 @@ mod nodes;
 mod onboarding;
 mod onboarding_senders;
 mod page;
+mod sealed;
 mod seed;
 pub(crate) mod tables;
 

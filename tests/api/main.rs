@@ -19,6 +19,7 @@ mod providers_sendzen;
 mod providers_sinch;
 mod providers_zavu;
 mod queries;
+mod rotation;
 mod schema;
 mod signatures;
 mod statements;
