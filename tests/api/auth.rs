@@ -216,3 +216,38 @@ async fn a_client_token_cannot_touch_another_clients_onboarding() {
     .await;
     assert_eq!(body["data"]["sandboxSimulate"]["userErrors"][0]["code"], "SANDBOX_DISABLED", "{body}");
 }
+
+#[tokio::test]
+async fn operator_keys_and_client_tokens_never_reach_logs_responses_or_the_database() {
+    let logs = crate::onboarding_rules::capture_logs();
+    let app = production().await;
+    let (_, key) = operator_key(&app, "canary").await;
+    let client =
+        post(&app, Some(&key), "mutation { createClient(input: { name: \"Canary\" }) { client { id } } }", json!({}))
+            .await
+            .1;
+    let id = client["data"]["createClient"]["client"]["id"].clone();
+    let issued =
+        post(&app, Some(&key), "mutation($id: ID!) { issueClientToken(clientId: $id) { token } }", json!({ "id": id }))
+            .await
+            .1;
+    let token = issued["data"]["issueClientToken"]["token"].as_str().unwrap().to_owned();
+    // Failure paths too: a revoked-looking key, a tampered token, an internal refusal.
+    let mut responses = vec![issued.to_string()];
+    for bad in [format!("{key}x"), format!("{token}x")] {
+        let (_, body) = post(&app, Some(&bad), "{ clients { totalCount } }", json!({})).await;
+        responses.push(body.to_string());
+    }
+    responses.push(post(&app, Some(&token), "{ clients { totalCount } }", json!({})).await.1.to_string());
+
+    let logged = String::from_utf8_lossy(&logs.0.lock().unwrap()).to_string();
+    assert!(logged.contains("bspgraph"), "the capture sees the app's log lines");
+    let key_body = &key["bspg_".len()..];
+    assert!(!logged.contains(key_body), "an operator key was logged");
+    assert!(!logged.contains(&token["bspc_".len()..]), "a client token was logged");
+    for body in &responses[1..] {
+        assert!(!body.contains(key_body) && !body.contains(&token["bspc_".len()..]), "{body}");
+    }
+    let db = std::fs::read(app.db_path.clone().unwrap()).unwrap();
+    assert!(!db.windows(key_body.len()).any(|w| w == key_body.as_bytes()), "plaintext key in the database");
+}

@@ -131,7 +131,7 @@ async fn a_timed_out_create_is_reconciled_into_one_provider_invitation() {
 
 /// Collects every log line of the test binary (a global subscriber, installed once).
 #[derive(Clone, Default)]
-struct Logs(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+pub struct Logs(pub std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
 
 impl std::io::Write for Logs {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
@@ -143,7 +143,7 @@ impl std::io::Write for Logs {
     }
 }
 
-fn capture_logs() -> Logs {
+pub fn capture_logs() -> Logs {
     static LOGS: std::sync::OnceLock<Logs> = std::sync::OnceLock::new();
     LOGS.get_or_init(|| {
         let logs = Logs::default();
