@@ -5,7 +5,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use async_graphql::http::GraphiQLSource;
-use async_graphql_axum::GraphQLSubscription;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
@@ -15,11 +14,14 @@ use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::config::Settings;
-use crate::graphql::{build_schema, AppSchema, Limits};
+use crate::events::EventBus;
+use crate::graphql::{build_schema_with_bus, AppSchema, Limits};
 use crate::metrics::{metrics_handler, observe, Metrics};
+use crate::poller::Poller;
 use crate::providers::{build_registry, Registry};
 use crate::sandbox::Sandbox;
 use crate::store::Store;
+use crate::webhooks::Processor;
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -36,6 +38,12 @@ pub struct AppState {
     pub providers: Registry,
     /// The simulators, when any provider runs in sandbox mode.
     pub sandbox: Option<Sandbox>,
+    /// Committed events, in order, for subscriptions.
+    pub bus: EventBus,
+    /// Applies stored webhook deliveries.
+    pub processor: Processor,
+    /// Refreshes non-terminal rows from their providers.
+    pub poller: Poller,
 }
 
 /// A bound, not yet serving application.
@@ -60,7 +68,11 @@ impl App {
         let listener = TcpListener::bind(settings.listen).await?;
         // The adapters need this server's own URL in sandbox mode, so bind first.
         let built = build_registry(&settings.providers, &self_url(listener.local_addr()?))?;
-        let schema = build_schema(store.clone(), limits, built.registry.clone(), built.sandbox.clone());
+        let bus = EventBus::new(store.clone());
+        let schema =
+            build_schema_with_bus(store.clone(), limits, built.registry.clone(), built.sandbox.clone(), bus.clone());
+        let processor = Processor::new(store.clone(), built.registry.clone(), &settings.live);
+        let poller = Poller::new(store.clone(), built.registry.clone(), &settings.live);
         let state = AppState {
             store,
             schema,
@@ -68,6 +80,9 @@ impl App {
             settings: Arc::new(settings),
             providers: built.registry,
             sandbox: built.sandbox,
+            bus,
+            processor,
+            poller,
         };
         Ok(Self { listener, router: router(state.clone()), state })
     }
@@ -77,8 +92,13 @@ impl App {
         self.listener.local_addr()
     }
 
-    /// Serve until `shutdown` resolves, then finish in-flight requests.
+    /// Serve until `shutdown` resolves, then finish in-flight requests and stop the
+    /// background tasks (event tail reader and listener, inbox retries, poller).
     pub async fn serve(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        self.state.bus.spawn(stopped.clone()).await.map_err(std::io::Error::other)?;
+        tokio::spawn(self.state.processor.clone().run(stopped.clone()));
+        tokio::spawn(self.state.poller.clone().run(stopped));
         // One credentials check per provider once serving, so `providers` reports real health
         // (sandboxed adapters reach the simulators mounted in this very server).
         let registry = self.state.providers.clone();
@@ -89,7 +109,9 @@ impl App {
                 }
             }
         });
-        axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await
+        let served = axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await;
+        let _ = stop.send(true);
+        served
     }
 }
 
@@ -106,7 +128,8 @@ fn router(state: AppState) -> Router {
     let app = Router::new()
         .route("/", get(graphiql))
         .route("/graphql", graphql)
-        .route_service("/graphql/ws", GraphQLSubscription::new(state.schema.clone()))
+        .route("/graphql/ws", get(crate::ws::handler))
+        .merge(crate::webhooks::routes(state.settings.live.webhook_max_bytes))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_handler))

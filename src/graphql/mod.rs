@@ -10,13 +10,17 @@ mod mutation;
 mod nodes;
 mod providers;
 mod query;
+mod subscription;
 
-use async_graphql::{EmptySubscription, MergedObject, Schema};
+use async_graphql::{MergedObject, Schema};
+
+pub use subscription::Subscription;
 
 pub use batch::Loaders;
 pub use codes::add_missing_codes;
 pub use error::{current_request_id, with_request_id, ApiError, MAX_PAGE_SIZE};
 
+use crate::events::EventBus;
 use crate::providers::Registry;
 use crate::sandbox::Sandbox;
 use crate::store::Store;
@@ -31,7 +35,7 @@ fn root_query() -> RootQuery {
 }
 
 /// The bspgraph schema type.
-pub type AppSchema = Schema<RootQuery, mutation::Mutation, EmptySubscription>;
+pub type AppSchema = Schema<RootQuery, mutation::Mutation, Subscription>;
 
 /// Limits that protect the server from hostile documents.
 #[derive(Debug, Clone, Copy)]
@@ -53,9 +57,22 @@ impl Default for Limits {
 }
 
 /// Build the schema over `store` and the provider `registry` (plus the simulators in
-/// sandbox mode). Per-request data (loaders) is added by the caller.
+/// sandbox mode), with a fresh event bus. Per-request data (loaders) is added by the caller.
 pub fn build_schema(store: Store, limits: Limits, registry: Registry, sandbox: Option<Sandbox>) -> AppSchema {
-    let mut builder = Schema::build(root_query(), mutation::Mutation, EmptySubscription).data(store).data(registry);
+    let bus = EventBus::new(store.clone());
+    build_schema_with_bus(store, limits, registry, sandbox, bus)
+}
+
+/// [`build_schema`] with the app's [`EventBus`] (the app starts its tail reader).
+pub fn build_schema_with_bus(
+    store: Store,
+    limits: Limits,
+    registry: Registry,
+    sandbox: Option<Sandbox>,
+    bus: EventBus,
+) -> AppSchema {
+    let mut builder =
+        Schema::build(root_query(), mutation::Mutation, Subscription).data(store).data(registry).data(bus);
     if let Some(sandbox) = sandbox {
         builder = builder.data(sandbox);
     }
@@ -69,5 +86,5 @@ pub fn build_schema(store: Store, limits: Limits, registry: Registry, sandbox: O
 
 /// The SDL of the schema, as committed in `schema.graphql`.
 pub fn sdl() -> String {
-    Schema::build(root_query(), mutation::Mutation, EmptySubscription).finish().sdl()
+    Schema::build(root_query(), mutation::Mutation, Subscription).finish().sdl()
 }

@@ -6,6 +6,7 @@
 mod changes;
 mod clients;
 mod convert;
+mod ingest;
 mod nodes;
 mod page;
 mod seed;
@@ -18,8 +19,9 @@ use std::time::Duration;
 use migrations::sea_orm_migration::MigratorTrait;
 use sea_orm::{ConnectOptions, ConnectionTrait, DatabaseConnection, DbBackend, DbErr};
 
-pub use changes::{EventFilter, NewStatus, StatusChange};
+pub use changes::{EventFilter, NewStatus, StatusChange, EVENTS_CHANNEL};
 pub use clients::ClientFilter;
+pub use ingest::{inbox_state, now_ms, InboxEntry, InboxItem, NodeRef, NodeTable, PollTarget};
 pub use nodes::{InvitationFilter, SenderFilter};
 pub use page::{Page, PageArgs};
 pub use seed::SeedCounts;

@@ -1,0 +1,100 @@
+//! Webhook ingestion: signed deliveries become events exactly once; bad signatures and
+//! oversized bodies are refused before anything is stored.
+
+use std::time::Duration;
+
+use bspgraph::domain::Provider;
+use serde_json::json;
+
+use crate::live_support::{spawn_live, Ws, STATUS_QUERY};
+
+#[tokio::test]
+async fn sandbox_driven_onboarding_delivers_each_status_change_to_a_subscriber() {
+    // Arrange
+    let app = spawn_live(|_| {}).await;
+    let (_, zavu_id, gid) = app.tracked_invitation().await;
+    let mut ws = Ws::ready(&app.ws_url()).await;
+    ws.subscribe("1", STATUS_QUERY, json!({ "filter": { "nodeId": gid } })).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let sandbox = app.state.sandbox.clone().unwrap();
+
+    // Act: the simulated customer opens the link, then finishes.
+    sandbox.simulate(Provider::Zavu, &zavu_id, bspgraph::sandbox::SimAction::Start).unwrap();
+    let first = ws.next_status().await;
+    sandbox.simulate(Provider::Zavu, &zavu_id, bspgraph::sandbox::SimAction::Complete).unwrap();
+    let second = ws.next_status().await;
+
+    // Assert
+    assert_eq!((first["previousStatus"].as_str(), first["status"].as_str()), (Some("PENDING"), Some("IN_PROGRESS")));
+    assert_eq!(first["source"], "WEBHOOK");
+    assert_eq!(
+        (second["previousStatus"].as_str(), second["status"].as_str()),
+        (Some("IN_PROGRESS"), Some("COMPLETED"))
+    );
+}
+
+#[tokio::test]
+async fn replayed_and_fifty_concurrent_duplicate_deliveries_give_one_event() {
+    // Arrange
+    let app = spawn_live(|_| {}).await;
+    let (_, zavu_id, gid) = app.tracked_invitation().await;
+    let mut ws = Ws::ready(&app.ws_url()).await;
+    ws.subscribe("1", STATUS_QUERY, json!({ "filter": { "nodeId": gid } })).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+
+    // Act: 50 concurrent copies of one delivery, then a replay of it.
+    let sends = (0..50).map(|_| app.zavu_webhook("evt_dup_1", &zavu_id, "in_progress", true));
+    let statuses = futures_util::future::join_all(sends).await;
+    let replay = app.zavu_webhook("evt_dup_1", &zavu_id, "in_progress", true).await;
+    // A different delivery afterwards marks the end of what the subscriber can see.
+    app.zavu_webhook("evt_dup_2", &zavu_id, "completed", true).await;
+
+    // Assert: every copy acknowledged, one row stored, one event, then the next one.
+    assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+    assert_eq!(replay, 200);
+    assert_eq!(ws.next_status().await["status"], "IN_PROGRESS");
+    assert_eq!(ws.next_status().await["status"], "COMPLETED");
+    let inbox = app.state.store.inbox_entries(Provider::Zavu).await.unwrap();
+    assert_eq!(inbox.iter().filter(|e| e.delivery_id == "evt_dup_1").count(), 1);
+}
+
+#[tokio::test]
+async fn a_bad_signature_is_refused_with_401_and_nothing_is_stored() {
+    // Arrange
+    let app = spawn_live(|_| {}).await;
+    let (_, zavu_id, _) = app.tracked_invitation().await;
+
+    // Act
+    let status = app.zavu_webhook("evt_forged", &zavu_id, "completed", false).await;
+    let unsigned = app.http.post(app.url("/webhooks/zavu")).body("{}").send().await.unwrap().status().as_u16();
+
+    // Assert
+    assert_eq!((status, unsigned), (401, 401));
+    assert!(app.state.store.inbox_entries(Provider::Zavu).await.unwrap().is_empty());
+    assert_eq!(app.state.store.max_event_seq().await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn an_oversized_webhook_is_refused_with_413() {
+    let app = spawn_live(|s| s.live.webhook_max_bytes = 1024).await;
+    let body = "x".repeat(4096);
+    let resp = app.http.post(app.url("/webhooks/sinch")).body(body).send().await.unwrap();
+    assert_eq!(resp.status().as_u16(), 413);
+}
+
+#[tokio::test]
+async fn an_event_for_an_unknown_invitation_is_kept_processed_with_a_note() {
+    // Arrange
+    let app = spawn_live(|_| {}).await;
+
+    // Act
+    let status = app.zavu_webhook("evt_unknown", "inv_nobody", "completed", true).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    // Assert
+    assert_eq!(status, 200);
+    let inbox = app.state.store.inbox_entries(Provider::Zavu).await.unwrap();
+    assert_eq!(inbox.len(), 1);
+    assert_eq!(inbox[0].state, "processed");
+    assert!(inbox[0].last_error.as_deref().unwrap_or("").contains("unknown invitation"));
+}
