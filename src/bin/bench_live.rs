@@ -187,7 +187,7 @@ async fn subscriber(
     let sub = json!({ "type": "subscribe", "id": "1", "payload": { "query": QUERY } });
     ws.send(Message::text(sub.to_string())).await?;
     ready.add_permits(1);
-    let sampled = i % 10 == 0;
+    let sampled = i.is_multiple_of(10);
     tokio::spawn(async move {
         while let Some(Ok(Message::Text(text))) = ws.next().await {
             let at = Instant::now();
@@ -228,7 +228,7 @@ async fn fire_steady(base: &str, rows: &[i64], rate: u64, seconds: u64) -> anyho
     let mut sent = Vec::with_capacity(total);
     for k in 0..total {
         ticker.tick().await;
-        let status = if (k / rows.len()) % 2 == 0 { "in_progress" } else { "pending" };
+        let status = if (k / rows.len()).is_multiple_of(2) { "in_progress" } else { "pending" };
         let body = webhook(&format!("evt_steady_{k}"), &format!("bench_inv_{}", k % rows.len()), status);
         sent.push(Instant::now());
         let http = http.clone();
