@@ -98,3 +98,38 @@ async fn an_event_for_an_unknown_invitation_is_kept_processed_with_a_note() {
     assert_eq!(inbox[0].state, "processed");
     assert!(inbox[0].last_error.as_deref().unwrap_or("").contains("unknown invitation"));
 }
+
+#[tokio::test]
+async fn a_delivery_the_store_cannot_keep_is_answered_5xx_never_2xx() {
+    // Arrange: the inbox is gone (a stand-in for a database that refuses writes).
+    let app = spawn_live(|_| {}).await;
+    let (_, zavu_id, _) = app.tracked_invitation().await;
+    sea_orm::ConnectionTrait::execute_unprepared(&app.db, "DROP TABLE webhook_inbox").await.unwrap();
+
+    // Act
+    let status = app.zavu_webhook("evt_lost", &zavu_id, "completed", true).await;
+
+    // Assert: the provider is told to retry, and nothing changed.
+    assert_eq!(status, 503);
+    assert_eq!(app.state.store.max_event_seq().await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn invitation_updated_follows_one_invitation() {
+    // Arrange
+    let app = spawn_live(|_| {}).await;
+    let (_, zavu_id, gid) = app.tracked_invitation().await;
+    let (_, other_id, _) = app.tracked_invitation().await;
+    let mut ws = Ws::ready(&app.ws_url()).await;
+    let query = "subscription($id: ID!) { invitationUpdated(id: $id) { id status } }";
+    ws.subscribe("1", query, json!({ "id": gid })).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+
+    // Act: another invitation changes first, then this one.
+    app.zavu_webhook("evt_other", &other_id, "in_progress", true).await;
+    app.zavu_webhook("evt_mine", &zavu_id, "in_progress", true).await;
+    let msg = ws.recv().await;
+
+    // Assert
+    assert_eq!(msg["payload"]["data"]["invitationUpdated"], json!({ "id": gid, "status": "IN_PROGRESS" }));
+}
