@@ -31,7 +31,9 @@ use crate::config::secs;
 use crate::graphql::{add_missing_codes, Loaders};
 
 /// Outgoing frames a socket may queue before its operations wait.
-const OUT_BUFFER: usize = 32;
+const OUT_BUFFER: usize = 16;
+/// Initial read buffer of a socket: client messages are small, and idle sockets many.
+const READ_BUFFER: usize = 1024;
 
 /// What the `connection_init` payload gave: available to resolvers as request data.
 #[derive(Debug, Clone, Default)]
@@ -56,7 +58,7 @@ pub async fn on_connection_init(
 
 /// `GET /graphql/ws`: upgrade and serve one socket.
 pub async fn handler(State(state): State<AppState>, ws: WebSocketUpgrade) -> Response {
-    let mut ws = ws.protocols(Protocol::NAMES).read_buffer_size(4 * 1024).write_buffer_size(0);
+    let mut ws = ws.protocols(Protocol::NAMES).read_buffer_size(READ_BUFFER).write_buffer_size(0);
     let protocol = match ws.selected_protocol().and_then(|p| p.to_str().ok()).and_then(Protocol::from_name) {
         Some(p) => p,
         None => {

@@ -117,7 +117,10 @@ pub fn next(protocol: Protocol, id: &str, payload: &async_graphql::Response) -> 
         Protocol::TransportWs => "next",
         Protocol::LegacyWs => "data",
     };
-    json!({ "type": kind, "id": id, "payload": payload }).to_string()
+    // Written directly: one serialization of the response, not a detour through `Value`.
+    let id = serde_json::to_string(id).unwrap_or_else(|_| "\"\"".to_owned());
+    let payload = serde_json::to_string(payload).unwrap_or_else(|_| "null".to_owned());
+    format!(r#"{{"type":"{kind}","id":{id},"payload":{payload}}}"#)
 }
 
 /// Operation `id` failed before producing results: `errors` as the protocol wants them.
