@@ -119,8 +119,16 @@ async fn run(args: Args) -> anyhow::Result<()> {
     );
     let start_seq = store.max_event_seq().await?;
     let sent = fire_steady(&base, &rows, args.rate, args.seconds).await?;
-    tokio::time::sleep(Duration::from_secs(2)).await;
     report_latency(&store, start_seq, &rows, &sent, &received, args.subscribers).await?;
+    let inbox = store.inbox_entries(bspgraph::domain::Provider::Zavu).await?;
+    let mut states: HashMap<&str, usize> = HashMap::new();
+    for e in &inbox {
+        *states.entry(e.state.as_str()).or_default() += 1;
+    }
+    println!("inbox after the steady phase: {states:?}");
+    for e in inbox.iter().filter(|e| e.state != "processed").take(3) {
+        println!("  {} {}: {:?}", e.delivery_id, e.state, e.last_error);
+    }
     ingest(&base, args.ingest_seconds).await?;
     let _ = child.kill();
     let _ = child.wait();
@@ -222,6 +230,7 @@ async fn post(http: &reqwest::Client, base: &str, body: String) -> bool {
 
 /// Webhook k changes invitation k % M (in_progress, then pending, ...): sent instants.
 async fn fire_steady(base: &str, rows: &[i64], rate: u64, seconds: u64) -> anyhow::Result<Vec<Instant>> {
+    let refused = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let http = reqwest::Client::new();
     let total = (rate * seconds) as usize;
     let mut ticker = tokio::time::interval(Duration::from_secs_f64(1.0 / rate.max(1) as f64));
@@ -231,10 +240,15 @@ async fn fire_steady(base: &str, rows: &[i64], rate: u64, seconds: u64) -> anyho
         let status = if (k / rows.len()).is_multiple_of(2) { "in_progress" } else { "pending" };
         let body = webhook(&format!("evt_steady_{k}"), &format!("bench_inv_{}", k % rows.len()), status);
         sent.push(Instant::now());
-        let http = http.clone();
-        let base = base.to_owned();
-        tokio::spawn(async move { post(&http, &base, body).await });
+        let (http, base, refused) = (http.clone(), base.to_owned(), refused.clone());
+        tokio::spawn(async move {
+            if !post(&http, &base, body).await {
+                refused.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+        });
     }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    println!("steady webhooks not acknowledged: {}", refused.load(std::sync::atomic::Ordering::Relaxed));
     Ok(sent)
 }
 
