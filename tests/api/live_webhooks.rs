@@ -133,3 +133,44 @@ async fn invitation_updated_follows_one_invitation() {
     // Assert
     assert_eq!(msg["payload"]["data"]["invitationUpdated"], json!({ "id": gid, "status": "IN_PROGRESS" }));
 }
+
+#[tokio::test]
+async fn a_failing_event_stays_in_the_inbox_with_its_error_and_is_retried() {
+    // Arrange: a sender bspgraph knows, which the provider cannot be re-read for.
+    let app = spawn_live(|s| s.live.inbox_retry_secs = 0.1).await;
+    let insert = "INSERT INTO senders (provider, provider_id, status, created_at, updated_at) \
+                  VALUES ('SINCH', 'snd_unknown_at_sinch', 'PROVISIONING', '2026-01-01 00:00:00', '2026-01-01 00:00:00')";
+    sea_orm::ConnectionTrait::execute_unprepared(&app.db, insert).await.unwrap();
+    let body =
+        json!({ "type": "WHATSAPP_SENDER_ACTIVE", "payload": { "id": "snd_unknown_at_sinch", "state": "ACTIVE" } })
+            .to_string();
+    let (nonce, ts) = ("n0nce", chrono::Utc::now().timestamp().to_string());
+    let secret = bspgraph::sandbox::sinch::SinchSimConfig::default().webhook_secret;
+    let mac = bspgraph::providers::signature::sign(
+        secret.as_bytes(),
+        &[body.as_bytes(), b".", nonce.as_bytes(), b".", ts.as_bytes()],
+    );
+    let signature = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, mac);
+
+    // Act
+    let status = app
+        .http
+        .post(app.url("/webhooks/sinch"))
+        .header("x-sinch-webhook-signature", signature)
+        .header("x-sinch-webhook-signature-nonce", nonce)
+        .header("x-sinch-webhook-signature-timestamp", ts)
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+        .status();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+
+    // Assert: acknowledged, kept as failed with the reason, tried more than once.
+    assert_eq!(status.as_u16(), 200);
+    let inbox = app.state.store.inbox_entries(Provider::Sinch).await.unwrap();
+    assert_eq!(inbox.len(), 1);
+    assert_eq!(inbox[0].state, "failed", "{inbox:?}");
+    assert!(inbox[0].attempts >= 2, "{inbox:?}");
+    assert!(inbox[0].last_error.is_some());
+}
