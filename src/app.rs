@@ -5,7 +5,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use async_graphql::http::GraphiQLSource;
-use async_graphql_axum::GraphQLSubscription;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
@@ -17,13 +16,16 @@ use tower_http::catch_panic::CatchPanicLayer;
 use crate::auth::layer::{authenticate, Gate};
 use crate::auth::{Authenticator, TokenSigner};
 use crate::config::Settings;
+use crate::events::EventBus;
 use crate::graphql::{build_schema, AppSchema, Limits};
 use crate::metrics::{metrics_handler, observe, Metrics};
 use crate::onboarding::Onboarding;
+use crate::poller::Poller;
 use crate::providers::{build_registry, Built, Registry};
 use crate::sandbox::Sandbox;
 use crate::secrets::{key_dir, SecretBox};
 use crate::store::Store;
+use crate::webhooks::Processor;
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -42,6 +44,12 @@ pub struct AppState {
     pub sandbox: Option<Sandbox>,
     /// Authentication and per-caller rate limits.
     pub gate: Gate,
+    /// Committed events, in order, for subscriptions.
+    pub bus: EventBus,
+    /// Applies stored webhook deliveries.
+    pub processor: Processor,
+    /// Refreshes non-terminal rows from their providers.
+    pub poller: Poller,
 }
 
 /// A bound, not yet serving application.
@@ -75,10 +83,14 @@ impl App {
         let built = build_registry(&settings.providers, &base)?;
         let onboarding = onboarding_state(&settings, &store, &built, base)?;
         let signer = TokenSigner::new(onboarding.secrets.derived_key());
-        let schema = build_schema(store.clone(), limits, built.registry.clone(), built.sandbox.clone(), onboarding);
+        let bus = EventBus::new(store.clone());
+        let (registry, sandbox) = (built.registry.clone(), built.sandbox.clone());
+        let schema = build_schema(store.clone(), limits, registry, sandbox, onboarding, bus.clone());
         let authenticator = Authenticator::new(store.clone(), signer);
         let security = &settings.security;
         let gate = Gate::new(authenticator, security.rate_limit_per_minute, !security.dev());
+        let processor = Processor::new(store.clone(), built.registry.clone(), &settings.live);
+        let poller = Poller::new(store.clone(), built.registry.clone(), &settings.live);
         let state = AppState {
             gate,
             store,
@@ -87,6 +99,9 @@ impl App {
             settings: Arc::new(settings),
             providers: built.registry,
             sandbox: built.sandbox,
+            bus,
+            processor,
+            poller,
         };
         Ok(Self { listener, router: router(state.clone()), state })
     }
@@ -96,8 +111,13 @@ impl App {
         self.listener.local_addr()
     }
 
-    /// Serve until `shutdown` resolves, then finish in-flight requests.
+    /// Serve until `shutdown` resolves, then finish in-flight requests and stop the
+    /// background tasks (event tail reader and listener, inbox retries, poller).
     pub async fn serve(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        self.state.bus.spawn(stopped.clone()).await.map_err(std::io::Error::other)?;
+        tokio::spawn(self.state.processor.clone().run(stopped.clone()));
+        tokio::spawn(self.state.poller.clone().run(stopped));
         // One credentials check per provider once serving, so `providers` reports real health
         // (sandboxed adapters reach the simulators mounted in this very server).
         let registry = self.state.providers.clone();
@@ -108,9 +128,11 @@ impl App {
                 }
             }
         });
-        axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
+        let served = axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(shutdown)
-            .await
+            .await;
+        let _ = stop.send(true);
+        served
     }
 }
 
@@ -148,7 +170,8 @@ fn router(state: AppState) -> Router {
     }
     let app = app
         .route("/graphql", graphql)
-        .route_service("/graphql/ws", GraphQLSubscription::new(state.schema.clone()))
+        .route("/graphql/ws", get(crate::ws::handler))
+        .merge(crate::webhooks::routes(state.settings.live.webhook_max_bytes))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_handler))

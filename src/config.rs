@@ -132,6 +132,47 @@ pub struct Settings {
     /// Provider settings (credentials, base URLs, webhook secrets, timeouts).
     #[command(flatten)]
     pub providers: ProviderSettings,
+    /// Live status: webhooks, poller and subscriptions.
+    #[command(flatten)]
+    pub live: LiveSettings,
+}
+
+/// Webhook ingestion, the reconciliation poller and WebSocket subscriptions.
+#[derive(Debug, Clone, clap::Args)]
+pub struct LiveSettings {
+    /// Seconds between reconciliation polls of non-terminal invitations and senders
+    /// (fractions allowed; 0 disables the poller). Each round is jittered by up to 20%.
+    #[arg(long, env = "BSPGRAPH_POLL_INTERVAL_SECS", default_value_t = 30.0, global = true)]
+    pub poll_interval_secs: f64,
+    /// Provider reads the poller runs at once.
+    #[arg(long, env = "BSPGRAPH_POLL_CONCURRENCY", default_value_t = 4, global = true)]
+    pub poll_concurrency: usize,
+    /// Most rows one poll round leases per table.
+    #[arg(long, env = "BSPGRAPH_POLL_BATCH", default_value_t = 200, global = true)]
+    pub poll_batch: u64,
+    /// Largest webhook body accepted, in bytes (413 above).
+    #[arg(long, env = "BSPGRAPH_WEBHOOK_MAX_BYTES", default_value_t = 256 * 1024, global = true)]
+    pub webhook_max_bytes: usize,
+    /// Seconds between retries of failed webhook-inbox rows (doubled per attempt).
+    #[arg(long, env = "BSPGRAPH_INBOX_RETRY_SECS", default_value_t = 5.0, global = true)]
+    pub inbox_retry_secs: f64,
+    /// Processing attempts per inbox row before it stays failed for an operator.
+    #[arg(long, env = "BSPGRAPH_INBOX_MAX_ATTEMPTS", default_value_t = 10, global = true)]
+    pub inbox_max_attempts: i32,
+    /// Seconds a WebSocket may wait before sending `connection_init` (closed with 4408).
+    #[arg(long, env = "BSPGRAPH_WS_INIT_TIMEOUT_SECS", default_value_t = 10.0, global = true)]
+    pub ws_init_timeout_secs: f64,
+    /// Seconds between server pings on a WebSocket (0 disables them).
+    #[arg(long, env = "BSPGRAPH_WS_PING_SECS", default_value_t = 15.0, global = true)]
+    pub ws_ping_secs: f64,
+    /// Most active subscriptions on one WebSocket.
+    #[arg(long, env = "BSPGRAPH_WS_MAX_SUBSCRIPTIONS", default_value_t = 100, global = true)]
+    pub ws_max_subscriptions: usize,
+}
+
+/// A duration from seconds given as a float; negative or invalid values become zero.
+pub fn secs(value: f64) -> Duration {
+    Duration::try_from_secs_f64(value).unwrap_or(Duration::ZERO)
 }
 
 impl Settings {

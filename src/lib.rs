@@ -16,18 +16,26 @@
 //! - [`secrets`]: AES-256-GCM sealing of provider secrets at rest, bound to row and field.
 //! - [`sandbox`]: stateful simulators of the three provider APIs and their control surface.
 //! - [`telemetry`]: tracing subscriber setup.
+//! - [`webhooks`]: signed webhook ingestion into the inbox, and its processing.
+//! - [`poller`]: reconciliation of non-terminal rows with their providers.
+//! - [`events`]: the event bus (in-process and PostgreSQL NOTIFY) and resumable streams.
+//! - [`ws`]: the GraphQL WebSocket protocols (`graphql-transport-ws`, legacy `graphql-ws`).
 
 pub mod app;
 pub mod auth;
 pub mod config;
 pub mod domain;
+pub mod events;
 pub mod graphql;
 pub mod http;
 pub mod metrics;
 pub mod modes;
 pub mod onboarding;
+pub mod poller;
 pub mod providers;
 pub mod sandbox;
 pub mod secrets;
 pub mod store;
 pub mod telemetry;
+pub mod webhooks;
+pub mod ws;

@@ -8,6 +8,7 @@ use sea_orm_migration::prelude::*;
 
 mod m0001_initial;
 mod m0002_onboarding;
+mod m0003_live;
 mod m0004_api_keys;
 
 /// The ordered list of migrations bspgraph applies on start and with `bspgraph migrate`.
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m0001_initial::Migration),
             Box::new(m0002_onboarding::Migration),
+            Box::new(m0003_live::Migration),
             Box::new(m0004_api_keys::Migration),
         ]
     }

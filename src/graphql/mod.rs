@@ -13,14 +13,18 @@ mod onboarding_input;
 mod providers;
 mod query;
 mod scope;
+mod subscription;
 
-use async_graphql::{EmptySubscription, MergedObject, Schema};
+use async_graphql::{MergedObject, Schema};
+
+pub use subscription::Subscription;
 
 pub use batch::Loaders;
 pub use codes::add_missing_codes;
 pub use error::{current_request_id, with_request_id, ApiError, MAX_PAGE_SIZE};
 pub use scope::Access;
 
+use crate::events::EventBus;
 use crate::onboarding::Onboarding;
 use crate::providers::Registry;
 use crate::sandbox::Sandbox;
@@ -45,7 +49,7 @@ fn root_mutation() -> RootMutation {
 }
 
 /// The bspgraph schema type.
-pub type AppSchema = Schema<RootQuery, RootMutation, EmptySubscription>;
+pub type AppSchema = Schema<RootQuery, RootMutation, Subscription>;
 
 /// Limits that protect the server from hostile documents.
 #[derive(Debug, Clone, Copy)]
@@ -89,16 +93,21 @@ impl Default for Limits {
 }
 
 /// Build the schema over `store` and the provider `registry` (plus the simulators in
-/// sandbox mode) and the onboarding flows. Per-request data (loaders) is added by the caller.
+/// sandbox mode), the onboarding flows and the event bus. Per-request data (loaders, the
+/// caller) is added by the caller.
 pub fn build_schema(
     store: Store,
     limits: Limits,
     registry: Registry,
     sandbox: Option<Sandbox>,
     onboarding: Onboarding,
+    bus: EventBus,
 ) -> AppSchema {
-    let mut builder =
-        Schema::build(root_query(), root_mutation(), EmptySubscription).data(store).data(registry).data(onboarding);
+    let mut builder = Schema::build(root_query(), root_mutation(), Subscription)
+        .data(store)
+        .data(registry)
+        .data(onboarding)
+        .data(bus);
     if let Some(sandbox) = sandbox {
         builder = builder.data(sandbox);
     }
@@ -121,5 +130,5 @@ pub fn build_schema(
 
 /// The SDL of the schema, as committed in `schema.graphql`.
 pub fn sdl() -> String {
-    Schema::build(root_query(), root_mutation(), EmptySubscription).finish().sdl()
+    Schema::build(root_query(), root_mutation(), Subscription).finish().sdl()
 }

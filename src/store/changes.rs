@@ -24,6 +24,9 @@ use crate::domain::{ChangeSource, Event, InvitationStatus, NodeType, Provider, S
 /// Arbitrary constant naming the event-log append lock on PostgreSQL.
 const EVENT_LOG_LOCK: i64 = 0x0062_7370_676c_6f67; // "bspglog"
 
+/// PostgreSQL `LISTEN/NOTIFY` channel carrying the seq of each committed event.
+pub const EVENTS_CHANNEL: &str = "bspgraph_events";
+
 /// The new unified status of one node.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NewStatus {
@@ -99,6 +102,13 @@ pub struct EventFilter {
 }
 
 impl EventFilter {
+    /// Whether `e` passes this filter (live events are filtered in memory).
+    pub fn matches(&self, e: &Event) -> bool {
+        self.provider.is_none_or(|p| p == e.provider)
+            && self.client_id.is_none_or(|c| Some(c) == e.client_id)
+            && self.node.is_none_or(|(t, id)| t == e.node_type && id == e.node_id)
+    }
+
     fn condition(&self) -> Condition {
         use events::Column as C;
         Condition::all()
@@ -246,5 +256,14 @@ pub(crate) async fn append_event(txn: &DatabaseTransaction, e: NewEvent) -> Resu
     }
     .insert(txn)
     .await?;
+    if txn.get_database_backend() == DbBackend::Postgres {
+        // Delivered to listeners at commit, and only then; carries the seq only.
+        let notify = Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT pg_notify($1, $2)",
+            [EVENTS_CHANNEL.into(), model.seq.to_string().into()],
+        );
+        txn.execute(notify).await?;
+    }
     Event::try_from(model)
 }

@@ -125,11 +125,34 @@ where
     F: Fn(TestApp) -> Fut,
     Fut: Future<Output = ()>,
 {
-    test(spawn_with(Backend::Sqlite, |_| {}).await).await;
+    each_backend_with(|_| {}, test).await;
+}
+
+/// [`each_backend`] with adjusted settings.
+pub async fn each_backend_with<F, Fut>(adjust: fn(&mut Settings), test: F)
+where
+    F: Fn(TestApp) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    test(spawn_with(Backend::Sqlite, adjust).await).await;
     match std::env::var("TEST_DATABASE_URL") {
-        Ok(url) if !url.is_empty() => test(spawn_with(Backend::Postgres(url), |_| {}).await).await,
+        Ok(url) if !url.is_empty() => test(spawn_with(Backend::Postgres(url), adjust).await).await,
         _ => eprintln!("skipping the PostgreSQL run: TEST_DATABASE_URL is not set"),
     }
+}
+
+/// Settings for tests that assert the exact event log of mutation and sandbox steps:
+/// the simulators' webhooks are refused (413) so no WEBHOOK event races the steps.
+/// Webhook-driven changes are tested on their own (`live_*`).
+pub fn without_webhooks(settings: &mut Settings) {
+    settings.live.webhook_max_bytes = 1;
+}
+
+/// Settings without background work (poller rounds, inbox sweeps), for tests that
+/// count SQL statements.
+pub fn without_background(settings: &mut Settings) {
+    settings.live.poll_interval_secs = 0.0;
+    settings.live.inbox_retry_secs = 3600.0;
 }
 
 /// Create a client through the API and return its global id.

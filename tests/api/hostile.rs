@@ -5,7 +5,7 @@ use reqwest::header::CONTENT_TYPE;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::helpers::{error_codes, spawn_app, TestApp};
+use crate::helpers::{error_codes, spawn_app_with, without_background, TestApp};
 
 async fn refused_before_execution(app: &TestApp, body: Value) -> (StatusCode, Vec<String>) {
     let before = app.store.statements();
@@ -16,9 +16,24 @@ async fn refused_before_execution(app: &TestApp, body: Value) -> (StatusCode, Ve
     (status, codes)
 }
 
+/// No background work (poller, inbox sweeps), and startup reads settled, so the
+/// statement counter sees only what requests do.
+async fn quiet_app() -> TestApp {
+    let app = spawn_app_with(without_background).await;
+    let mut last = app.store.statements();
+    loop {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        let now = app.store.statements();
+        if now == last {
+            return app;
+        }
+        last = now;
+    }
+}
+
 #[tokio::test]
 async fn hostile_documents_are_refused_with_stable_codes() {
-    let app = spawn_app().await;
+    let app = quiet_app().await;
     let mut deep = String::from("id");
     for _ in 0..25 {
         deep = format!("projects {{ client {{ {deep} }} }}");
@@ -43,7 +58,7 @@ async fn hostile_documents_are_refused_with_stable_codes() {
 
 #[tokio::test]
 async fn hostile_transports_are_refused_before_execution() {
-    let app = spawn_app().await;
+    let app = quiet_app().await;
     let before = app.store.statements();
     let huge = "x".repeat(10 * 1024 * 1024);
     let resp = app

@@ -24,3 +24,10 @@ mod schema;
 mod signatures;
 mod statements;
 mod store;
+
+mod live_poller;
+mod live_postgres;
+mod live_subscriptions;
+mod live_support;
+mod live_webhooks;
+mod live_ws_protocol;

@@ -4,12 +4,12 @@
 use bspgraph::domain::{InvitationStatus, Provider, SenderStatus};
 use serde_json::json;
 
-use crate::helpers::each_backend;
+use crate::helpers::{each_backend_with, without_webhooks};
 use crate::onboarding_support::*;
 
 #[tokio::test]
 async fn zavu_hosted_link_goes_from_pending_link_to_completed_sender() {
-    each_backend(|app| async move {
+    each_backend_with(without_webhooks, |app| async move {
         let sim = app.sandbox.clone().unwrap().zavu;
         let client =
             json!({ "externalId": "acme-1", "name": "Acme", "email": "ops@acme.test", "phone": "+14155550100" });
@@ -65,7 +65,7 @@ async fn zavu_hosted_link_goes_from_pending_link_to_completed_sender() {
 
 #[tokio::test]
 async fn sendzen_iframe_renews_and_completes_with_project_waba_and_sender() {
-    each_backend(|app| async move {
+    each_backend_with(without_webhooks, |app| async move {
         let sim = app.sandbox.clone().unwrap().sendzen;
 
         let started =
@@ -126,7 +126,7 @@ async fn sendzen_iframe_renews_and_completes_with_project_waba_and_sender() {
 
 #[tokio::test]
 async fn sinch_embedded_signup_creates_sender_then_app_then_completes() {
-    each_backend(|app| async move {
+    each_backend_with(without_webhooks, |app| async move {
         let sim = app.sandbox.clone().unwrap().sinch;
         let started = start(
             &app,
@@ -195,7 +195,7 @@ async fn sinch_embedded_signup_creates_sender_then_app_then_completes() {
 
 #[tokio::test]
 async fn sinch_on_behalf_of_waits_for_meta_then_verifies_the_sender() {
-    each_backend(|app| async move {
+    each_backend_with(without_webhooks, |app| async move {
         let sim = app.sandbox.clone().unwrap().sinch;
         let started = start(&app, json!({ "provider": "SINCH", "client": { "name": "Initech" }, "sinch": { "region": "EU",
             "flow": "ON_BEHALF_OF", "companyLegalName": "Initech GmbH", "clientBusinessManagerId": "123456789",

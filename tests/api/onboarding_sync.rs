@@ -4,12 +4,12 @@ use bspgraph::domain::Provider;
 use bspgraph::sandbox::SimAction;
 use serde_json::json;
 
-use crate::helpers::spawn_app;
+use crate::helpers::{spawn_app_with, without_webhooks};
 use crate::onboarding_support::*;
 
 #[tokio::test]
 async fn refresh_reads_the_provider_now_and_records_a_mutation_event() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(without_webhooks).await;
     let sandbox = app.sandbox.clone().unwrap();
     let started = start(&app, json!({ "provider": "ZAVU", "client": { "name": "Fresh" } })).await;
     let id = started["invitation"]["id"].as_str().unwrap().to_owned();
@@ -26,7 +26,7 @@ async fn refresh_reads_the_provider_now_and_records_a_mutation_event() {
 
 #[tokio::test]
 async fn sync_imports_every_page_once_then_only_updates() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(without_webhooks).await;
     let zsim = app.sandbox.clone().unwrap().zavu;
     zsim.seed_invitations(120);
     let q = "mutation { syncProvider(provider: ZAVU) { provider imported updated userErrors { code } } }";
@@ -43,7 +43,7 @@ async fn sync_imports_every_page_once_then_only_updates() {
 
 #[tokio::test]
 async fn a_provider_rejection_keeps_the_providers_code() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(without_webhooks).await;
 
     let refused =
         start(&app, json!({ "provider": "ZAVU", "client": { "name": "Nope" }, "phoneNumberId": "pn_missing" })).await;
@@ -56,7 +56,7 @@ async fn a_provider_rejection_keeps_the_providers_code() {
 
 #[tokio::test]
 async fn a_rejected_embedded_signup_sender_fails_the_invitation_with_the_reason() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(without_webhooks).await;
     let started =
         start(&app, json!({ "provider": "SINCH", "client": { "name": "Rej" }, "sinch": { "region": "US" } })).await;
     let id = started["invitation"]["id"].as_str().unwrap().to_owned();
@@ -83,7 +83,7 @@ async fn a_rejected_embedded_signup_sender_fails_the_invitation_with_the_reason(
 
 #[tokio::test]
 async fn a_second_sinch_onboarding_of_a_client_reuses_its_subproject() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(without_webhooks).await;
     let sim = app.sandbox.clone().unwrap().sinch;
     let input = json!({ "provider": "SINCH", "client": { "externalId": "again", "name": "Again" }, "sinch": { "region": "EU" } });
 
@@ -99,7 +99,7 @@ async fn a_second_sinch_onboarding_of_a_client_reuses_its_subproject() {
 
 #[tokio::test]
 async fn an_abandoned_embedded_signup_relayed_by_the_frontend_fails_the_invitation() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(without_webhooks).await;
     let started =
         start(&app, json!({ "provider": "SINCH", "client": { "name": "Gone" }, "sinch": { "region": "BR" } })).await;
     let id = started["invitation"]["id"].as_str().unwrap().to_owned();
@@ -113,7 +113,7 @@ async fn an_abandoned_embedded_signup_relayed_by_the_frontend_fails_the_invitati
 
 #[tokio::test]
 async fn sendzen_sandbox_completion_records_the_simulated_result() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(without_webhooks).await;
     let started = start(&app, json!({ "provider": "SENDZEN", "client": { "name": "Sim" } })).await;
     let id = started["invitation"]["id"].as_str().unwrap().to_owned();
 
@@ -136,7 +136,7 @@ async fn sendzen_sandbox_completion_records_the_simulated_result() {
 
 #[tokio::test]
 async fn sync_of_sinch_imports_subprojects_and_senders_and_sendzen_has_nothing_to_list() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(without_webhooks).await;
     let started =
         start(&app, json!({ "provider": "SINCH", "client": { "name": "Synced" }, "sinch": { "region": "EU" } })).await;
     let id = started["invitation"]["id"].as_str().unwrap().to_owned();

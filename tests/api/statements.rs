@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::helpers::{each_backend, TestApp};
+use crate::helpers::{each_backend_with, without_background, TestApp};
 
 const NESTED: &str = "query($first: Int) { clients(first: $first) { totalCount edges { node {
   id name
@@ -22,7 +22,7 @@ async fn statements_for(app: &TestApp, first: i64) -> u64 {
 
 #[tokio::test]
 async fn a_nested_page_costs_the_same_statements_for_10_and_100_clients() {
-    each_backend(|app| async move {
+    each_backend_with(without_background, |app| async move {
         app.store.seed_demo(100).await.unwrap();
         let ten = statements_for(&app, 10).await;
         let hundred = statements_for(&app, 100).await;

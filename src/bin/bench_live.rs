@@ -1,0 +1,319 @@
+//! Live-status benchmark (release build, loopback only, bounded in time).
+//!
+//! Runs bspgraph as a child process (`--serve`) over a temporary SQLite file so its
+//! memory is measured alone, registers M invitations, opens N `statusChanged`
+//! WebSocket subscribers, then fires signed Zavu webhooks at a steady rate (each one
+//! changes one invitation's status, so each is one event). Reports webhook-to-client
+//! latency p50/p99 (sampled subscribers; each event is matched to its webhook through
+//! the log), resident memory per idle subscription (server VmRSS delta / N), events
+//! lost (expected minus received over all subscribers) and, in a last phase, signed
+//! webhooks ingested per second (unique deliveries plus duplicates, as fast as 32
+//! connections go).
+//!
+//! `cargo run --release --bin bench_live -- --subscribers 1000 --rate 100 --seconds 5`
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use bspgraph::app::App;
+use bspgraph::config::Settings;
+use bspgraph::domain::{decode_cursor, ClientDraft};
+use bspgraph::store::{EventFilter, PageArgs, Store};
+use clap::Parser;
+use futures_util::{SinkExt, StreamExt};
+use sea_orm::{ConnectionTrait, Statement};
+use serde_json::json;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::Message;
+
+const SECRET: &str = "whsec_sandbox_zavu_0123456789abcdef";
+const QUERY: &str = "subscription { statusChanged { cursor } }";
+
+#[derive(Parser, Debug)]
+#[command(about = "bspgraph live-status benchmark")]
+struct Args {
+    /// WebSocket subscribers.
+    #[arg(long, default_value_t = 1000)]
+    subscribers: usize,
+    /// Webhooks per second in the latency phase.
+    #[arg(long, default_value_t = 100)]
+    rate: u64,
+    /// Seconds of the latency phase.
+    #[arg(long, default_value_t = 5)]
+    seconds: u64,
+    /// Seconds of the ingestion phase.
+    #[arg(long, default_value_t = 3)]
+    ingest_seconds: u64,
+    /// Invitations the webhooks cycle through.
+    #[arg(long, default_value_t = 200)]
+    invitations: usize,
+    /// Internal: serve on this database and print the port.
+    #[arg(long)]
+    serve: Option<String>,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    match &args.serve {
+        Some(url) => serve(url).await,
+        None => run(args).await,
+    }
+}
+
+async fn serve(url: &str) -> anyhow::Result<()> {
+    let mut settings = Settings::defaults();
+    settings.listen = "127.0.0.1:0".parse()?;
+    settings.database_url = url.to_owned();
+    settings.live.poll_interval_secs = 0.0;
+    settings.live.ws_ping_secs = 0.0;
+    settings.live.ws_init_timeout_secs = 120.0;
+    let app = App::build(settings).await?;
+    println!("PORT {}", app.local_addr()?.port());
+    app.serve(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
+    Ok(())
+}
+
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap_or("");
+    line.split_whitespace().nth(1).and_then(|v| v.parse().ok()).unwrap_or(0)
+}
+
+async fn run(args: Args) -> anyhow::Result<()> {
+    let dir = std::env::temp_dir().join(format!("bench_live_{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let url = format!("sqlite://{}?mode=rwc", dir.join("live.db").display());
+    let store = Store::open(&url, 2).await?;
+    let rows = register(&store, args.invitations).await?;
+    let mut child = std::process::Command::new(std::env::current_exe()?)
+        .args(["--serve", &url])
+        .stdout(std::process::Stdio::piped())
+        .spawn()?;
+    let pid = child.id();
+    let stdout = child.stdout.take().context("child stdout")?;
+    let port = tokio::task::spawn_blocking(move || -> anyhow::Result<u16> {
+        for line in std::io::BufRead::lines(std::io::BufReader::new(stdout)) {
+            if let Some(p) = line?.strip_prefix("PORT ") {
+                return Ok(p.parse()?);
+            }
+        }
+        anyhow::bail!("server exited")
+    })
+    .await??;
+    let base = format!("127.0.0.1:{port}");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let before = rss_kib(pid);
+    let received = subscribe_all(&base, args.subscribers).await?;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let after = rss_kib(pid);
+    println!(
+        "subscribers: {}  server RSS {before} KiB -> {after} KiB  = {:.1} KiB per idle subscription",
+        args.subscribers,
+        (after.saturating_sub(before)) as f64 / args.subscribers.max(1) as f64
+    );
+    let start_seq = store.max_event_seq().await?;
+    let sent = fire_steady(&base, &rows, args.rate, args.seconds).await?;
+    report_latency(&store, start_seq, &rows, &sent, &received, args.subscribers).await?;
+    let inbox = store.inbox_entries(bspgraph::domain::Provider::Zavu).await?;
+    let mut states: HashMap<&str, usize> = HashMap::new();
+    for e in &inbox {
+        *states.entry(e.state.as_str()).or_default() += 1;
+    }
+    println!("inbox after the steady phase: {states:?}");
+    for e in inbox.iter().filter(|e| e.state != "processed").take(3) {
+        println!("  {} {}: {:?}", e.delivery_id, e.state, e.last_error);
+    }
+    ingest(&base, args.ingest_seconds).await?;
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
+/// M invitation rows with provider ids `bench_inv_{i}`; returns row id by index.
+async fn register(store: &Store, n: usize) -> anyhow::Result<Vec<i64>> {
+    let draft = ClientDraft { external_id: None, name: "Bench".into(), email: None, phone: None, labels: None };
+    let client = store.create_client(draft).await?.id;
+    let db = sea_orm::Database::connect(store.url()).await?;
+    let mut rows = Vec::with_capacity(n);
+    for i in 0..n {
+        let sql = "INSERT INTO invitations (client_id, provider, provider_id, status, created_at, updated_at, flow) \
+                   VALUES (?1, 'ZAVU', ?2, 'PENDING', ?3, ?3, 'HOSTED_LINK') RETURNING id";
+        let values = vec![client.into(), format!("bench_inv_{i}").into(), chrono::Utc::now().into()];
+        let row = db.query_one(Statement::from_sql_and_values(db.get_database_backend(), sql, values)).await?;
+        rows.push(row.context("no id")?.try_get::<i64>("", "id")?);
+    }
+    Ok(rows)
+}
+
+/// Per subscriber: (seq, received at) for sampled subscribers, a count for all.
+type Received = Arc<Mutex<(Vec<(i64, Instant)>, usize)>>;
+
+async fn subscribe_all(base: &str, n: usize) -> anyhow::Result<Received> {
+    let received: Received = Arc::default();
+    let ready = Arc::new(tokio::sync::Semaphore::new(0));
+    let (shared, gate) = (received.clone(), ready.clone());
+    let connect = futures_util::stream::iter(0..n).map(move |i| {
+        let (received, ready, url) = (shared.clone(), gate.clone(), format!("ws://{base}/graphql/ws"));
+        async move { subscriber(i, url, received, ready).await }
+    });
+    let mut opened = connect.buffer_unordered(200);
+    let mut failures = 0;
+    while let Some(r) = opened.next().await {
+        if let Err(e) = r {
+            failures += 1;
+            if failures < 3 {
+                eprintln!("subscriber failed: {e:#}");
+            }
+        }
+    }
+    let _ = tokio::time::timeout(Duration::from_secs(30), ready.acquire_many((n - failures) as u32)).await;
+    if failures > 0 {
+        eprintln!("{failures} subscribers failed to open");
+    }
+    Ok(received)
+}
+
+/// Open one socket and subscribe; a task reads it afterwards.
+async fn subscriber(
+    i: usize,
+    url: String,
+    received: Received,
+    ready: Arc<tokio::sync::Semaphore>,
+) -> anyhow::Result<()> {
+    let mut req = url.into_client_request()?;
+    req.headers_mut().insert("sec-websocket-protocol", "graphql-transport-ws".parse()?);
+    let (mut ws, _) = tokio_tungstenite::connect_async(req).await?;
+    ws.send(Message::text(json!({ "type": "connection_init" }).to_string())).await?;
+    ws.next().await.context("no ack")??;
+    let sub = json!({ "type": "subscribe", "id": "1", "payload": { "query": QUERY } });
+    ws.send(Message::text(sub.to_string())).await?;
+    ready.add_permits(1);
+    let sampled = i.is_multiple_of(10);
+    tokio::spawn(async move {
+        while let Some(Ok(Message::Text(text))) = ws.next().await {
+            let at = Instant::now();
+            let v: serde_json::Value = serde_json::from_str(text.as_str()).unwrap_or_default();
+            let Some(cursor) = v["payload"]["data"]["statusChanged"]["cursor"].as_str() else { continue };
+            let mut r = received.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            r.1 += 1;
+            if sampled {
+                r.0.push((decode_cursor(cursor).unwrap_or(0), at));
+            }
+        }
+    });
+    Ok(())
+}
+
+fn signed(body: &str) -> String {
+    let t = chrono::Utc::now().timestamp().to_string();
+    let sig = bspgraph::providers::signature::sign(SECRET.as_bytes(), &[t.as_bytes(), b".", body.as_bytes()]);
+    format!("t={t},v2={}", hex::encode(sig))
+}
+
+fn webhook(id: &str, invitation: &str, status: &str) -> String {
+    json!({ "id": id, "type": "invitation.status_changed", "timestamp": chrono::Utc::now().timestamp_millis(),
+        "projectId": "bench", "data": { "invitationId": invitation, "previousStatus": "pending", "currentStatus": status } })
+    .to_string()
+}
+
+async fn post(http: &reqwest::Client, base: &str, body: String) -> bool {
+    let req = http.post(format!("http://{base}/webhooks/zavu")).header("x-zavu-signature", signed(&body)).body(body);
+    matches!(req.send().await, Ok(r) if r.status().is_success())
+}
+
+/// Webhook k changes invitation k % M (in_progress, then pending, ...): sent instants.
+async fn fire_steady(base: &str, rows: &[i64], rate: u64, seconds: u64) -> anyhow::Result<Vec<Instant>> {
+    let refused = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let http = reqwest::Client::new();
+    let total = (rate * seconds) as usize;
+    let mut ticker = tokio::time::interval(Duration::from_secs_f64(1.0 / rate.max(1) as f64));
+    let mut sent = Vec::with_capacity(total);
+    for k in 0..total {
+        ticker.tick().await;
+        let status = if (k / rows.len()).is_multiple_of(2) { "in_progress" } else { "pending" };
+        let body = webhook(&format!("evt_steady_{k}"), &format!("bench_inv_{}", k % rows.len()), status);
+        sent.push(Instant::now());
+        let (http, base, refused) = (http.clone(), base.to_owned(), refused.clone());
+        tokio::spawn(async move {
+            if !post(&http, &base, body).await {
+                refused.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+        });
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    println!("steady webhooks not acknowledged: {}", refused.load(std::sync::atomic::Ordering::Relaxed));
+    Ok(sent)
+}
+
+/// Match each logged event to its webhook (n-th event of invitation i = webhook n*M+i).
+async fn report_latency(
+    store: &Store,
+    start_seq: i64,
+    rows: &[i64],
+    sent: &[Instant],
+    received: &Received,
+    subscribers: usize,
+) -> anyhow::Result<()> {
+    let index: HashMap<i64, usize> = rows.iter().enumerate().map(|(i, r)| (*r, i)).collect();
+    let (mut rounds, mut seq_to_k, mut after) = (vec![0usize; rows.len()], HashMap::new(), start_seq);
+    loop {
+        let page = store.events_page(&EventFilter::default(), PageArgs { first: 100, after: Some(after) }).await?;
+        for e in &page.items {
+            if let Some(&i) = index.get(&e.node_id) {
+                seq_to_k.insert(e.seq, rounds[i] * rows.len() + i);
+                rounds[i] += 1;
+            }
+            after = e.seq;
+        }
+        if !page.has_next {
+            break;
+        }
+    }
+    let r = received.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut lat: Vec<Duration> =
+        r.0.iter().filter_map(|(seq, at)| seq_to_k.get(seq).and_then(|k| sent.get(*k)).map(|s| *at - *s)).collect();
+    lat.sort();
+    let pct = |p: f64| lat.get(((lat.len().max(1) - 1) as f64 * p) as usize).copied().unwrap_or_default();
+    let expected = seq_to_k.len() * subscribers;
+    println!(
+        "webhooks sent: {}  events logged: {}  deliveries expected {expected}, received {}, lost {}",
+        sent.len(),
+        seq_to_k.len(),
+        r.1,
+        expected.saturating_sub(r.1)
+    );
+    println!("webhook-to-client latency: p50 {:?}  p99 {:?}  ({} samples)", pct(0.5), pct(0.99), lat.len());
+    Ok(())
+}
+
+/// As many signed deliveries as 32 connections push in `seconds`; one in five repeats
+/// the previous delivery id (deduplicated). Unknown invitations: stored, noted, no event.
+async fn ingest(base: &str, seconds: u64) -> anyhow::Result<()> {
+    let http = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let start = Instant::now();
+    let workers = (0..32).map(|w| {
+        let (http, base) = (http.clone(), base.to_owned());
+        tokio::spawn(async move {
+            let (mut ok, mut n) = (0u64, 0u64);
+            while Instant::now() < deadline {
+                let id = if n % 5 == 4 { n - 1 } else { n };
+                let body = webhook(&format!("evt_ingest_{w}_{id}"), &format!("unknown_{w}_{id}"), "in_progress");
+                ok += u64::from(post(&http, &base, body).await);
+                n += 1;
+            }
+            ok
+        })
+    });
+    let acked: u64 = futures_util::future::join_all(workers).await.into_iter().map(|r| r.unwrap_or(0)).sum();
+    let secs = start.elapsed().as_secs_f64();
+    println!("ingestion: {acked} signed webhooks acknowledged in {secs:.1} s = {:.0}/s", acked as f64 / secs);
+    Ok(())
+}

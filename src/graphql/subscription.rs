@@ -1,0 +1,110 @@
+//! The subscription root: `statusChanged` (resumable with `after`), and
+//! `invitationUpdated` / `senderUpdated`, which follow one node. Every stream comes
+//! from the [`EventBus`]; the node streams re-read the node after each of its events.
+
+use async_graphql::{Context, Subscription, ID};
+use futures_util::{Stream, StreamExt};
+
+use super::error::{ApiError, ApiResult};
+use super::nodes::{InvitationNode, SenderNode, StatusEvent};
+use super::query::EventFilter;
+use crate::domain::{decode_cursor, GlobalId, NodeType};
+use crate::events::{EventBus, StreamError};
+use crate::store::{self, Store};
+
+/// Root of all subscriptions.
+#[derive(Default)]
+pub struct Subscription;
+
+fn bus<'a>(ctx: &Context<'a>) -> &'a EventBus {
+    ctx.data_unchecked::<EventBus>()
+}
+
+impl From<StreamError> for ApiError {
+    fn from(err: StreamError) -> Self {
+        match err {
+            StreamError::BadCursor => ApiError::BadCursor,
+            StreamError::Store(e) => e.into(),
+        }
+    }
+}
+
+/// Events after `after` (validated), then live ones, as `T`.
+async fn follow(
+    ctx: &Context<'_>,
+    after: Option<String>,
+    filter: store::EventFilter,
+) -> ApiResult<impl Stream<Item = ApiResult<crate::domain::Event>>> {
+    let bus = bus(ctx).clone();
+    let after = match after {
+        Some(text) => {
+            let seq = decode_cursor(&text).map_err(|_| ApiError::BadCursor)?;
+            bus.check_cursor(seq).await?;
+            Some(seq)
+        }
+        None => None,
+    };
+    Ok(bus.stream(after, filter).map(|r| r.map_err(ApiError::from)))
+}
+
+#[Subscription]
+impl Subscription {
+    /// Every status change, in log order, each once. Pass the last `cursor` you saw as
+    /// `after` to receive exactly what you missed first (`BAD_CURSOR` when the cursor
+    /// was not issued by this server; no retention is applied, so none expires).
+    async fn status_changed(
+        &self,
+        ctx: &Context<'_>,
+        after: Option<String>,
+        filter: Option<EventFilter>,
+    ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<StatusEvent>>> {
+        let filter = filter.unwrap_or_default().to_store()?;
+        Ok(follow(ctx, after, filter).await?.map(|r| r.map(StatusEvent).map_err(Into::into)))
+    }
+
+    /// The invitation, each time its status changes.
+    async fn invitation_updated(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<InvitationNode>>> {
+        let id = GlobalId::decode_as(&id, NodeType::Invitation).map_err(ApiError::BadId)?;
+        let store = ctx.data_unchecked::<Store>().clone();
+        let filter = store::EventFilter { node: Some((NodeType::Invitation, id)), ..Default::default() };
+        let events = follow(ctx, None, filter).await?;
+        Ok(events.then(move |e| {
+            let store = store.clone();
+            async move {
+                let found: ApiResult<InvitationNode> = async {
+                    let found = store.invitations_by_ids(&[e?.node_id]).await?.pop();
+                    found.map(InvitationNode).ok_or_else(|| anyhow::anyhow!("invitation gone").into())
+                }
+                .await;
+                found.map_err(Into::into)
+            }
+        }))
+    }
+
+    /// The sender, each time its status changes.
+    async fn sender_updated(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<SenderNode>>> {
+        let id = GlobalId::decode_as(&id, NodeType::Sender).map_err(ApiError::BadId)?;
+        let store = ctx.data_unchecked::<Store>().clone();
+        let filter = store::EventFilter { node: Some((NodeType::Sender, id)), ..Default::default() };
+        let events = follow(ctx, None, filter).await?;
+        Ok(events.then(move |e| {
+            let store = store.clone();
+            async move {
+                let found: ApiResult<SenderNode> = async {
+                    let found = store.senders_by_ids(&[e?.node_id]).await?.pop();
+                    found.map(SenderNode).ok_or_else(|| anyhow::anyhow!("sender gone").into())
+                }
+                .await;
+                found.map_err(Into::into)
+            }
+        }))
+    }
+}

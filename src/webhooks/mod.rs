@@ -1,0 +1,191 @@
+//! Webhook ingestion: `POST /webhooks/zavu`, `/webhooks/sinch` and
+//! `/webhooks/sendzen/{token}`. The raw body (bounded: 413 above the limit) is
+//! verified by the provider's adapter before anything is parsed or stored (401 and
+//! nothing stored on failure). Each verified event is stored in `webhook_inbox`, keyed
+//! by the provider's event id (or the adapter's hash of the signed content), already
+//! claimed by this instance; then the delivery is acknowledged and the new rows are
+//! processed in the background ([`process`]). A duplicate hits the unique index and is
+//! acknowledged without being processed again. A store failure answers 503 so the
+//! provider retries: never a 2xx for a delivery that was not stored.
+//!
+//! The SendZen path token is not checked against a per-client table yet (no such table
+//! exists); the signature is what authenticates the delivery.
+
+pub mod process;
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::Router;
+use serde::{Deserialize, Serialize};
+use serde_json::Value as Json;
+
+use crate::app::AppState;
+use crate::domain::{Provider, ProviderEvent, ProviderEventKind};
+
+pub use process::Processor;
+
+/// A verified event as stored in the inbox: the adapter's unified reading, without
+/// secrets (a sender's bearer token is never stored), plus the provider payload.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct InboxPayload {
+    /// The provider's event type.
+    pub event_type: String,
+    /// What it means.
+    pub event: Normalized,
+    /// The provider payload.
+    pub raw: Json,
+}
+
+/// The unified meaning of an event, serializable.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Normalized {
+    /// An invitation changed status (Zavu).
+    Invitation {
+        /// Provider invitation id.
+        invitation_id: String,
+        /// New unified status.
+        status: String,
+        /// Provider status text.
+        provider_status: String,
+        /// Failure reason.
+        failure_reason: Option<String>,
+    },
+    /// A hosted onboarding finished (SendZen).
+    Onboarding {
+        /// Our client identifier.
+        client_identifier: Option<String>,
+        /// Provider project.
+        project_id: Option<String>,
+        /// Completed, else failed.
+        completed: bool,
+        /// Failure message.
+        message: Option<String>,
+    },
+    /// A sender changed (Sinch): a hint, re-read from the provider.
+    Sender {
+        /// Provider sender id.
+        sender_id: String,
+        /// Provider project.
+        project_id: Option<String>,
+        /// Unified status in the payload.
+        status: String,
+    },
+    /// An account changed (Sinch).
+    Account {
+        /// Meta WABA id.
+        waba_id: Option<String>,
+        /// Provider project.
+        project_id: Option<String>,
+        /// Unified status.
+        status: String,
+        /// Provider status text.
+        provider_status: Option<String>,
+    },
+    /// Anything else: stored, nothing to apply.
+    Other,
+}
+
+impl From<ProviderEvent> for InboxPayload {
+    fn from(e: ProviderEvent) -> Self {
+        let event = match e.kind {
+            ProviderEventKind::InvitationStatus { invitation_id, status, provider_status, failure_reason, .. } => {
+                Normalized::Invitation {
+                    invitation_id,
+                    status: status.as_str().to_owned(),
+                    provider_status,
+                    failure_reason,
+                }
+            }
+            ProviderEventKind::OnboardingResult { client_identifier, project_id, completed, message, .. } => {
+                Normalized::Onboarding { client_identifier, project_id, completed, message }
+            }
+            ProviderEventKind::Sender(s) => {
+                Normalized::Sender { sender_id: s.id, project_id: s.project_id, status: s.status.as_str().to_owned() }
+            }
+            ProviderEventKind::Account(w) => Normalized::Account {
+                waba_id: w.waba_id,
+                project_id: w.project_id,
+                status: w.status.as_str().to_owned(),
+                provider_status: w.provider_status,
+            },
+            ProviderEventKind::Other => Normalized::Other,
+        };
+        Self { event_type: e.event_type, event, raw: e.raw }
+    }
+}
+
+/// The webhook routes, with the body limit from the settings.
+pub fn routes(max_bytes: usize) -> Router<AppState> {
+    Router::new()
+        .route("/webhooks/zavu", post(zavu))
+        .route("/webhooks/sinch", post(sinch))
+        .route("/webhooks/sendzen", post(sendzen_untokened))
+        .route("/webhooks/sendzen/{token}", post(sendzen))
+        .layer(DefaultBodyLimit::max(max_bytes))
+}
+
+async fn zavu(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    ingest(&state, Provider::Zavu, &headers, &body).await
+}
+
+async fn sinch(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    ingest(&state, Provider::Sinch, &headers, &body).await
+}
+
+async fn sendzen(
+    State(state): State<AppState>,
+    Path(_token): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    ingest(&state, Provider::Sendzen, &headers, &body).await
+}
+
+/// The sandbox simulator posts here (no per-client token in sandbox mode).
+async fn sendzen_untokened(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    ingest(&state, Provider::Sendzen, &headers, &body).await
+}
+
+/// Verify, store, acknowledge, then process the new rows in the background.
+#[tracing::instrument(skip_all, fields(provider = provider.as_str(), bytes = body.len()))]
+async fn ingest(state: &AppState, provider: Provider, headers: &HeaderMap, body: &[u8]) -> Response {
+    let Some(adapter) = state.providers.get(provider) else {
+        return (StatusCode::NOT_FOUND, "provider not configured").into_response();
+    };
+    let events = match adapter.verify_webhook(headers, body) {
+        Ok(events) => events,
+        Err(e) => {
+            tracing::warn!(error = %e, "webhook rejected");
+            return (StatusCode::UNAUTHORIZED, "invalid signature").into_response();
+        }
+    };
+    let mut fresh = Vec::new();
+    for event in events {
+        let delivery_id = event.event_id.clone();
+        let payload = match serde_json::to_string(&InboxPayload::from(event)) {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot serialize a webhook event");
+                return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+            }
+        };
+        match state.store.inbox_insert(provider, &delivery_id, payload.clone(), process::LEASE_MS).await {
+            Ok(Some(id)) => {
+                fresh.push(crate::store::InboxItem { id, provider: provider.as_str().to_owned(), payload, attempts: 0 })
+            }
+            Ok(None) => tracing::debug!(%delivery_id, "duplicate delivery acknowledged"),
+            Err(e) => {
+                tracing::error!(error = %e, "webhook not stored; asking the provider to retry");
+                return (StatusCode::SERVICE_UNAVAILABLE, "try again").into_response();
+            }
+        }
+    }
+    if !fresh.is_empty() {
+        state.processor.spawn_all(fresh);
+    }
+    StatusCode::OK.into_response()
+}

@@ -1,0 +1,193 @@
+//! Processing of inbox rows: map each stored event to a unified status change and
+//! apply it through [`Store::apply_status_change`] (`source: WEBHOOK`). Zavu and
+//! SendZen payloads carry the new status and are applied as they are; a Sinch sender
+//! event is only a hint, so the sender is re-read from the provider. An event about an
+//! object bspgraph does not know yet is marked processed with a note (onboarding and
+//! sync create rows, not this). A failure stays in the inbox with its error and is
+//! retried with a doubling delay by [`Processor::run`] until the attempts run out.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use tokio::sync::watch;
+
+use super::{InboxPayload, Normalized};
+use crate::config::{secs, LiveSettings};
+use crate::domain::{ChangeSource, InvitationStatus, Provider, SenderStatus, WabaStatus};
+use crate::providers::Registry;
+use crate::store::{InboxItem, NewStatus, NodeTable, StatusChange, Store};
+
+/// How long a claimed row stays with its worker before another may take it over.
+pub const LEASE_MS: i64 = 60_000;
+/// Rows one sweep claims.
+const SWEEP_BATCH: u64 = 100;
+/// Sweeps run at least this often, for rows a crashed instance left behind.
+const ORPHAN_SWEEP: Duration = Duration::from_millis(LEASE_MS as u64);
+
+/// Applies inbox rows; cheap to clone.
+#[derive(Clone)]
+pub struct Processor {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Store,
+    providers: Registry,
+    retry: Duration,
+    max_attempts: i32,
+    /// When the earliest row that failed here is due again.
+    next_due: Mutex<Option<Instant>>,
+}
+
+impl Processor {
+    /// A processor over `store`, re-reading hints through `providers`.
+    pub fn new(store: Store, providers: Registry, settings: &LiveSettings) -> Self {
+        let retry = secs(settings.inbox_retry_secs).max(Duration::from_millis(50));
+        let max_attempts = settings.inbox_max_attempts.max(1);
+        let inner = Inner { store, providers, retry, max_attempts, next_due: Mutex::new(None) };
+        Self { inner: Arc::new(inner) }
+    }
+
+    /// Process freshly stored rows in the background, in order.
+    pub fn spawn_all(&self, items: Vec<InboxItem>) {
+        let this = self.clone();
+        tokio::spawn(async move {
+            for item in items {
+                this.process(item).await;
+            }
+        });
+    }
+
+    /// Retry failed rows (and rows whose worker died) until `shutdown` turns true:
+    /// at the retry pace while rows failed here, else once per lease period.
+    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+        let mut since = Duration::ZERO;
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(self.inner.retry) => {}
+                _ = shutdown.changed() => return,
+            }
+            since += self.inner.retry;
+            let due = {
+                let mut next = self.inner.next_due.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                match *next {
+                    Some(at) if at <= Instant::now() => next.take().is_some(),
+                    _ => false,
+                }
+            };
+            if !due && since < ORPHAN_SWEEP {
+                continue;
+            }
+            since = Duration::ZERO;
+            match self.inner.store.inbox_claim(SWEEP_BATCH, LEASE_MS, self.inner.max_attempts).await {
+                Ok(items) => {
+                    for item in items {
+                        self.process(item).await;
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "inbox sweep failed"),
+            }
+        }
+    }
+
+    /// Apply one row and record the outcome on it.
+    #[tracing::instrument(skip_all, fields(inbox_id = item.id, provider = %item.provider))]
+    pub async fn process(&self, item: InboxItem) {
+        let outcome = self.apply(&item).await;
+        let store = &self.inner.store;
+        let recorded = match outcome {
+            Ok(note) => store.inbox_done(item.id, note).await,
+            Err(e) => {
+                let error = format!("{e:#}");
+                tracing::warn!(%error, attempts = item.attempts + 1, "webhook processing failed; will retry");
+                let delay = self.inner.retry.as_millis() as i64 * (1_i64 << item.attempts.clamp(0, 10));
+                self.due_in(Duration::from_millis(delay as u64));
+                store.inbox_failed(item.id, &error, delay).await
+            }
+        };
+        if let Err(e) = recorded {
+            tracing::warn!(error = %e, "cannot record the inbox outcome; the lease will lapse and it is retried");
+        }
+    }
+
+    fn due_in(&self, delay: Duration) {
+        let at = Instant::now() + delay;
+        let mut next = self.inner.next_due.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        *next = Some(next.map_or(at, |n| n.min(at)));
+    }
+
+    /// Apply the row; `Ok(Some(note))` when there was nothing to change.
+    async fn apply(&self, item: &InboxItem) -> anyhow::Result<Option<String>> {
+        let provider: Provider = item.provider.parse().map_err(|_| anyhow::anyhow!("unknown provider"))?;
+        let payload: InboxPayload = serde_json::from_str(&item.payload).context("unreadable inbox payload")?;
+        let raw = Some(payload.raw);
+        match payload.event {
+            Normalized::Invitation { invitation_id, status, provider_status, failure_reason } => {
+                let status: InvitationStatus = status.parse().map_err(|_| anyhow::anyhow!("unknown status"))?;
+                let target = (NewStatus::Invitation(status), Some(provider_status), failure_reason, raw);
+                self.invitation(provider, &[&invitation_id], target).await
+            }
+            Normalized::Onboarding { client_identifier, project_id, completed, message } => {
+                let status = if completed { InvitationStatus::Completed } else { InvitationStatus::Failed };
+                let ids: Vec<&str> =
+                    [client_identifier.as_deref(), project_id.as_deref()].into_iter().flatten().collect();
+                let ps = Some(if completed { "completed" } else { "failed" }.to_owned());
+                self.invitation(provider, &ids, (NewStatus::Invitation(status), ps, message, raw)).await
+            }
+            Normalized::Sender { sender_id, project_id, .. } => self.sender(provider, &sender_id, project_id).await,
+            Normalized::Account { waba_id, project_id, status, provider_status } => {
+                let ids: Vec<&str> = [waba_id.as_deref(), project_id.as_deref()].into_iter().flatten().collect();
+                let Some(node) = self.inner.store.node_by_provider_id(NodeTable::Wabas, provider, &ids).await? else {
+                    return Ok(Some("unknown waba: left for sync".to_owned()));
+                };
+                let status: WabaStatus = status.parse().map_err(|_| anyhow::anyhow!("unknown status"))?;
+                self.change(node.id, NewStatus::Waba(status), provider_status, None, raw).await
+            }
+            Normalized::Other => Ok(Some(format!("{}: nothing to apply", payload.event_type))),
+        }
+    }
+
+    async fn invitation(
+        &self,
+        provider: Provider,
+        ids: &[&str],
+        (status, provider_status, reason, raw): (NewStatus, Option<String>, Option<String>, Option<serde_json::Value>),
+    ) -> anyhow::Result<Option<String>> {
+        let Some(node) = self.inner.store.node_by_provider_id(NodeTable::Invitations, provider, ids).await? else {
+            return Ok(Some("unknown invitation: left for sync".to_owned()));
+        };
+        let current: Option<InvitationStatus> = node.status.parse().ok();
+        if let Some(current) = current.filter(|c| c.is_terminal()) {
+            if NewStatus::Invitation(current) != status {
+                return Ok(Some(format!("stale: invitation already {}", node.status)));
+            }
+        }
+        self.change(node.id, status, provider_status, reason, raw).await
+    }
+
+    /// Re-read the sender from the provider (the event is a hint) and apply its status.
+    async fn sender(&self, provider: Provider, id: &str, project: Option<String>) -> anyhow::Result<Option<String>> {
+        let Some(node) = self.inner.store.node_by_provider_id(NodeTable::Senders, provider, &[id]).await? else {
+            return Ok(Some("unknown sender: left for sync".to_owned()));
+        };
+        let adapter = self.inner.providers.require(provider)?;
+        let fresh = adapter.get_sender(project.as_deref(), id).await?;
+        let status: SenderStatus = fresh.status;
+        self.change(node.id, NewStatus::Sender(status), fresh.provider_status, fresh.status_reason, Some(fresh.raw))
+            .await
+    }
+
+    async fn change(
+        &self,
+        node_id: i64,
+        status: NewStatus,
+        provider_status: Option<String>,
+        reason: Option<String>,
+        raw: Option<serde_json::Value>,
+    ) -> anyhow::Result<Option<String>> {
+        let change = StatusChange { node_id, status, provider_status, reason, raw, source: ChangeSource::Webhook };
+        let event = self.inner.store.apply_status_change(change).await?;
+        Ok(event.is_none().then(|| "no change".to_owned()))
+    }
+}

@@ -1,0 +1,90 @@
+//! Several instances on one PostgreSQL database (skipped without `TEST_DATABASE_URL`):
+//! NOTIFY carries events across instances, a lost listener recovers from the log, and
+//! poll leases split the rows.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use sea_orm::ConnectionTrait;
+use serde_json::json;
+
+use crate::live_support::{fresh_postgres, spawn_on, LiveApp, Ws, STATUS_QUERY};
+
+async fn two_instances(test: &str) -> Option<(LiveApp, LiveApp)> {
+    let url = fresh_postgres(test).await?;
+    let a = spawn_on(&url, None, |_| {}).await;
+    let b = spawn_on(&url, None, |_| {}).await;
+    Some((a, b))
+}
+
+#[tokio::test]
+async fn a_subscriber_on_one_instance_gets_a_change_from_a_webhook_sent_to_another() {
+    // Arrange
+    let Some((a, b)) = two_instances("the cross-instance delivery test").await else { return };
+    let client = a.client().await;
+    let row = a.register_invitation(client, "inv_pg_cross", "PENDING").await;
+    let gid = bspgraph::domain::GlobalId::new(bspgraph::domain::NodeType::Invitation, row).encode();
+    let mut ws = Ws::ready(&a.ws_url()).await;
+    ws.subscribe("1", STATUS_QUERY, json!({ "filter": { "nodeId": gid } })).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+
+    // Act
+    let status = b.zavu_webhook("evt_pg_cross", "inv_pg_cross", "in_progress", true).await;
+
+    // Assert
+    assert_eq!(status, 200);
+    assert_eq!(ws.next_status().await["status"], "IN_PROGRESS");
+}
+
+#[tokio::test]
+async fn no_event_is_lost_when_the_listener_connection_is_cut_and_restored() {
+    // Arrange
+    let Some((a, b)) = two_instances("the listener reconnect test").await else { return };
+    let client = a.client().await;
+    let ids: Vec<String> = (0..5).map(|i| format!("inv_pg_cut_{i}")).collect();
+    for id in &ids {
+        a.register_invitation(client, id, "PENDING").await;
+    }
+    let mut ws = Ws::ready(&a.ws_url()).await;
+    ws.subscribe("1", STATUS_QUERY, json!({})).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+
+    // Act: cut every LISTEN connection, and change rows through B meanwhile.
+    let cut = "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+               WHERE datname = current_database() AND query ILIKE 'LISTEN%' AND pid <> pg_backend_pid()";
+    a.db.execute_unprepared(cut).await.unwrap();
+    for (i, id) in ids.iter().enumerate() {
+        assert_eq!(b.zavu_webhook(&format!("evt_pg_cut_{i}"), id, "in_progress", true).await, 200);
+    }
+
+    // Assert: all five, in order, once.
+    let mut seqs = Vec::new();
+    for _ in 0..5 {
+        let e = ws.next_status().await;
+        seqs.push(bspgraph::domain::decode_cursor(e["cursor"].as_str().unwrap()).unwrap());
+    }
+    assert!(seqs.windows(2).all(|w| w[0] < w[1]), "{seqs:?}");
+    assert_eq!(seqs.len(), 5);
+}
+
+#[tokio::test]
+async fn each_non_terminal_row_is_polled_by_exactly_one_instance_per_round() {
+    // Arrange: 30 open invitations.
+    let Some((a, b)) = two_instances("the poll lease test").await else { return };
+    let client = a.client().await;
+    let mut rows = HashSet::new();
+    for i in 0..30 {
+        rows.insert(a.register_invitation(client, &format!("inv_pg_lease_{i}"), "PENDING").await);
+    }
+
+    // Act: one round on each instance at the same time.
+    let (ra, rb) = tokio::join!(a.state.poller.round(), b.state.poller.round());
+    ra.unwrap();
+    rb.unwrap();
+
+    // Assert
+    let on_a: HashSet<i64> = a.state.poller.last_round().into_iter().map(|(_, id)| id).collect();
+    let on_b: HashSet<i64> = b.state.poller.last_round().into_iter().map(|(_, id)| id).collect();
+    assert!(on_a.is_disjoint(&on_b));
+    assert_eq!(on_a.union(&on_b).copied().collect::<HashSet<_>>(), rows);
+}

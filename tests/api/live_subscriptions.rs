@@ -1,0 +1,91 @@
+//! Resumable subscriptions: reconnect with `after`, bad cursors, slow consumers.
+
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use crate::live_support::{spawn_live, Ws, STATUS_QUERY};
+
+#[tokio::test]
+async fn reconnecting_with_after_receives_exactly_the_missed_events_in_order() {
+    // Arrange: a subscriber sees the first change, then disconnects.
+    let app = spawn_live(|_| {}).await;
+    let mut invitations = Vec::new();
+    for _ in 0..3 {
+        invitations.push(app.tracked_invitation().await);
+    }
+    let mut ws = Ws::ready(&app.ws_url()).await;
+    ws.subscribe("1", STATUS_QUERY, json!({})).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    app.zavu_webhook("evt_r0", &invitations[0].1, "in_progress", true).await;
+    let seen = ws.next_status().await;
+    drop(ws);
+
+    // Act: three changes while away, then reconnect after the last cursor seen.
+    for (i, (_, zavu_id, _)) in invitations.iter().enumerate() {
+        let status = if i == 0 { "completed" } else { "in_progress" };
+        assert_eq!(app.zavu_webhook(&format!("evt_r{}", i + 1), zavu_id, status, true).await, 200);
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut ws = Ws::ready(&app.ws_url()).await;
+    ws.subscribe("2", STATUS_QUERY, json!({ "after": seen["cursor"] })).await;
+    let missed = [ws.next_status().await, ws.next_status().await, ws.next_status().await];
+    app.zavu_webhook("evt_r9", &invitations[1].1, "completed", true).await;
+    let live = ws.next_status().await;
+
+    // Assert: the three missed ones in log order, no duplicate of the first, then live.
+    let cursors: Vec<&str> = missed.iter().map(|e| e["cursor"].as_str().unwrap()).collect();
+    let seqs: Vec<i64> = cursors.iter().map(|c| bspgraph::domain::decode_cursor(c).unwrap()).collect();
+    assert!(seqs.windows(2).all(|w| w[0] < w[1]), "{seqs:?}");
+    assert!(seqs[0] > bspgraph::domain::decode_cursor(seen["cursor"].as_str().unwrap()).unwrap());
+    // Deliveries are processed in the background, so their commit order may differ from the send order.
+    let mut statuses: Vec<&str> = missed.iter().map(|e| e["status"].as_str().unwrap()).collect();
+    statuses.sort();
+    assert_eq!(statuses, ["COMPLETED", "IN_PROGRESS", "IN_PROGRESS"]);
+    assert_eq!(live["status"], "COMPLETED");
+    assert!(bspgraph::domain::decode_cursor(live["cursor"].as_str().unwrap()).unwrap() > seqs[2]);
+}
+
+#[tokio::test]
+async fn a_forged_or_unknown_cursor_is_a_bad_cursor_error() {
+    let app = spawn_live(|_| {}).await;
+    let mut ws = Ws::ready(&app.ws_url()).await;
+
+    ws.subscribe("1", STATUS_QUERY, json!({ "after": "not-a-cursor" })).await;
+    let forged = ws.recv().await;
+    ws.subscribe("2", STATUS_QUERY, json!({ "after": bspgraph::domain::encode_cursor(999) })).await;
+    let beyond = ws.recv().await;
+
+    for msg in [forged, beyond] {
+        assert_eq!(msg["type"], "error", "{msg}");
+        assert_eq!(msg["payload"][0]["extensions"]["code"], "BAD_CURSOR", "{msg}");
+    }
+}
+
+#[tokio::test]
+async fn a_stalled_consumer_does_not_delay_another_subscriber() {
+    // Arrange: one subscriber never reads; another reads normally.
+    let app = spawn_live(|_| {}).await;
+    let (_, zavu_id, _) = app.tracked_invitation().await;
+    let mut stalled = Ws::ready(&app.ws_url()).await;
+    for i in 0..50 {
+        stalled.subscribe(&format!("s{i}"), STATUS_QUERY, json!({})).await;
+    }
+    let mut reader = Ws::ready(&app.ws_url()).await;
+    reader.subscribe("r", STATUS_QUERY, json!({})).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+
+    // Act: many changes (the stalled socket's buffers fill), timing the reader.
+    let mut worst = Duration::ZERO;
+    for i in 0..60 {
+        let status = if i % 2 == 0 { "in_progress" } else { "pending" };
+        let sent = Instant::now();
+        app.zavu_webhook(&format!("evt_s{i}"), &zavu_id, status, true).await;
+        reader.next_status().await;
+        worst = worst.max(sent.elapsed());
+    }
+
+    // Assert
+    assert!(worst < Duration::from_secs(1), "reader waited {worst:?}");
+    drop(stalled);
+}

@@ -1,0 +1,223 @@
+//! Live-status test support: the app with its state at hand (bus, poller, sandbox),
+//! rows registered straight in the database, signed Zavu webhooks and a small
+//! graphql-transport-ws client over real WebSockets.
+
+use std::time::Duration;
+
+use bspgraph::app::{App, AppState};
+use bspgraph::config::Settings;
+use bspgraph::domain::{ClientDraft, HostedInvitationRequest, OnboardingRequest, Provider};
+use futures_util::{SinkExt, StreamExt};
+use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
+use serde_json::{json, Value};
+use tokio::net::TcpStream;
+use tokio::sync::oneshot;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+/// Sandbox Zavu webhook secret (the simulator default).
+pub const ZAVU_SECRET: &str = "whsec_sandbox_zavu_0123456789abcdef";
+
+pub struct LiveApp {
+    pub addr: std::net::SocketAddr,
+    pub state: AppState,
+    pub http: reqwest::Client,
+    pub db: DatabaseConnection,
+    _dir: Option<tempfile::TempDir>,
+    _stop: oneshot::Sender<()>,
+}
+
+/// Settings for live tests: a fast poller off by default, short WS init wait.
+pub fn live_settings(url: &str) -> Settings {
+    let mut s = Settings::defaults();
+    s.listen = "127.0.0.1:0".parse().unwrap();
+    s.database_url = url.to_owned();
+    s.live.poll_interval_secs = 0.0;
+    s.live.inbox_retry_secs = 0.2;
+    s
+}
+
+/// The app on a fresh SQLite file.
+pub async fn spawn_live(adjust: impl FnOnce(&mut Settings)) -> LiveApp {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("live.db").display());
+    spawn_on(&url, Some(dir), adjust).await
+}
+
+/// The app on `url` (several instances may share a PostgreSQL database).
+pub async fn spawn_on(url: &str, dir: Option<tempfile::TempDir>, adjust: impl FnOnce(&mut Settings)) -> LiveApp {
+    let mut settings = live_settings(url);
+    adjust(&mut settings);
+    let app = App::build(settings).await.unwrap();
+    let addr = app.local_addr().unwrap();
+    let state = app.state.clone();
+    let (stop, stopped) = oneshot::channel::<()>();
+    tokio::spawn(app.serve(async {
+        let _ = stopped.await;
+    }));
+    let db = sea_orm::Database::connect(url).await.unwrap();
+    LiveApp { addr, state, http: reqwest::Client::new(), db, _dir: dir, _stop: stop }
+}
+
+/// A fresh PostgreSQL database under `TEST_DATABASE_URL`, or `None` (with the reason printed).
+pub async fn fresh_postgres(test: &str) -> Option<String> {
+    let Ok(admin_url) = std::env::var("TEST_DATABASE_URL") else {
+        eprintln!("skipping {test}: TEST_DATABASE_URL is not set");
+        return None;
+    };
+    let name = format!("bspg_live_{}", uuid::Uuid::new_v4().simple());
+    let admin = sea_orm::Database::connect(&admin_url).await.unwrap();
+    admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.unwrap();
+    admin.close().await.unwrap();
+    let base = admin_url.split_once('?').map_or(admin_url.as_str(), |(b, _)| b);
+    let base = base.rsplit_once('/').map_or(base, |(prefix, _)| prefix);
+    Some(format!("{base}/{name}"))
+}
+
+impl LiveApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// A client row; returns its id.
+    pub async fn client(&self) -> i64 {
+        let draft = ClientDraft { external_id: None, name: "Live".into(), email: None, phone: None, labels: None };
+        self.state.store.create_client(draft).await.unwrap().id
+    }
+
+    /// A real invitation at the Zavu simulator; returns its Zavu id.
+    pub async fn zavu_invitation(&self) -> String {
+        let zavu = self.state.providers.get(Provider::Zavu).unwrap();
+        let req = HostedInvitationRequest { client_name: Some("Live".into()), ..Default::default() };
+        let start = zavu.start_onboarding(OnboardingRequest::HostedInvitation(req)).await.unwrap();
+        start.invitation.unwrap().id.unwrap()
+    }
+
+    /// Register an invitation row for `provider_id` (what onboarding would have written).
+    pub async fn register_invitation(&self, client_id: i64, provider_id: &str, status: &str) -> i64 {
+        let backend = self.db.get_database_backend();
+        let sql = match backend {
+            sea_orm::DbBackend::Postgres => {
+                "INSERT INTO invitations (client_id, provider, provider_id, status, created_at, updated_at, flow) \
+                 VALUES ($1, 'ZAVU', $2, $3, $4, $4, 'HOSTED_LINK') RETURNING id"
+            }
+            _ => {
+                "INSERT INTO invitations (client_id, provider, provider_id, status, created_at, updated_at, flow) \
+                 VALUES (?1, 'ZAVU', ?2, ?3, ?4, ?4, 'HOSTED_LINK') RETURNING id"
+            }
+        };
+        let now = chrono::Utc::now();
+        let values: Vec<sea_orm::Value> = vec![client_id.into(), provider_id.into(), status.into(), now.into()];
+        let row = self.db.query_one(Statement::from_sql_and_values(backend, sql, values)).await.unwrap().unwrap();
+        row.try_get("", "id").unwrap()
+    }
+
+    /// Zavu invitation + row, ready for live tests: (row id, Zavu id, global id).
+    pub async fn tracked_invitation(&self) -> (i64, String, String) {
+        let client = self.client().await;
+        let zavu_id = self.zavu_invitation().await;
+        let row = self.register_invitation(client, &zavu_id, "PENDING").await;
+        let gid = bspgraph::domain::GlobalId::new(bspgraph::domain::NodeType::Invitation, row).encode();
+        (row, zavu_id, gid)
+    }
+
+    /// POST a Zavu webhook for `invitation` moving to `status`, signed (or not).
+    pub async fn zavu_webhook(&self, event_id: &str, invitation: &str, status: &str, signed: bool) -> u16 {
+        let body = zavu_body(event_id, invitation, status);
+        let mut req = self.http.post(self.url("/webhooks/zavu")).header("content-type", "application/json");
+        let secret = if signed { ZAVU_SECRET } else { "whsec_wrong" };
+        req = req.header("x-zavu-signature", zavu_signature(secret, &body));
+        req.body(body).send().await.unwrap().status().as_u16()
+    }
+
+    pub fn ws_url(&self) -> String {
+        format!("ws://{}/graphql/ws", self.addr)
+    }
+}
+
+pub fn zavu_body(event_id: &str, invitation: &str, status: &str) -> String {
+    json!({
+        "id": event_id, "type": "invitation.status_changed", "timestamp": chrono::Utc::now().timestamp_millis(),
+        "projectId": "prj_sandbox",
+        "data": { "invitationId": invitation, "previousStatus": "pending", "currentStatus": status },
+    })
+    .to_string()
+}
+
+pub fn zavu_signature(secret: &str, body: &str) -> String {
+    let t = chrono::Utc::now().timestamp().to_string();
+    let sig = bspgraph::providers::signature::sign(secret.as_bytes(), &[t.as_bytes(), b".", body.as_bytes()]);
+    format!("t={t},v2={}", hex::encode(sig))
+}
+
+/// A WebSocket GraphQL client.
+pub struct Ws {
+    pub socket: WebSocketStream<MaybeTlsStream<TcpStream>>,
+}
+
+pub const STATUS_QUERY: &str = "subscription($after: String, $filter: EventFilter) { \
+    statusChanged(after: $after, filter: $filter) { cursor status previousStatus source } }";
+
+impl Ws {
+    pub async fn connect(url: &str, protocol: &str) -> Ws {
+        let mut req = url.into_client_request().unwrap();
+        req.headers_mut().insert("sec-websocket-protocol", protocol.parse().unwrap());
+        let (socket, _) = tokio_tungstenite::connect_async(req).await.unwrap();
+        Ws { socket }
+    }
+
+    /// Connected and acknowledged (graphql-transport-ws).
+    pub async fn ready(url: &str) -> Ws {
+        let mut ws = Ws::connect(url, "graphql-transport-ws").await;
+        ws.send(json!({ "type": "connection_init", "payload": {} })).await;
+        assert_eq!(ws.recv().await["type"], "connection_ack");
+        ws
+    }
+
+    pub async fn send(&mut self, msg: Value) {
+        self.socket.send(Message::text(msg.to_string())).await.unwrap();
+    }
+
+    /// Next protocol message (server pings skipped), within 5 s.
+    pub async fn recv(&mut self) -> Value {
+        loop {
+            let msg = tokio::time::timeout(Duration::from_secs(5), self.socket.next()).await.expect("no message");
+            match msg.expect("socket ended").expect("socket error") {
+                Message::Text(t) => {
+                    let v: Value = serde_json::from_str(t.as_str()).unwrap();
+                    if v["type"] != "ping" && v["type"] != "ka" {
+                        return v;
+                    }
+                }
+                Message::Close(frame) => panic!("closed: {frame:?}"),
+                _ => {}
+            }
+        }
+    }
+
+    /// The close code the server ends the socket with, within 5 s.
+    pub async fn close_code(&mut self) -> u16 {
+        loop {
+            let msg = tokio::time::timeout(Duration::from_secs(5), self.socket.next()).await.expect("no close");
+            match msg {
+                Some(Ok(Message::Close(Some(frame)))) => return u16::from(frame.code),
+                Some(Ok(Message::Close(None))) | None => return 1005,
+                Some(Ok(_)) => {}
+                Some(Err(e)) => panic!("socket error: {e}"),
+            }
+        }
+    }
+
+    pub async fn subscribe(&mut self, id: &str, query: &str, variables: Value) {
+        self.send(json!({ "type": "subscribe", "id": id, "payload": { "query": query, "variables": variables } }))
+            .await;
+    }
+
+    /// `data.statusChanged` of the next `next` message.
+    pub async fn next_status(&mut self) -> Value {
+        let msg = self.recv().await;
+        assert_eq!(msg["type"], "next", "unexpected message {msg}");
+        msg["payload"]["data"]["statusChanged"].clone()
+    }
+}
