@@ -33,8 +33,10 @@ impl From<StreamError> for ApiError {
 async fn follow(
     ctx: &Context<'_>,
     after: Option<String>,
-    filter: store::EventFilter,
+    mut filter: store::EventFilter,
 ) -> ApiResult<impl Stream<Item = ApiResult<crate::domain::Event>>> {
+    // A client token only ever receives its own client's events.
+    filter.client_id = super::scope::narrow(ctx, filter.client_id);
     let bus = bus(ctx).clone();
     let after = match after {
         Some(text) => {
@@ -70,6 +72,10 @@ impl Subscription {
     ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<InvitationNode>>> {
         let id = GlobalId::decode_as(&id, NodeType::Invitation).map_err(ApiError::BadId)?;
         let store = ctx.data_unchecked::<Store>().clone();
+        let owner = store.invitations_by_ids(&[id]).await.map_err(ApiError::from)?.pop().map(|i| i.client_id);
+        if owner.is_none() || !super::scope::visible(ctx, owner) {
+            return Err(ApiError::NotFound.into());
+        }
         let filter = store::EventFilter { node: Some((NodeType::Invitation, id)), ..Default::default() };
         let events = follow(ctx, None, filter).await?;
         Ok(events.then(move |e| {
@@ -93,6 +99,12 @@ impl Subscription {
     ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<SenderNode>>> {
         let id = GlobalId::decode_as(&id, NodeType::Sender).map_err(ApiError::BadId)?;
         let store = ctx.data_unchecked::<Store>().clone();
+        let Some(sender) = store.senders_by_ids(&[id]).await.map_err(ApiError::from)?.pop() else {
+            return Err(ApiError::NotFound.into());
+        };
+        if !super::scope::visible(ctx, sender.client_id) {
+            return Err(ApiError::NotFound.into());
+        }
         let filter = store::EventFilter { node: Some((NodeType::Sender, id)), ..Default::default() };
         let events = follow(ctx, None, filter).await?;
         Ok(events.then(move |e| {

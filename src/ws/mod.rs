@@ -28,31 +28,47 @@ use protocol::{parse, Incoming};
 
 use crate::app::AppState;
 use crate::config::secs;
-use crate::graphql::{add_missing_codes, Loaders};
+use crate::graphql::{add_missing_codes, Access, Loaders};
 
 /// Outgoing frames a socket may queue before its operations wait.
 const OUT_BUFFER: usize = 16;
 /// Initial read buffer of a socket: client messages are small, and idle sockets many.
 const READ_BUFFER: usize = 1024;
 
-/// What the `connection_init` payload gave: available to resolvers as request data.
-#[derive(Debug, Clone, Default)]
+/// Who opened the socket, decided at `connection_init`: every operation on the socket
+/// runs with this access (request data), exactly as an HTTP request with the same
+/// credential would.
+#[derive(Debug, Clone)]
 pub struct ConnectionInit {
-    /// The `authToken` / `Authorization` value, if the client sent one.
-    pub token: Option<String>,
+    /// The caller and mode.
+    pub access: Access,
 }
 
-/// Decide on a `connection_init`. The one place connection auth goes (issue 6); for
-/// now every connection is accepted, except one whose token is not a string.
-/// `Err(reason)` refuses it (close 4403).
+/// Decide on a `connection_init`: the token (`authToken` or `Authorization` in the
+/// payload) is checked like an HTTP `Authorization` header; in production a socket
+/// without one is refused. `Err(reason)` refuses it (close 4403); the reason never
+/// contains the token.
 pub async fn on_connection_init(
-    _state: &AppState,
+    state: &AppState,
     payload: Option<&serde_json::Value>,
 ) -> Result<ConnectionInit, String> {
-    match payload.and_then(|p| p.get("authToken").or_else(|| p.get("Authorization"))) {
-        None | Some(serde_json::Value::Null) => Ok(ConnectionInit { token: None }),
-        Some(serde_json::Value::String(token)) => Ok(ConnectionInit { token: Some(token.clone()) }),
-        Some(_) => Err("the auth token must be a string".to_owned()),
+    let token = match payload.and_then(|p| p.get("authToken").or_else(|| p.get("Authorization"))) {
+        None | Some(serde_json::Value::Null) => None,
+        Some(serde_json::Value::String(token)) => Some(token.as_str()),
+        Some(_) => return Err("the auth token must be a string".to_owned()),
+    };
+    match state.gate.admit(token).await {
+        Ok(caller) => Ok(ConnectionInit {
+            access: Access {
+                caller,
+                dev: state.settings.security.dev(),
+                signer: state.gate.authenticator.signer().clone(),
+            },
+        }),
+        Err(e) => {
+            tracing::info!(reason = %e, "websocket connection_init refused");
+            Err("a valid API key or client token is required".to_owned())
+        }
     }
 }
 
@@ -216,7 +232,7 @@ impl Conn {
             self.send(protocol::error(self.protocol, &id, errors)).await;
             return None;
         }
-        let request = request.data(Loaders::new(self.state.store.clone())).data(init.clone());
+        let request = request.data(Loaders::new(self.state.store.clone())).data(init.clone()).data(init.access.clone());
         let (state, out, done) = (self.state.clone(), self.out.clone(), self.done.clone());
         let task = tokio::spawn(run_operation(state, self.protocol, id.clone(), request, out, done));
         self.ops.insert(id, task.abort_handle());

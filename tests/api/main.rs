@@ -25,6 +25,7 @@ mod signatures;
 mod statements;
 mod store;
 
+mod live_auth;
 mod live_poller;
 mod live_postgres;
 mod live_subscriptions;
