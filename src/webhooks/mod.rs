@@ -8,8 +8,9 @@
 //! acknowledged without being processed again. A store failure answers 503 so the
 //! provider retries: never a 2xx for a delivery that was not stored.
 //!
-//! The SendZen path token is not checked against a per-client table yet (no such table
-//! exists); the signature is what authenticates the delivery.
+//! The SendZen path token must name a client (404 and nothing stored otherwise). The
+//! untokened `/webhooks/sendzen` serves the sandbox simulator, which posts there; in both
+//! the signature is what authenticates the delivery.
 
 pub mod process;
 
@@ -136,13 +137,25 @@ async fn sinch(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -
     ingest(&state, Provider::Sinch, &headers, &body).await
 }
 
+/// The per-client URL bspgraph gave SendZen: the token must name a client (404 and
+/// nothing stored otherwise), then the signature is checked as for every provider.
 async fn sendzen(
     State(state): State<AppState>,
-    Path(_token): Path<String>,
+    Path(token): Path<String>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    ingest(&state, Provider::Sendzen, &headers, &body).await
+    if token.len() > 128 {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    match state.store.client_by_webhook_token(&token).await {
+        Ok(Some(_)) => ingest(&state, Provider::Sendzen, &headers, &body).await,
+        Ok(None) => StatusCode::NOT_FOUND.into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "webhook token lookup failed");
+            StatusCode::SERVICE_UNAVAILABLE.into_response()
+        }
+    }
 }
 
 /// The sandbox simulator posts here (no per-client token in sandbox mode).

@@ -92,3 +92,29 @@ async fn a_client_token_receives_only_its_own_clients_events() {
         .unwrap();
     assert_eq!(first["cursor"], bspgraph::domain::encode_cursor(mine_events.items.last().unwrap().seq));
 }
+
+/// A SendZen delivery signed with the sandbox secret (`X-Hub-Signature-256`).
+fn sendzen_signed(body: &str) -> String {
+    use hmac::Mac;
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(b"sendzen_sandbox_webhook_secret_0123456789").unwrap();
+    mac.update(body.as_bytes());
+    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+#[tokio::test]
+async fn a_sendzen_delivery_to_an_unknown_client_token_is_refused_and_not_stored() {
+    let app = spawn_live(|_| {}).await;
+    let body = r#"{"status":"completed","waba_id":"1","phone_number_id":"2","project_id":"p"}"#;
+    let resp = app
+        .http
+        .post(app.url("/webhooks/sendzen/0123456789abcdef0123456789abcdef0123456789abcdef"))
+        .header("content-type", "application/json")
+        .header("x-hub-signature-256", sendzen_signed(body))
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 404);
+    let inbox = app.state.store.inbox_entries(bspgraph::domain::Provider::Sendzen).await.unwrap();
+    assert!(inbox.is_empty(), "nothing stored for an unknown token");
+}
