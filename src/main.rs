@@ -18,7 +18,7 @@ async fn main() -> anyhow::Result<()> {
     bspgraph::telemetry::init(settings.log_format);
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => {
-            let has_secret_key = std::env::var_os("BSPGRAPH_SECRET_KEY").is_some_and(|v| !v.is_empty());
+            let has_secret_key = settings.secret_key.is_some();
             settings.security.check(settings.listen, has_secret_key)?;
             tracing::warn!("{}", settings.security.banner(settings.listen));
             let app = App::build(settings).await?;
