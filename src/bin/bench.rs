@@ -116,6 +116,8 @@ async fn main() -> anyhow::Result<()> {
     let dir = tempfile_dir()?;
     let mut settings = Settings::defaults();
     settings.listen = "127.0.0.1:0".parse()?;
+    // One client drives all the load: the per-caller rate limit would answer 429.
+    settings.security.rate_limit_per_minute = u32::MAX;
     settings.database_url = format!("sqlite://{}?mode=rwc", dir.join("bench.db").display());
     let store = Store::open(&settings.database_url, settings.db_max_connections).await?;
     store.seed_demo(args.clients).await?;

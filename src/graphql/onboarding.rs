@@ -9,7 +9,7 @@ use super::error::{ApiError, ApiResult};
 use super::mutation::UserError;
 use super::nodes::{load_node, InvitationNode, Node, SenderNode};
 use super::onboarding_input::{
-    CompleteOnboardingInput, InvitationPayload, SandboxAction, SenderPayload, StartOnboardingInput, SyncPayload,
+    CompleteOnboardingInput, InvitationPayload, SenderPayload, StartOnboardingInput, SyncPayload,
 };
 use crate::domain::{ChangeSource, GlobalId, Invitation, NodeType, OnboardingFlow, Provider, VerificationMethod};
 use crate::onboarding::{
@@ -226,7 +226,7 @@ impl OnboardingMutation {
         &self,
         ctx: &Context<'_>,
         invitation_id: ID,
-        action: SandboxAction,
+        action: crate::sandbox::SimAction,
     ) -> ApiResult<InvitationPayload> {
         scope::require_operator(ctx)?;
         let ob = ob(ctx);
@@ -238,7 +238,7 @@ impl OnboardingMutation {
             Ok(inv) => inv,
             Err(e) => return Ok(InvitationPayload::refused(e)),
         };
-        let result = simulate::simulate(&ob, &inv, action.into()).await;
+        let result = simulate::simulate(&ob, &inv, action).await;
         InvitationPayload::after(&ob, inv.id, result).await
     }
 }

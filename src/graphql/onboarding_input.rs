@@ -9,43 +9,6 @@ use super::mutation::{ClientInput, UserError};
 use super::nodes::{InvitationNode, SenderNode};
 use crate::domain::{ClientDraft, GlobalId, NodeType, OnboardingFlow, Provider};
 use crate::onboarding::{ClientRef, Refusal, SinchParams, StartRequest};
-use crate::sandbox::SimAction;
-
-/// A step of the simulated customer (`sandboxSimulate`).
-#[derive(async_graphql::Enum, Clone, Copy, PartialEq, Eq)]
-pub enum SandboxAction {
-    /// The customer opens the link / starts; Sinch: the account or sender moves on.
-    Start,
-    /// The customer finishes (Zavu, SendZen); Sinch: the sender becomes ACTIVE.
-    Complete,
-    /// The customer abandons or errors.
-    Fail,
-    /// The link expires.
-    Expire,
-    /// The provider rejects (Sinch account or sender).
-    Reject,
-    /// Meta approves the on-behalf-of request (Sinch account ONBOARDED).
-    Approve,
-    /// The sender becomes ACTIVE (Sinch).
-    Activate,
-    /// The sender is suspended (Sinch).
-    Suspend,
-}
-
-impl From<SandboxAction> for SimAction {
-    fn from(a: SandboxAction) -> Self {
-        match a {
-            SandboxAction::Start => Self::Start,
-            SandboxAction::Complete => Self::Complete,
-            SandboxAction::Fail => Self::Fail,
-            SandboxAction::Expire => Self::Expire,
-            SandboxAction::Reject => Self::Reject,
-            SandboxAction::Approve => Self::Approve,
-            SandboxAction::Activate => Self::Activate,
-            SandboxAction::Suspend => Self::Suspend,
-        }
-    }
-}
 
 /// Sinch-specific input of `startOnboarding`.
 #[derive(InputObject)]

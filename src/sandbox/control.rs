@@ -12,8 +12,9 @@ use super::sinch::{SinchSim, SinchSimConfig};
 use super::zavu::{ZavuSim, ZavuSimConfig};
 use crate::domain::Provider;
 
-/// A step of a simulated customer.
+/// A step of a simulated customer (the `sandboxSimulate` action).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, async_graphql::Enum)]
+#[graphql(name = "SandboxAction")]
 pub enum SimAction {
     /// The customer opens the link / starts signup; Sinch: account or sender moves on.
     Start,
