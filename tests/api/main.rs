@@ -6,6 +6,7 @@ mod helpers;
 mod provider_support;
 
 mod auth;
+mod canary;
 mod errors;
 mod fidelity;
 mod hostile;
