@@ -28,6 +28,18 @@ async fn operator_key(app: &TestApp, name: &str) -> (i64, String) {
     (info.id, key.secret.expose_secret().to_owned())
 }
 
+/// A production app with an operator key and two seeded clients (id, wabas, invitations).
+async fn two_seeded_clients() -> (TestApp, String, Value, Value) {
+    let app = production().await;
+    let (_, key) = operator_key(&app, "backend").await;
+    app.store.seed_demo(2).await.unwrap();
+    let q = "{ clients { edges { node { id wabas { id } invitations { edges { node { id } } } } } } }";
+    let ids = post(&app, Some(&key), q, json!({})).await.1;
+    let mine = ids["data"]["clients"]["edges"][0]["node"].clone();
+    let theirs = ids["data"]["clients"]["edges"][1]["node"].clone();
+    (app, key, mine, theirs)
+}
+
 #[tokio::test]
 async fn operator_keys_are_checked_and_revocation_is_immediate() {
     let app = production().await;
@@ -64,19 +76,7 @@ async fn operator_keys_are_checked_and_revocation_is_immediate() {
 
 #[tokio::test]
 async fn a_client_token_sees_only_its_own_client() {
-    let app = production().await;
-    let (_, key) = operator_key(&app, "backend").await;
-    app.store.seed_demo(2).await.unwrap();
-    let ids = post(
-        &app,
-        Some(&key),
-        "{ clients { edges { node { id wabas { id } invitations { edges { node { id } } } } } } }",
-        json!({}),
-    )
-    .await
-    .1;
-    let mine = ids["data"]["clients"]["edges"][0]["node"].clone();
-    let theirs = ids["data"]["clients"]["edges"][1]["node"].clone();
+    let (app, key, mine, theirs) = two_seeded_clients().await;
 
     let issue = "mutation($id: ID!) { issueClientToken(clientId: $id, ttlSeconds: 300) { token expiresAt userErrors { code } } }";
     let (_, body) = post(&app, Some(&key), issue, json!({ "id": mine["id"] })).await;
@@ -163,19 +163,8 @@ async fn production_hides_the_schema() {
 
 #[tokio::test]
 async fn a_client_token_cannot_touch_another_clients_onboarding() {
-    let app = production().await;
-    let (_, key) = operator_key(&app, "backend").await;
-    app.store.seed_demo(2).await.unwrap();
-    let ids = post(
-        &app,
-        Some(&key),
-        "{ clients { edges { node { id invitations { edges { node { id } } } } } } }",
-        json!({}),
-    )
-    .await
-    .1;
-    let mine = ids["data"]["clients"]["edges"][0]["node"].clone();
-    let theirs = ids["data"]["clients"]["edges"][1]["node"]["invitations"]["edges"][1]["node"]["id"].clone();
+    let (app, key, mine, theirs) = two_seeded_clients().await;
+    let theirs = theirs["invitations"]["edges"][1]["node"]["id"].clone();
     let issue = "mutation($id: ID!) { issueClientToken(clientId: $id) { token } }";
     let token = post(&app, Some(&key), issue, json!({ "id": mine["id"] })).await.1["data"]["issueClientToken"]["token"]
         .as_str()
