@@ -55,6 +55,13 @@ pub fn object(sim: &SinchSim, body: &Bytes) -> Result<serde_json::Map<String, Va
         .ok_or_else(|| papi(sim, StatusCode::BAD_REQUEST, "invalid_input", "Body must be a JSON object"))
 }
 
+/// The prelude of every create handler: a known project, then a JSON object body.
+#[allow(clippy::result_large_err)] // simulator handlers answer errors as responses
+pub fn project_object(sim: &SinchSim, pid: &str, body: &Bytes) -> Result<serde_json::Map<String, Value>, Response> {
+    check_project(sim, pid)?;
+    object(sim, body)
+}
+
 async fn get_account(State(sim): Sim, Path(pid): Path<String>) -> Response {
     if let Err(r) = check_project(&sim, &pid) {
         return r;
@@ -67,10 +74,7 @@ async fn get_account(State(sim): Sim, Path(pid): Path<String>) -> Response {
 
 /// OBO account: partner-initiated form or the deprecated `{companyLegalName, clientBusinessManagerId}`.
 async fn create_account(State(sim): Sim, Path(pid): Path<String>, body: Bytes) -> Response {
-    if let Err(r) = check_project(&sim, &pid) {
-        return r;
-    }
-    let b = match object(&sim, &body) {
+    let b = match project_object(&sim, &pid, &body) {
         Ok(b) => b,
         Err(r) => return r,
     };
@@ -109,10 +113,7 @@ fn webhook_wire(w: &WebhookRec) -> Value {
 }
 
 async fn create_webhook(State(sim): Sim, Path(pid): Path<String>, body: Bytes) -> Response {
-    if let Err(r) = check_project(&sim, &pid) {
-        return r;
-    }
-    let b = match object(&sim, &body) {
+    let b = match project_object(&sim, &pid, &body) {
         Ok(b) => b,
         Err(r) => return r,
     };

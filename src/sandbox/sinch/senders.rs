@@ -12,7 +12,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use serde_json::{json, Map, Value};
 
-use super::provisioning::{check_project, now, object, papi};
+use super::provisioning::{check_project, now, papi, project_object};
 use super::{paging, SenderRec, SinchSim};
 use crate::sandbox::common::json;
 use crate::sandbox::lock;
@@ -41,10 +41,7 @@ fn str_field<'a>(b: &'a Map<String, Value>, k: &str) -> Option<&'a str> {
 }
 
 async fn create(State(sim): Sim, Path(pid): Path<String>, body: Bytes) -> Response {
-    if let Err(r) = check_project(&sim, &pid) {
-        return r;
-    }
-    let b = match object(&sim, &body) {
+    let b = match project_object(&sim, &pid, &body) {
         Ok(b) => b,
         Err(r) => return r,
     };
@@ -201,10 +198,7 @@ async fn delete(State(sim): Sim, Path((pid, sid)): Path<(String, String)>) -> Re
 }
 
 async fn register(State(sim): Sim, Path((pid, sid)): Path<(String, String)>, body: Bytes) -> Response {
-    if let Err(r) = check_project(&sim, &pid) {
-        return r;
-    }
-    let b = match object(&sim, &body) {
+    let b = match project_object(&sim, &pid, &body) {
         Ok(b) => b,
         Err(r) => return r,
     };
@@ -226,10 +220,7 @@ async fn register(State(sim): Sim, Path((pid, sid)): Path<(String, String)>, bod
 }
 
 async fn verify(State(sim): Sim, Path((pid, sid)): Path<(String, String)>, body: Bytes) -> Response {
-    if let Err(r) = check_project(&sim, &pid) {
-        return r;
-    }
-    let b = match object(&sim, &body) {
+    let b = match project_object(&sim, &pid, &body) {
         Ok(b) => b,
         Err(r) => return r,
     };
