@@ -133,7 +133,7 @@ impl Conn {
                 _ = ping.tick(), if !ping_every.is_zero() && self.init.is_some() => {
                     self.send(protocol::keep_alive(self.protocol)).await;
                 }
-                _ = recheck.tick(), if !recheck_every.is_zero() && self.init.is_some() => {
+                _ = recheck.tick(), if !recheck_every.is_zero() && self.holds_key() => {
                     if let Some(close) = self.recheck(recheck_every).await {
                         return Some(close);
                     }
@@ -145,6 +145,12 @@ impl Conn {
                 Some(id) = done_rx.recv() => { self.ops.remove(&id); }
             }
         }
+    }
+
+    /// Whether the socket was opened with an operator key: the only credential that can be
+    /// revoked (a client token is stateless; its expiry is scheduled, see [`Self::expiry`]).
+    fn holds_key(&self) -> bool {
+        self.init.as_ref().is_some_and(|init| matches!(init.access.caller, Caller::Operator { .. }))
     }
 
     /// When the socket's client token expires, if it has one.
