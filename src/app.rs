@@ -50,7 +50,12 @@ pub struct AppState {
     pub processor: Processor,
     /// Refreshes non-terminal rows from their providers.
     pub poller: Poller,
+    /// Open WebSockets, closed with 1001 on shutdown.
+    pub sockets: crate::ws::Sockets,
 }
+
+/// How long a shutdown waits for open WebSockets to send their close frames.
+const SOCKETS_CLOSE_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// A bound, not yet serving application.
 pub struct App {
@@ -88,7 +93,7 @@ impl App {
         let schema = build_schema(store.clone(), limits, registry, sandbox, onboarding, bus.clone());
         let authenticator = Authenticator::new(store.clone(), signer);
         let security = &settings.security;
-        let gate = Gate::new(authenticator, security.rate_limit_per_minute, !security.dev());
+        let gate = Gate::new(authenticator, security.rate_limit_per_minute, !security.dev(), &settings.address_limits);
         let processor = Processor::new(store.clone(), built.registry.clone(), &settings.live);
         let poller = Poller::new(store.clone(), built.registry.clone(), &settings.live);
         let state = AppState {
@@ -102,6 +107,7 @@ impl App {
             bus,
             processor,
             poller,
+            sockets: crate::ws::Sockets::new(),
         };
         Ok(Self { listener, router: router(state.clone()), state })
     }
@@ -111,8 +117,9 @@ impl App {
         self.listener.local_addr()
     }
 
-    /// Serve until `shutdown` resolves, then finish in-flight requests and stop the
-    /// background tasks (event tail reader and listener, inbox retries, poller).
+    /// Serve until `shutdown` resolves, then finish in-flight requests, close open
+    /// WebSockets with 1001 and stop the background tasks (event tail reader and
+    /// listener, inbox retries, poller).
     pub async fn serve(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let (stop, stopped) = tokio::sync::watch::channel(false);
         self.state.bus.spawn(stopped.clone()).await.map_err(std::io::Error::other)?;
@@ -128,9 +135,19 @@ impl App {
                 }
             }
         });
+        let sockets = self.state.sockets.clone();
+        let closing = sockets.clone();
+        let shutdown = async move {
+            shutdown.await;
+            closing.close_all();
+        };
         let served = axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(shutdown)
             .await;
+        // Upgraded sockets are no longer HTTP connections: wait (bounded) for their 1001 close frames.
+        if !sockets.drained(SOCKETS_CLOSE_WAIT).await {
+            tracing::warn!(open = sockets.open(), "WebSockets still open at shutdown");
+        }
         let _ = stop.send(true);
         served
     }

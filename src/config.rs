@@ -135,6 +135,9 @@ pub struct Settings {
     /// Live status: webhooks, poller and subscriptions.
     #[command(flatten)]
     pub live: LiveSettings,
+    /// Per-address limits: WebSocket upgrades and refused credentials.
+    #[command(flatten)]
+    pub address_limits: AddressLimitSettings,
 }
 
 /// Webhook ingestion, the reconciliation poller and WebSocket subscriptions.
@@ -168,6 +171,28 @@ pub struct LiveSettings {
     /// Most active subscriptions on one WebSocket.
     #[arg(long, env = "BSPGRAPH_WS_MAX_SUBSCRIPTIONS", default_value_t = 100, global = true)]
     pub ws_max_subscriptions: usize,
+    /// Seconds between re-checks of an open WebSocket's credential (a revoked key's socket
+    /// closes with 4403 within about this long; 0 disables the timer, operations still check).
+    #[arg(long, env = "BSPGRAPH_WS_RECHECK_SECS", default_value_t = 5.0, global = true)]
+    pub ws_recheck_secs: f64,
+}
+
+/// Per-address limits of the gate (the per-caller limit is `BSPGRAPH_RATE_LIMIT_PER_MINUTE`).
+#[derive(Debug, Clone, clap::Args)]
+pub struct AddressLimitSettings {
+    /// WebSocket upgrades one remote address may make at once before the per-minute rate applies.
+    #[arg(long, env = "BSPGRAPH_WS_UPGRADE_BURST", default_value_t = 20, global = true)]
+    pub ws_upgrade_burst: u32,
+    /// WebSocket upgrades per minute per remote address after the burst (429 above).
+    #[arg(long, env = "BSPGRAPH_WS_UPGRADES_PER_MINUTE", default_value_t = 60, global = true)]
+    pub ws_upgrades_per_minute: u32,
+    /// Refused credentials (401) one remote address may get at once before it is held back.
+    #[arg(long, env = "BSPGRAPH_AUTH_FAILURE_BURST", default_value_t = 20, global = true)]
+    pub auth_failure_burst: u32,
+    /// Refused credentials per minute per remote address after the burst (then 429 for
+    /// every request from it until the wait is over).
+    #[arg(long, env = "BSPGRAPH_AUTH_FAILURES_PER_MINUTE", default_value_t = 10, global = true)]
+    pub auth_failures_per_minute: u32,
 }
 
 /// A duration from seconds given as a float; negative or invalid values become zero.

@@ -5,6 +5,7 @@
 
 pub mod keys;
 pub mod layer;
+pub mod limits;
 pub mod tokens;
 
 use chrono::Utc;

@@ -70,6 +70,9 @@ async fn serve(url: &str) -> anyhow::Result<()> {
     settings.live.poll_interval_secs = 0.0;
     settings.live.ws_ping_secs = 0.0;
     settings.live.ws_init_timeout_secs = 120.0;
+    // Every subscriber comes from loopback: lift the per-address and per-caller limits.
+    settings.address_limits.ws_upgrade_burst = u32::MAX;
+    settings.security.rate_limit_per_minute = u32::MAX;
     let app = App::build(settings).await?;
     println!("PORT {}", app.local_addr()?.port());
     app.serve(async {

@@ -1,6 +1,7 @@
 //! Access control over HTTP: operator keys (missing, malformed, wrong checksum,
 //! revoked, valid), client-scoped tokens (own objects only, everything else
-//! NOT_FOUND or null, expiry), per-caller rate limits, production mode exposure.
+//! NOT_FOUND or null, expiry), per-caller rate limits, the per-address brake on refused
+//! credentials, production mode exposure.
 
 use bspgraph::modes::Mode;
 use reqwest::StatusCode;
@@ -239,4 +240,45 @@ async fn operator_keys_and_client_tokens_never_reach_logs_responses_or_the_datab
     }
     let db = std::fs::read(app.db_path.clone().unwrap()).unwrap();
     assert!(!db.windows(key_body.len()).any(|w| w == key_body.as_bytes()), "plaintext key in the database");
+}
+
+#[tokio::test]
+async fn an_address_collecting_refused_credentials_gets_429_until_its_wait_is_over() {
+    // Arrange: three refusals allowed per address, then one a minute.
+    let app = spawn_app_with(|s| {
+        s.security.mode = Mode::Production;
+        s.address_limits.auth_failure_burst = 3;
+        s.address_limits.auth_failures_per_minute = 1;
+    })
+    .await;
+    let (_, key) = operator_key(&app, "backend").await;
+    let q = "{ __typename }";
+
+    // Act: forged tokens, as a guesser would send them.
+    let mut statuses = Vec::new();
+    for i in 0..5 {
+        let forged = bspgraph::auth::TokenSigner::new(format!("guess {i:027}").as_bytes())
+            .issue(1, chrono::Utc::now() + chrono::Duration::seconds(60));
+        statuses.push(post(&app, Some(forged.expose_secret()), q, json!({})).await.0);
+    }
+    let resp = app.http.post(app.url("/graphql")).bearer_auth(&key).json(&json!({ "query": q })).send().await.unwrap();
+
+    // Assert: the burst is answered 401, then 429; a right guess would be 429 as well.
+    use StatusCode as S;
+    assert_eq!(
+        statuses,
+        [S::UNAUTHORIZED, S::UNAUTHORIZED, S::UNAUTHORIZED, S::TOO_MANY_REQUESTS, S::TOO_MANY_REQUESTS]
+    );
+    assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS, "a valid key from a held-back address waits too");
+    let wait: u64 = resp.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=60).contains(&wait), "{wait}");
+    assert_eq!(error_codes(&resp.json().await.unwrap()), ["RATE_LIMITED"]);
+    let upgrade = app.http.get(app.url("/graphql/ws")).header("connection", "upgrade").header("upgrade", "websocket");
+    let upgrade = upgrade
+        .header("sec-websocket-version", "13")
+        .header("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ==")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(upgrade.status(), StatusCode::TOO_MANY_REQUESTS, "WebSocket upgrades too");
 }

@@ -1,11 +1,14 @@
 //! WebSocket access control: `connection_init` carries the credential; refused ones
-//! close with 4403; a client token subscribes only to its own client's events.
+//! close with 4403 (and, from one address, are throttled); a client token subscribes
+//! only to its own client's events; a socket closes with 4403 once its key is revoked
+//! or its token expires.
 
 use bspgraph::modes::Mode;
 use secrecy::ExposeSecret;
 use serde_json::json;
 
 use crate::live_support::{spawn_live, LiveApp, Ws, STATUS_QUERY};
+use crate::live_ws_limits::closed;
 
 async fn production() -> LiveApp {
     spawn_live(|s| s.security.mode = Mode::Production).await
@@ -117,4 +120,111 @@ async fn a_sendzen_delivery_to_an_unknown_client_token_is_refused_and_not_stored
     assert_eq!(resp.status(), 404);
     let inbox = app.state.store.inbox_entries(bspgraph::domain::Provider::Sendzen).await.unwrap();
     assert!(inbox.is_empty(), "nothing stored for an unknown token");
+}
+
+/// A production app with `adjust`ed settings and a live operator key: (app, key id, key).
+async fn production_with_key(adjust: impl FnOnce(&mut bspgraph::config::Settings)) -> (LiveApp, i64, String) {
+    let app = spawn_live(|s| {
+        s.security.mode = Mode::Production;
+        adjust(s);
+    })
+    .await;
+    let (k, text) = key(&app);
+    let stored = app.state.store.create_api_key("ws", &k.display_prefix, &k.digest).await.unwrap();
+    (app, stored.id, text)
+}
+
+#[tokio::test]
+async fn an_open_socket_closes_with_4403_once_its_key_is_revoked() {
+    // Arrange
+    let (app, id, key) = production_with_key(|s| s.live.ws_recheck_secs = 0.2).await;
+    let mut ws = init(&app, Some(&key)).await;
+    assert_eq!(ws.recv().await["type"], "connection_ack");
+
+    // Act: revoked behind the socket's back (as `bspgraph keys revoke` does, from another process).
+    assert!(app.state.store.revoke_api_key(id).await.unwrap());
+
+    // Assert
+    let (code, reason, _) = closed(&mut ws).await;
+    assert_eq!(code, 4403, "{reason}");
+}
+
+#[tokio::test]
+async fn a_subscribe_after_revocation_is_refused_with_4403_and_never_runs() {
+    // Arrange: no timer re-check, so only the operation's own check can notice.
+    let (app, id, key) = production_with_key(|s| s.live.ws_recheck_secs = 0.0).await;
+    let mut ws = init(&app, Some(&key)).await;
+    assert_eq!(ws.recv().await["type"], "connection_ack");
+    ws.subscribe("before", "{ clients { totalCount } }", json!({})).await;
+    assert_eq!(ws.recv().await["payload"]["data"]["clients"]["totalCount"], 0);
+
+    // Act
+    assert!(app.state.store.revoke_api_key(id).await.unwrap());
+    ws.subscribe("after", "{ clients { totalCount } }", json!({})).await;
+
+    // Assert
+    let (code, _, seen) = closed(&mut ws).await;
+    assert_eq!(code, 4403);
+    assert!(seen.iter().all(|m| m["id"] != "after"), "the operation ran: {seen:?}");
+}
+
+#[tokio::test]
+async fn a_client_tokens_socket_closes_with_4403_at_the_tokens_expiry() {
+    // Arrange: the timer re-check is off; the expiry is scheduled on its own.
+    let app = spawn_live(|s| {
+        s.security.mode = Mode::Production;
+        s.live.ws_recheck_secs = 0.0;
+    })
+    .await;
+    let client = app.client().await;
+    let token = app.state.gate.authenticator.signer().issue(client, chrono::Utc::now() + chrono::Duration::seconds(2));
+    let mut ws = init(&app, Some(token.expose_secret())).await;
+    assert_eq!(ws.recv().await["type"], "connection_ack");
+    ws.subscribe("live", STATUS_QUERY, json!({})).await;
+
+    // Act: nothing; the token runs out.
+    let (code, reason, _) = closed(&mut ws).await;
+
+    // Assert
+    assert_eq!(code, 4403);
+    assert!(reason.contains("expired"), "{reason}");
+    assert!(chrono::Utc::now().timestamp() >= token_expiry(&app, token.expose_secret()), "not before exp");
+}
+
+/// The `exp` of a token, as the server reads it (Unix seconds).
+fn token_expiry(app: &LiveApp, token: &str) -> i64 {
+    let past = chrono::DateTime::<chrono::Utc>::MIN_UTC;
+    app.state.gate.authenticator.signer().verify(token, past).unwrap().expires_at.timestamp()
+}
+
+#[tokio::test]
+async fn refused_connection_inits_from_one_address_are_throttled() {
+    // Arrange: two refusals allowed, then the address is held back.
+    let app = spawn_live(|s| {
+        s.security.mode = Mode::Production;
+        s.address_limits.auth_failure_burst = 2;
+        s.address_limits.auth_failures_per_minute = 1;
+    })
+    .await;
+    let (k, valid) = key(&app);
+    app.state.store.create_api_key("ws", &k.display_prefix, &k.digest).await.unwrap();
+    let forged = bspgraph::auth::keys::generate();
+    let forged = forged.secret.expose_secret();
+
+    // Act
+    let first = closed(&mut init(&app, Some(forged)).await).await;
+    let second = closed(&mut init(&app, Some(forged)).await).await;
+    let third = closed(&mut init(&app, Some(forged)).await).await;
+
+    // Assert: plain refusals, then the throttled one; afterwards even HTTP with a valid key waits.
+    assert_eq!((first.0, first.1.as_str()), (4403, "Forbidden"));
+    assert_eq!((second.0, second.1.as_str()), (4403, "Forbidden"));
+    assert_eq!(third.0, 4403);
+    assert!(third.1.contains("too many refused credentials"), "{}", third.1);
+    let resp = app.http.post(app.url("/graphql")).bearer_auth(&valid).json(&json!({ "query": "{ __typename }" }));
+    let resp = resp.send().await.unwrap();
+    assert_eq!(resp.status(), 429);
+    assert!(resp.headers().contains_key("retry-after"));
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(body["errors"][0]["extensions"]["code"], "RATE_LIMITED");
 }

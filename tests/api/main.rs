@@ -32,4 +32,5 @@ mod live_postgres;
 mod live_subscriptions;
 mod live_support;
 mod live_webhooks;
+mod live_ws_limits;
 mod live_ws_protocol;

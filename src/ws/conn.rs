@@ -1,0 +1,270 @@
+//! One socket's session: reads client messages, runs operations, and closes the socket
+//! when the protocol says so, when its credential stops holding (re-checked on every
+//! operation and on a timer; a client token at its expiry exactly), or on shutdown.
+//!
+//! Each socket has one bounded outgoing queue and a writer task: a client that stops
+//! reading stalls only its own operations, whose event streams then lag the bus and
+//! catch up from the log later (see `events`); nobody else waits.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use axum::extract::ws::{Message, WebSocket};
+use futures_util::stream::SplitStream;
+use futures_util::StreamExt;
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::json;
+use tokio::sync::{mpsc, watch};
+use tokio::task::AbortHandle;
+use tokio::time::{Instant, MissedTickBehavior};
+
+use super::output::{run_operation, write_loop, Out};
+use super::protocol::{self, parse, Incoming, Protocol};
+use super::{on_connection_init, ConnectionInit, PRE_INIT_MAX_BYTES};
+use crate::app::AppState;
+use crate::auth::limits::Peer;
+use crate::auth::Caller;
+use crate::config::secs;
+use crate::graphql::Loaders;
+
+/// Outgoing frames a socket may queue before its operations wait.
+const OUT_BUFFER: usize = 16;
+/// A timer that is off: far enough away never to fire while a socket lives.
+const NEVER: Duration = Duration::from_secs(365 * 24 * 3600);
+
+/// Why the session ends with a close frame: code and reason.
+type Close = (u16, String);
+
+/// One socket's session state.
+struct Conn {
+    state: AppState,
+    protocol: Protocol,
+    peer: Peer,
+    out: mpsc::Sender<Out>,
+    done: mpsc::UnboundedSender<String>,
+    /// Set by an accepted `connection_init`.
+    init: Option<ConnectionInit>,
+    /// The credential `connection_init` carried, re-checked while the socket is open.
+    credential: Option<SecretString>,
+    init_seen: bool,
+    ops: HashMap<String, AbortHandle>,
+}
+
+/// Serve one upgraded socket until it closes.
+#[tracing::instrument(skip_all, fields(protocol = ?protocol))]
+pub(super) async fn serve(socket: WebSocket, state: AppState, protocol: Protocol, peer: Peer) {
+    // Held while the socket lives: the shutdown waits for every holder to go.
+    let stop = state.sockets.watch();
+    let (sink, incoming) = socket.split();
+    let (out, out_rx) = mpsc::channel(OUT_BUFFER);
+    let writer = tokio::spawn(write_loop(sink, out_rx));
+    let (done, done_rx) = mpsc::unbounded_channel();
+    let mut conn =
+        Conn { state, protocol, peer, out, done, init: None, credential: None, init_seen: false, ops: HashMap::new() };
+    let close = conn.run(incoming, done_rx, stop.clone()).await;
+    for op in conn.ops.values() {
+        op.abort();
+    }
+    if let Some((code, reason)) = close {
+        let _ = conn.out.send(Out::Close(code, reason)).await;
+    }
+    drop(conn);
+    let _ = writer.await;
+    drop(stop);
+}
+
+/// Whether a read error is a frame or message over the size limit.
+fn too_big(error: &axum::Error) -> bool {
+    let source = std::error::Error::source(error);
+    matches!(source.and_then(|e| e.downcast_ref()), Some(tokio_tungstenite::tungstenite::Error::Capacity(_)))
+}
+
+/// Resolves `true` once the server shuts down (`false` if the flag is gone).
+async fn shutting_down(stop: &mut watch::Receiver<bool>) -> bool {
+    stop.wait_for(|stopping| *stopping).await.is_ok()
+}
+
+impl Conn {
+    /// Read frames until the client leaves (`None`) or the socket must close.
+    async fn run(
+        &mut self,
+        mut incoming: SplitStream<WebSocket>,
+        mut done_rx: mpsc::UnboundedReceiver<String>,
+        mut stop: watch::Receiver<bool>,
+    ) -> Option<Close> {
+        let live = self.state.settings.live.clone();
+        let init_deadline = tokio::time::sleep(secs(live.ws_init_timeout_secs));
+        tokio::pin!(init_deadline);
+        let ping_every = secs(live.ws_ping_secs);
+        let mut ping = tokio::time::interval(if ping_every.is_zero() { NEVER } else { ping_every });
+        ping.tick().await;
+        let recheck_every = secs(live.ws_recheck_secs);
+        let mut recheck = tokio::time::interval(if recheck_every.is_zero() { NEVER } else { recheck_every });
+        recheck.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        recheck.tick().await;
+        let expiry = tokio::time::sleep(NEVER);
+        tokio::pin!(expiry);
+        let mut expires = false;
+        loop {
+            tokio::select! {
+                msg = incoming.next() => match msg {
+                    Some(Ok(Message::Text(text))) => {
+                        if self.init.is_none() && text.len() > PRE_INIT_MAX_BYTES {
+                            return Some((1009, "Message too big before connection_ack".to_owned()));
+                        }
+                        if let Some(close) = self.on_text(text.as_str()).await {
+                            return Some(close);
+                        }
+                        if !expires {
+                            if let Some(at) = self.expiry() {
+                                expiry.as_mut().reset(at);
+                                expires = true;
+                            }
+                        }
+                    }
+                    Some(Ok(Message::Binary(_))) => return Some((4400, "binary frames are not supported".to_owned())),
+                    Some(Err(e)) if too_big(&e) => return Some((1009, "Message too big".to_owned())),
+                    Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return None,
+                    Some(Ok(_)) => {}
+                },
+                _ = &mut init_deadline, if !self.init_seen => {
+                    return Some((4408, "Connection initialisation timeout".to_owned()));
+                }
+                _ = ping.tick(), if !ping_every.is_zero() && self.init.is_some() => {
+                    self.send(protocol::keep_alive(self.protocol)).await;
+                }
+                _ = recheck.tick(), if !recheck_every.is_zero() && self.holds_key() => {
+                    if let Some(close) = self.recheck(recheck_every).await {
+                        return Some(close);
+                    }
+                }
+                () = &mut expiry, if expires => return Some((4403, "Forbidden: credential expired".to_owned())),
+                true = shutting_down(&mut stop) => {
+                    return Some((1001, "Server shutting down".to_owned()));
+                }
+                Some(id) = done_rx.recv() => { self.ops.remove(&id); }
+            }
+        }
+    }
+
+    /// Whether the socket was opened with an operator key: the only credential that can be
+    /// revoked (a client token is stateless; its expiry is scheduled, see [`Self::expiry`]).
+    fn holds_key(&self) -> bool {
+        self.init.as_ref().is_some_and(|init| matches!(init.access.caller, Caller::Operator { .. }))
+    }
+
+    /// When the socket's client token expires, if it has one.
+    fn expiry(&self) -> Option<Instant> {
+        let Caller::Client(claims) = &self.init.as_ref()?.access.caller else { return None };
+        let left = (claims.expires_at - chrono::Utc::now()).to_std().unwrap_or(Duration::ZERO);
+        Some(Instant::now() + left)
+    }
+
+    /// Re-check the credential (a key found valid less than `max_age` ago is not looked
+    /// up again); `Some(close)` when it no longer holds. A failed lookup keeps the socket.
+    async fn recheck(&self, max_age: Duration) -> Option<Close> {
+        let credential = self.credential.as_ref().map(|c| c.expose_secret());
+        match self.state.gate.still_valid(credential, max_age).await {
+            Ok(true) => None,
+            Ok(false) => {
+                tracing::info!("websocket credential no longer valid; closing");
+                Some((4403, "Forbidden: credential revoked or expired".to_owned()))
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "websocket credential re-check failed");
+                None
+            }
+        }
+    }
+
+    async fn send(&self, text: String) {
+        let _ = self.out.send(Out::Text(text)).await;
+    }
+
+    /// Answer operation `id` with one error carrying `code`.
+    async fn refuse(&self, id: &str, code: &str, message: &str, extra: serde_json::Value) {
+        let mut extensions = json!({ "code": code });
+        if let (Some(ext), serde_json::Value::Object(more)) = (extensions.as_object_mut(), extra) {
+            ext.extend(more);
+        }
+        let errors = json!([{ "message": message, "extensions": extensions }]);
+        self.send(protocol::error(self.protocol, id, errors)).await;
+    }
+
+    /// Handle one text frame; `Some(close)` closes the socket.
+    async fn on_text(&mut self, text: &str) -> Option<Close> {
+        match parse(self.protocol, text) {
+            Incoming::Init(payload) => return self.on_init(payload).await,
+            Incoming::Ping(payload) => self.send(protocol::pong(payload)).await,
+            Incoming::Pong => {}
+            Incoming::Subscribe { id, request } => return self.on_subscribe(id, *request).await,
+            Incoming::Complete(id) => {
+                if let Some(op) = self.ops.remove(&id) {
+                    op.abort();
+                }
+            }
+            Incoming::Terminate => return Some((1000, "terminated".to_owned())),
+            Incoming::Invalid(reason) => return Some((4400, reason)),
+        }
+        None
+    }
+
+    async fn on_init(&mut self, payload: Option<serde_json::Value>) -> Option<Close> {
+        if self.init_seen {
+            return Some((4429, "Too many initialisation requests".to_owned()));
+        }
+        self.init_seen = true;
+        match on_connection_init(&self.state, self.peer, payload.as_ref()).await {
+            Ok(admitted) => {
+                self.init = Some(admitted.init);
+                self.credential = admitted.credential;
+                self.send(protocol::ack()).await;
+                if self.protocol == Protocol::LegacyWs {
+                    self.send(protocol::keep_alive(self.protocol)).await;
+                }
+                None
+            }
+            Err(refused) => {
+                if self.protocol == Protocol::LegacyWs {
+                    self.send(protocol::connection_error(&refused.message)).await;
+                }
+                Some((refused.code, refused.reason))
+            }
+        }
+    }
+
+    /// Start an operation: counted in the caller's rate-limit bucket (the one HTTP
+    /// requests use), with the credential re-checked first.
+    async fn on_subscribe(&mut self, id: String, request: async_graphql::Request) -> Option<Close> {
+        let Some(init) = &self.init else { return Some((4401, "Unauthorized".to_owned())) };
+        if self.ops.contains_key(&id) {
+            return Some((4409, format!("Subscriber for {id} already exists")));
+        }
+        if let Err(wait) = self.state.gate.throttle(&init.access.caller, self.peer) {
+            let extra = json!({ "retryAfterSeconds": wait });
+            self.refuse(&id, "RATE_LIMITED", "too many requests; retry later", extra).await;
+            return None;
+        }
+        let credential = self.credential.as_ref().map(|c| c.expose_secret());
+        match self.state.gate.still_valid(credential, Duration::ZERO).await {
+            Ok(true) => {}
+            Ok(false) => return Some((4403, "Forbidden: credential revoked or expired".to_owned())),
+            Err(e) => {
+                tracing::warn!(error = %e, "websocket credential re-check failed");
+                self.refuse(&id, "UNAVAILABLE", "authentication is unavailable", json!({})).await;
+                return None;
+            }
+        }
+        let cap = self.state.settings.live.ws_max_subscriptions;
+        if self.ops.len() >= cap {
+            let message = format!("at most {cap} subscriptions per connection");
+            self.refuse(&id, "TOO_MANY_SUBSCRIPTIONS", &message, json!({})).await;
+            return None;
+        }
+        let request = request.data(Loaders::new(self.state.store.clone())).data(init.clone()).data(init.access.clone());
+        let (state, out, done) = (self.state.clone(), self.out.clone(), self.done.clone());
+        let task = tokio::spawn(run_operation(state, self.protocol, id.clone(), request, out, done));
+        self.ops.insert(id, task.abort_handle());
+        None
+    }
+}

@@ -1,0 +1,66 @@
+//! What goes out of a socket: the writer task that owns the socket's sending half, and
+//! the task running one operation, which sends its results through the socket's bounded
+//! queue. Neither decides anything about the protocol's state (see `conn`).
+
+use axum::extract::ws::{CloseFrame, Message, WebSocket};
+use futures_util::stream::SplitSink;
+use futures_util::{SinkExt, StreamExt};
+use tokio::sync::mpsc;
+
+use super::protocol::{self, Protocol};
+use crate::app::AppState;
+use crate::graphql::add_missing_codes;
+
+/// A frame for the writer.
+pub(super) enum Out {
+    Text(String),
+    Close(u16, String),
+}
+
+/// Send queued frames until the queue ends or a close frame is sent.
+pub(super) async fn write_loop(mut sink: SplitSink<WebSocket, Message>, mut rx: mpsc::Receiver<Out>) {
+    while let Some(out) = rx.recv().await {
+        let frame = match out {
+            Out::Text(text) => Message::Text(text.into()),
+            Out::Close(code, reason) => {
+                let _ = sink.send(Message::Close(Some(CloseFrame { code, reason: reason.into() }))).await;
+                return;
+            }
+        };
+        if sink.send(frame).await.is_err() {
+            return;
+        }
+    }
+    let _ = sink.close().await;
+}
+
+/// Run one operation, sending each result, then `complete` (or `error` when it
+/// failed before producing a result).
+pub(super) async fn run_operation(
+    state: AppState,
+    protocol: Protocol,
+    id: String,
+    request: async_graphql::Request,
+    out: mpsc::Sender<Out>,
+    done: mpsc::UnboundedSender<String>,
+) {
+    let mut stream = std::pin::pin!(state.schema.execute_stream(request));
+    let mut first = true;
+    while let Some(mut response) = stream.next().await {
+        add_missing_codes(&mut response);
+        let text = if first && response.data == async_graphql::Value::Null && !response.errors.is_empty() {
+            let errors = serde_json::to_value(&response.errors).unwrap_or_default();
+            let _ = out.send(Out::Text(protocol::error(protocol, &id, errors))).await;
+            let _ = done.send(id);
+            return;
+        } else {
+            protocol::next(protocol, &id, &response)
+        };
+        first = false;
+        if out.send(Out::Text(text)).await.is_err() {
+            return;
+        }
+    }
+    let _ = out.send(Out::Text(protocol::complete(&id))).await;
+    let _ = done.send(id);
+}
