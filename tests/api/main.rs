@@ -22,6 +22,8 @@ mod providers_zavu;
 mod queries;
 mod rotation;
 mod schema;
+mod schema_docs;
+mod schema_types;
 mod signatures;
 mod statements;
 mod store;
