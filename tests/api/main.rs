@@ -7,6 +7,7 @@ mod provider_support;
 
 mod auth;
 mod canary;
+mod doc_operations;
 mod errors;
 mod fidelity;
 mod hostile;
