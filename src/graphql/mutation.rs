@@ -16,15 +16,17 @@ pub struct Mutation;
 /// A client as the partner describes it (every field is replaced on update).
 #[derive(InputObject)]
 pub struct ClientInput {
-    /// The partner's own id for this customer (1 to 200 characters); must be unique.
+    /// The partner's own id for this customer (up to 128 characters, no control
+    /// characters); must be unique among clients.
     pub external_id: Option<String>,
-    /// Display name, 1 to 200 characters.
+    /// Display name, 1 to 200 characters (surrounding spaces are removed).
     pub name: String,
     /// Contact email, e.g. ops@acme.io.
     pub email: Option<String>,
     /// Contact phone in E.164, e.g. +14155550123.
     pub phone: Option<String>,
-    /// Your own key/value data, a JSON object (stored and returned as given).
+    /// Your own key/value data: a JSON object of at most 8 KiB, stored and returned as
+    /// given.
     pub labels: Option<Json<serde_json::Value>>,
 }
 

@@ -243,7 +243,8 @@ impl OnboardingMutation {
         }
     }
 
-    /// Import and update the provider's objects (all pages).
+    /// Import what was created at the provider outside bspgraph and update what bspgraph
+    /// already knows, reading every page (operators only).
     async fn sync_provider(
         &self,
         ctx: &Context<'_>,
