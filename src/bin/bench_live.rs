@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use bspgraph::app::App;
 use bspgraph::config::Settings;
-use bspgraph::domain::{decode_cursor, ClientDraft};
+use bspgraph::domain::{decode_cursor, ClientDraft, CursorKind};
 use bspgraph::store::{EventFilter, PageArgs, Store};
 use clap::Parser;
 use futures_util::{SinkExt, StreamExt};
@@ -207,7 +207,7 @@ async fn subscriber(
             let mut r = received.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             r.1 += 1;
             if sampled {
-                r.0.push((decode_cursor(cursor).unwrap_or(0), at));
+                r.0.push((decode_cursor(cursor, CursorKind::Events).unwrap_or(0), at));
             }
         }
     });

@@ -1,7 +1,8 @@
 //! Opaque global ids (`Node.id`) and pagination cursors.
 //!
-//! Both are URL-safe base64 of a short text (`Client:42`, `c:42`) so clients treat
-//! them as opaque; decoding checks the shape and never panics on hostile input.
+//! Both are URL-safe base64 of a short text (`Client:42`, `clients:42`) so clients
+//! treat them as opaque; decoding checks the shape and never panics on hostile input.
+//! A cursor names the list it belongs to, so one list's cursor is refused by another.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -56,17 +57,52 @@ impl GlobalId {
     }
 }
 
-/// The opaque cursor for a position (row id or event seq) in an ordered list.
-pub fn encode_cursor(position: i64) -> String {
-    URL_SAFE_NO_PAD.encode(format!("c:{position}"))
+/// The list a cursor belongs to. Nested and top-level lists of one node type share a
+/// kind (both are ordered by row id, so their positions mean the same thing).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CursorKind {
+    /// Clients, by row id.
+    Clients,
+    /// Invitations, by row id.
+    Invitations,
+    /// Senders, by row id.
+    Senders,
+    /// WABAs, by row id.
+    Wabas,
+    /// Projects, by row id.
+    Projects,
+    /// The event log, by seq (also where `statusChanged` resumes).
+    Events,
 }
 
-/// Parse a cursor made by [`encode_cursor`].
-pub fn decode_cursor(text: &str) -> Result<i64, IdError> {
-    match decode_pair(text)? {
-        ("c", position) => Ok(position),
-        _ => Err(IdError::Malformed),
+impl CursorKind {
+    const ALL: [CursorKind; 6] =
+        [Self::Clients, Self::Invitations, Self::Senders, Self::Wabas, Self::Projects, Self::Events];
+
+    fn tag(self) -> &'static str {
+        match self {
+            Self::Clients => "clients",
+            Self::Invitations => "invitations",
+            Self::Senders => "senders",
+            Self::Wabas => "wabas",
+            Self::Projects => "projects",
+            Self::Events => "events",
+        }
     }
+}
+
+/// The opaque cursor for a position (row id or event seq) in a list of `kind`.
+pub fn encode_cursor(kind: CursorKind, position: i64) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{}:{position}", kind.tag()))
+}
+
+/// Parse a cursor made by [`encode_cursor`] for a list of `expected` kind.
+pub fn decode_cursor(text: &str, expected: CursorKind) -> Result<i64, IdError> {
+    let (kind, position) = decode_pair(text)?;
+    if kind != expected.tag() {
+        return Err(IdError::WrongType(expected.tag()));
+    }
+    Ok(position)
 }
 
 fn decode_pair(text: &str) -> Result<(&'static str, i64), IdError> {
@@ -80,8 +116,10 @@ fn decode_pair(text: &str) -> Result<(&'static str, i64), IdError> {
     if id < 0 {
         return Err(IdError::Malformed);
     }
-    let kind = ["c", "Client", "Project", "Invitation", "Sender", "Waba"]
-        .into_iter()
+    let kind = NodeType::ALL
+        .iter()
+        .map(|t| t.as_str())
+        .chain(CursorKind::ALL.iter().map(|k| k.tag()))
         .find(|k| *k == kind)
         .ok_or(IdError::Malformed)?;
     Ok((kind, id))
@@ -104,7 +142,20 @@ mod tests {
         for bad in ["", "!!!", "Q2xpZW50", &URL_SAFE_NO_PAD.encode("Client:-1"), &URL_SAFE_NO_PAD.encode("Nope:1")] {
             assert_eq!(GlobalId::decode(bad), Err(IdError::Malformed), "{bad}");
         }
-        assert_eq!(decode_cursor(&encode_cursor(7)), Ok(7));
-        assert_eq!(decode_cursor(&GlobalId::new(NodeType::Client, 7).encode()), Err(IdError::Malformed));
+        assert_eq!(decode_cursor(&encode_cursor(CursorKind::Events, 7), CursorKind::Events), Ok(7));
+        let client = GlobalId::new(NodeType::Client, 7).encode();
+        assert_eq!(decode_cursor(&client, CursorKind::Clients), Err(IdError::WrongType("clients")));
+        assert_eq!(GlobalId::decode(&encode_cursor(CursorKind::Clients, 7)), Err(IdError::Malformed));
+    }
+
+    #[test]
+    fn a_cursor_is_refused_by_every_other_list() {
+        for kind in CursorKind::ALL {
+            let cursor = encode_cursor(kind, 3);
+            for other in CursorKind::ALL {
+                let expected = if other == kind { Ok(3) } else { Err(IdError::WrongType(other.tag())) };
+                assert_eq!(decode_cursor(&cursor, other), expected, "{kind:?} given to {other:?}");
+            }
+        }
     }
 }

@@ -9,11 +9,13 @@ mod status;
 mod validate;
 
 pub use entities::{Client, Event, Invitation, Project, Sender, Waba};
-pub use id::{decode_cursor, encode_cursor, GlobalId, IdError};
+pub use id::{decode_cursor, encode_cursor, CursorKind, GlobalId, IdError};
 pub use provider_types::{
     AccountRequest, AppRequest, Capability, HostedInvitationRequest, OnboardingRequest, OnboardingStart, ProviderApp,
     ProviderEvent, ProviderEventKind, ProviderHealth, ProviderInvitation, ProviderMode, ProviderProject,
     ProviderSender, ProviderWaba, Registration, SenderRequest, VerificationMethod, WebhookSubscription,
 };
-pub use status::{ChangeSource, InvitationStatus, NodeType, OnboardingFlow, Provider, SenderStatus, WabaStatus};
+pub use status::{
+    ChangeSource, EntityStatus, InvitationStatus, NodeType, OnboardingFlow, Provider, SenderStatus, WabaStatus,
+};
 pub use validate::{ClientDraft, FieldError};

@@ -18,8 +18,8 @@ pub enum ProviderMode {
     Sandbox,
 }
 
-/// Something an adapter can do; shown in the `providers` query.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// Something bspgraph can do with a provider; listed in `ProviderInfo.capabilities`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, async_graphql::Enum)]
 pub enum Capability {
     /// A hosted onboarding link the customer opens (Zavu invitation, SendZen iframe).
     HostedLink,
@@ -27,23 +27,23 @@ pub enum Capability {
     CancelInvitation,
     /// Invitations can be listed at the provider (for sync).
     ListInvitations,
-    /// An invitation can carry a number the partner already owns (Zavu `phoneNumberId`).
+    /// An invitation can carry a number the partner already owns (Zavu: `phoneNumberId` of `startOnboarding`).
     PreassignedNumber,
     /// Meta embedded signup run by the partner frontend (Sinch).
     EmbeddedSignup,
-    /// The partner creates the WABA on behalf of the customer (Sinch OBO).
+    /// The partner creates the WhatsApp Business Account on behalf of the customer (Sinch).
     OnBehalfOf,
-    /// Senders need an OTP registration and verification step (Sinch OBO).
+    /// Senders need a one-time-code registration and verification step (Sinch on-behalf-of).
     SenderVerification,
     /// Senders can be read and listed.
     Senders,
     /// Provider-side projects can be listed.
     Projects,
-    /// WABAs / accounts can be read.
+    /// WhatsApp Business Accounts can be read.
     Wabas,
-    /// A messaging app must be created for each sender (Sinch Conversation API).
+    /// bspgraph creates a messaging app for each sender (Sinch Conversation API).
     MessagingApp,
-    /// Webhooks to bspgraph can be configured through the API.
+    /// bspgraph can register its webhook URL at the provider through the provider's API.
     WebhookConfig,
 }
 

@@ -11,7 +11,6 @@ use std::str::FromStr;
 macro_rules! named_enum {
     ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
         $(#[$meta])*
-        #[allow(missing_docs)] // variant names are the documentation
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, async_graphql::Enum)]
         pub enum $name { $($(#[$vmeta])* $variant),+ }
 
@@ -45,29 +44,49 @@ pub struct UnknownValue(pub String);
 
 named_enum!(
     /// A WhatsApp Business Solution Provider bspgraph talks to.
-    Provider { Sendzen = "SENDZEN", Zavu = "ZAVU", Sinch = "SINCH" }
+    Provider {
+        /// SendZen: onboarding in an iframe the partner page embeds.
+        Sendzen = "SENDZEN",
+        /// Zavu: a hosted invitation link the customer opens.
+        Zavu = "ZAVU",
+        /// Sinch: Meta embedded signup or on-behalf-of onboarding.
+        Sinch = "SINCH",
+    }
 );
 
 named_enum!(
     /// The kinds of objects that have global ids and appear in the event log.
     NodeType {
+        /// A client (the partner's end customer).
         Client = "Client",
+        /// A provider-side project.
         Project = "Project",
+        /// An onboarding attempt.
         Invitation = "Invitation",
+        /// A WhatsApp phone-number sender.
         Sender = "Sender",
+        /// A WhatsApp Business Account.
         Waba = "Waba",
     }
 );
 
 named_enum!(
-    /// Unified lifecycle of one onboarding attempt.
+    /// Where an onboarding attempt stands, the same for every provider (the provider's
+    /// own wording is in `providerStatus`).
     InvitationStatus {
+        /// Created; the customer has not started yet.
         Pending = "PENDING",
+        /// The customer started, or bspgraph is finishing the setup (a sender provisioning).
         InProgress = "IN_PROGRESS",
+        /// Waiting for someone outside bspgraph, e.g. Meta's business verification.
         AwaitingAction = "AWAITING_ACTION",
+        /// Done: the customer's number is connected. Final.
         Completed = "COMPLETED",
+        /// The customer or the provider gave up; see `failureReason`. Final.
         Failed = "FAILED",
+        /// The link ran out before the customer finished. Final.
         Expired = "EXPIRED",
+        /// Cancelled by the partner. Final.
         Cancelled = "CANCELLED",
     }
 );
@@ -80,33 +99,110 @@ impl InvitationStatus {
 }
 
 named_enum!(
-    /// Unified lifecycle of a WhatsApp phone-number sender.
+    /// Where a WhatsApp phone number stands, the same for every provider (the
+    /// provider's own wording is in `providerStatus`).
     SenderStatus {
+        /// Being set up at the provider or at Meta.
         Provisioning = "PROVISIONING",
+        /// Waiting for the one-time code (`registerSender`, then `verifySender`).
         PendingVerification = "PENDING_VERIFICATION",
+        /// Can send and receive messages.
         Active = "ACTIVE",
+        /// Exists but cannot send (e.g. disconnected by the customer).
         Inactive = "INACTIVE",
+        /// Blocked by Meta or the provider; see `statusReason`.
         Suspended = "SUSPENDED",
+        /// Refused by Meta or the provider; see `statusReason`.
         Rejected = "REJECTED",
+        /// Setup failed at the provider; see `statusReason`.
         Error = "ERROR",
+        /// Being removed.
         Deleting = "DELETING",
+        /// Removed; it will not come back.
         Deleted = "DELETED",
     }
 );
 
 named_enum!(
-    /// Unified state of a WhatsApp Business Account.
-    WabaStatus { Pending = "PENDING", AwaitingAction = "AWAITING_ACTION", Onboarded = "ONBOARDED", Rejected = "REJECTED" }
+    /// Where a WhatsApp Business Account stands, the same for every provider.
+    WabaStatus {
+        /// Created; Meta has not decided yet.
+        Pending = "PENDING",
+        /// Waiting for the customer, e.g. Meta's business verification.
+        AwaitingAction = "AWAITING_ACTION",
+        /// Approved by Meta; senders can be added.
+        Onboarded = "ONBOARDED",
+        /// Refused by Meta.
+        Rejected = "REJECTED",
+    }
+);
+
+named_enum!(
+    /// A status of any object that has one: every value of `InvitationStatus`,
+    /// `SenderStatus` and `WabaStatus` (a value several of them have means the same step).
+    /// Used by the event log, whose entries are about any of the three.
+    EntityStatus {
+        /// Invitation or account: created, nothing happened yet.
+        Pending = "PENDING",
+        /// Invitation: the customer started, or the setup is being finished.
+        InProgress = "IN_PROGRESS",
+        /// Invitation or account: waiting for someone outside bspgraph.
+        AwaitingAction = "AWAITING_ACTION",
+        /// Invitation: done. Final.
+        Completed = "COMPLETED",
+        /// Invitation: the customer or provider gave up. Final.
+        Failed = "FAILED",
+        /// Invitation: the link ran out. Final.
+        Expired = "EXPIRED",
+        /// Invitation: cancelled by the partner. Final.
+        Cancelled = "CANCELLED",
+        /// Sender: being set up.
+        Provisioning = "PROVISIONING",
+        /// Sender: waiting for the one-time code.
+        PendingVerification = "PENDING_VERIFICATION",
+        /// Sender: can send and receive messages.
+        Active = "ACTIVE",
+        /// Sender: exists but cannot send.
+        Inactive = "INACTIVE",
+        /// Sender: blocked by Meta or the provider.
+        Suspended = "SUSPENDED",
+        /// Sender or account: refused by Meta or the provider.
+        Rejected = "REJECTED",
+        /// Sender: setup failed at the provider.
+        Error = "ERROR",
+        /// Sender: being removed.
+        Deleting = "DELETING",
+        /// Sender: removed.
+        Deleted = "DELETED",
+        /// Account: approved by Meta.
+        Onboarded = "ONBOARDED",
+    }
 );
 
 named_enum!(
     /// How the customer is taken through the onboarding.
-    OnboardingFlow { HostedLink = "HOSTED_LINK", EmbeddedSignup = "EMBEDDED_SIGNUP", OnBehalfOf = "ON_BEHALF_OF" }
+    OnboardingFlow {
+        /// The customer opens a link (Zavu invitation) or an embedded page (SendZen iframe).
+        HostedLink = "HOSTED_LINK",
+        /// The partner frontend runs Meta's embedded signup, then calls `completeOnboarding` (Sinch).
+        EmbeddedSignup = "EMBEDDED_SIGNUP",
+        /// The partner creates the account for the customer, who approves it in Meta Business Manager (Sinch).
+        OnBehalfOf = "ON_BEHALF_OF",
+    }
 );
 
 named_enum!(
     /// What caused a change recorded in the event log.
-    ChangeSource { Webhook = "WEBHOOK", Poll = "POLL", Mutation = "MUTATION", Sandbox = "SANDBOX" }
+    ChangeSource {
+        /// A signed notification from the provider.
+        Webhook = "WEBHOOK",
+        /// bspgraph re-read the object from the provider on its regular check.
+        Poll = "POLL",
+        /// A mutation of this API (including `refresh`).
+        Mutation = "MUTATION",
+        /// `sandboxSimulate` or seeded sample data.
+        Sandbox = "SANDBOX",
+    }
 );
 
 #[cfg(test)]
@@ -122,5 +218,14 @@ mod tests {
             assert_eq!(s.as_str().parse::<SenderStatus>().ok(), Some(*s));
         }
         assert!("pending".parse::<InvitationStatus>().is_err());
+    }
+
+    #[test]
+    fn every_entity_status_is_an_entity_status() {
+        let all = InvitationStatus::ALL.iter().map(|s| s.as_str());
+        let all = all.chain(SenderStatus::ALL.iter().map(|s| s.as_str()));
+        for text in all.chain(WabaStatus::ALL.iter().map(|s| s.as_str())) {
+            assert_eq!(text.parse::<EntityStatus>().map(EntityStatus::as_str).ok(), Some(text));
+        }
     }
 }

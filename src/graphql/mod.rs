@@ -5,6 +5,7 @@ mod batch;
 mod codes;
 mod connection;
 mod error;
+mod event;
 mod loaders;
 mod mutation;
 mod nodes;
@@ -12,6 +13,7 @@ mod onboarding;
 mod onboarding_input;
 mod providers;
 mod query;
+mod scalars;
 mod scope;
 mod subscription;
 

@@ -13,18 +13,20 @@ use crate::store::{Store, StoreError};
 /// Root of all mutations.
 pub struct Mutation;
 
-/// A client as the partner describes it.
+/// A client as the partner describes it (every field is replaced on update).
 #[derive(InputObject)]
 pub struct ClientInput {
-    /// The partner's own id for this customer; must be unique.
+    /// The partner's own id for this customer (up to 128 characters, no control
+    /// characters); must be unique among clients.
     pub external_id: Option<String>,
-    /// Display name, 1 to 200 characters.
+    /// Display name, 1 to 200 characters (surrounding spaces are removed).
     pub name: String,
-    /// Contact email.
+    /// Contact email, e.g. ops@acme.io.
     pub email: Option<String>,
     /// Contact phone in E.164, e.g. +14155550123.
     pub phone: Option<String>,
-    /// Free-form JSON object.
+    /// Your own key/value data: a JSON object of at most 8 KiB, stored and returned as
+    /// given.
     pub labels: Option<Json<serde_json::Value>>,
 }
 
@@ -40,14 +42,16 @@ impl ClientInput {
     }
 }
 
-/// An input the mutation refused.
+/// One problem with a mutation's input; the mutation changed nothing.
 #[derive(SimpleObject, Debug, Clone)]
 pub struct UserError {
-    /// Path to the offending input field, e.g. ["input", "phone"].
+    /// Path to the offending input field, e.g. ["input", "phone"]; null when the problem
+    /// is not about one field.
     pub field: Option<Vec<String>>,
     /// What is wrong, for humans.
     pub message: String,
-    /// Stable machine-readable code, e.g. INVALID_PHONE.
+    /// Stable machine-readable code, e.g. INVALID_PHONE (the README lists them); a
+    /// provider's rejection keeps the provider's own code.
     pub code: String,
 }
 
@@ -57,7 +61,7 @@ impl From<FieldError> for UserError {
     }
 }
 
-/// Result of createClient and updateClient.
+/// Result of `createClient` and `updateClient`: the client, or why the input was refused.
 #[derive(SimpleObject)]
 pub struct ClientPayload {
     /// The client, when the mutation succeeded.
@@ -92,10 +96,15 @@ impl ClientPayload {
     }
 }
 
+/// Managing clients and their access tokens.
 #[Object(name = "ClientMutation")]
 impl Mutation {
     /// Create a client (the partner's end customer).
-    async fn create_client(&self, ctx: &Context<'_>, input: ClientInput) -> ApiResult<ClientPayload> {
+    async fn create_client(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The new client.")] input: ClientInput,
+    ) -> ApiResult<ClientPayload> {
         scope::require_operator(ctx)?;
         let draft = match input.validate() {
             Ok(d) => d,
@@ -105,7 +114,12 @@ impl Mutation {
     }
 
     /// Replace a client's fields.
-    async fn update_client(&self, ctx: &Context<'_>, id: ID, input: ClientInput) -> ApiResult<ClientPayload> {
+    async fn update_client(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The client's `id`.")] id: ID,
+        #[graphql(desc = "The client's new fields; omitted optional fields are cleared.")] input: ClientInput,
+    ) -> ApiResult<ClientPayload> {
         scope::require_operator(ctx)?;
         let Ok(id) = GlobalId::decode_as(&id, NodeType::Client) else {
             return ClientPayload::from_store(Err(StoreError::NotFound("client")));
@@ -122,7 +136,7 @@ impl Mutation {
     async fn issue_client_token(
         &self,
         ctx: &Context<'_>,
-        client_id: ID,
+        #[graphql(desc = "The client's `id`.")] client_id: ID,
         #[graphql(desc = "Lifetime in seconds, 60 to 86400; default 900.")] ttl_seconds: Option<i32>,
     ) -> ApiResult<ClientTokenPayload> {
         scope::require_operator(ctx)?;
@@ -143,19 +157,20 @@ impl Mutation {
         use secrecy::ExposeSecret;
         Ok(ClientTokenPayload {
             token: Some(token.expose_secret().to_owned()),
-            expires_at: Some(expires_at),
+            expires_at: Some(expires_at.into()),
             user_errors: vec![],
         })
     }
 }
 
-/// Result of issueClientToken. The token is shown once; bspgraph does not store it.
+/// Result of `issueClientToken`. The token is shown once; bspgraph does not store it.
 #[derive(SimpleObject)]
 pub struct ClientTokenPayload {
-    /// Send as `Authorization: Bearer <token>` (or in `connection_init`).
+    /// Send as the header `Authorization: Bearer <token>` (or in the WebSocket
+    /// `connection_init` payload); null when refused.
     pub token: Option<String>,
-    /// When the token stops working.
-    pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// When the token stops working (ISO 8601, UTC); null when refused.
+    pub expires_at: Option<super::scalars::Timestamp>,
     /// Why the input was refused; empty on success.
     pub user_errors: Vec<UserError>,
 }

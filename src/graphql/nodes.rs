@@ -1,24 +1,24 @@
-//! The GraphQL object types of the five entities and the event, and the `Node`
-//! interface. They wrap `domain` values; relations resolve through the loaders.
+//! The GraphQL object types of the five entities and the `Node` interface (the event
+//! log's type is in `event`). They wrap `domain` values; relations resolve through the loaders.
 
 use std::sync::Arc;
 
 use async_graphql::{Context, Interface, Json, Object, ID};
-use chrono::{DateTime, Utc};
 
 use super::batch::{BatchKey, Loaders};
 use super::connection::{list_cost, page_args, slice, InvitationConnection, Total};
 use super::error::ApiResult;
 use super::loaders::*;
+use super::scalars::Timestamp;
 use crate::domain::{
-    ChangeSource, Client, Event, GlobalId, Invitation, InvitationStatus, NodeType, OnboardingFlow, Project, Provider,
-    Sender, SenderStatus, Waba, WabaStatus,
+    Client, CursorKind, GlobalId, Invitation, InvitationStatus, NodeType, OnboardingFlow, Project, Provider, Sender,
+    SenderStatus, Waba, WabaStatus,
 };
 use crate::store::InvitationFilter;
 
-/// Any object with a global id.
+/// Any object with a global id; fetch one again with `node(id:)`.
 #[derive(Interface)]
-#[graphql(field(name = "id", ty = "ID", desc = "Opaque global id."))]
+#[graphql(field(name = "id", ty = "ID", desc = "Opaque global id; stable, unique across all types."))]
 pub enum Node {
     /// A client.
     Client(ClientNode),
@@ -75,28 +75,34 @@ fn wrap<T, N>(items: Vec<T>, f: impl Fn(T) -> N) -> Vec<N> {
     items.into_iter().map(f).collect()
 }
 
-/// The partner's end customer being onboarded.
+/// The client behind the `Client` type.
 pub struct ClientNode(pub Client);
 
+/// The partner's end customer being onboarded (a business that wants WhatsApp). Kept by
+/// bspgraph itself; its onboardings at the providers hang off it.
 #[Object(name = "Client")]
 impl ClientNode {
+    /// Opaque global id.
     async fn id(&self) -> ID {
         gid(NodeType::Client, self.0.id)
     }
-    /// The partner's own id for this customer (unique).
+    /// The partner's own id for this customer (unique); null when none was given.
     async fn external_id(&self) -> Option<&str> {
         self.0.external_id.as_deref()
     }
+    /// Display name, 1 to 200 characters.
     async fn name(&self) -> &str {
         &self.0.name
     }
+    /// Contact email; null when none was given.
     async fn email(&self) -> Option<&str> {
         self.0.email.as_deref()
     }
-    /// E.164.
+    /// Contact phone in E.164 format, e.g. +14155550123; null when none was given.
     async fn phone(&self) -> Option<&str> {
         self.0.phone.as_deref()
     }
+    /// The partner's own key/value data, as given (a JSON object); null when none was given.
     async fn labels(&self) -> Option<Json<serde_json::Value>> {
         self.0.labels.clone().map(Json)
     }
@@ -105,269 +111,320 @@ impl ClientNode {
     async fn invitations(
         &self,
         ctx: &Context<'_>,
-        first: Option<i32>,
+        #[graphql(desc = "How many items to return: 0 to 100, default 20.")] first: Option<i32>,
+        #[graphql(
+            desc = "Return the items after this cursor: an `endCursor` or edge `cursor` of an invitations list (a cursor of another list is BAD_CURSOR)."
+        )]
         after: Option<String>,
-        status: Option<Vec<InvitationStatus>>,
-        provider: Option<Provider>,
+        #[graphql(desc = "Only invitations in one of these statuses.")] status: Option<Vec<InvitationStatus>>,
+        #[graphql(desc = "Only invitations at this provider.")] provider: Option<Provider>,
     ) -> ApiResult<InvitationConnection> {
-        let args = page_args(first, after.as_deref())?;
+        let args = page_args(CursorKind::Invitations, first, after.as_deref())?;
         let filter = InvitationFilter { provider, status: status.unwrap_or_default(), client_id: None };
         let all = many(ctx, InvitationsOfClient(self.0.id, filter)).await?;
         let (page, total) = slice(all, args, |i| i.id);
         Ok(InvitationConnection::new(page, args, Total::Known(total)))
     }
+    /// This client's projects at the providers (all of them, oldest first).
     async fn projects(&self, ctx: &Context<'_>) -> ApiResult<Vec<ProjectNode>> {
         Ok(wrap(many(ctx, ProjectsOfClient(self.0.id)).await?, ProjectNode))
     }
-    async fn senders(&self, ctx: &Context<'_>, status: Option<Vec<SenderStatus>>) -> ApiResult<Vec<SenderNode>> {
+    /// This client's WhatsApp phone numbers (all of them, oldest first).
+    async fn senders(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only senders in one of these statuses.")] status: Option<Vec<SenderStatus>>,
+    ) -> ApiResult<Vec<SenderNode>> {
         Ok(wrap(many(ctx, SendersOfClient(self.0.id, status.unwrap_or_default())).await?, SenderNode))
     }
+    /// This client's WhatsApp Business Accounts (all of them, oldest first).
     async fn wabas(&self, ctx: &Context<'_>) -> ApiResult<Vec<WabaNode>> {
         Ok(wrap(many(ctx, WabasOfClient(self.0.id)).await?, WabaNode))
     }
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    /// When the client was created (ISO 8601, UTC).
+    async fn created_at(&self) -> Timestamp {
+        Timestamp(self.0.created_at)
     }
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
+    /// When the client was last changed (ISO 8601, UTC).
+    async fn updated_at(&self) -> Timestamp {
+        Timestamp(self.0.updated_at)
     }
 }
 
-/// A provider-side container.
+/// The project behind the `Project` type.
 pub struct ProjectNode(pub Project);
 
+/// A container at a provider that holds a client's numbers and accounts (a SendZen
+/// project, a Sinch subproject, a Zavu project).
 #[Object(name = "Project")]
 impl ProjectNode {
+    /// Opaque global id.
     async fn id(&self) -> ID {
         gid(NodeType::Project, self.0.id)
     }
+    /// The provider this object lives at.
     async fn provider(&self) -> Provider {
         self.0.provider
     }
+    /// The provider's id for this project.
     async fn provider_id(&self) -> &str {
         &self.0.provider_id
     }
+    /// The name at the provider; null when it has none.
     async fn name(&self) -> Option<&str> {
         self.0.name.as_deref()
     }
+    /// The client it belongs to; null when it was imported and not linked to a client yet.
     async fn client(&self, ctx: &Context<'_>) -> ApiResult<Option<ClientNode>> {
         Ok(one(ctx, self.0.client_id.map(ClientId)).await?.map(ClientNode))
     }
+    /// The WhatsApp phone numbers in this project.
     async fn senders(&self, ctx: &Context<'_>) -> ApiResult<Vec<SenderNode>> {
         Ok(wrap(many(ctx, SendersOfProject(self.0.id)).await?, SenderNode))
     }
+    /// The WhatsApp Business Accounts in this project.
     async fn wabas(&self, ctx: &Context<'_>) -> ApiResult<Vec<WabaNode>> {
         Ok(wrap(many(ctx, WabasOfProject(self.0.id)).await?, WabaNode))
     }
-    /// A per-customer provider key is stored (the key itself is never returned).
+    /// Whether a per-customer provider key is stored for this project (the key itself is
+    /// never returned).
     async fn has_credentials(&self) -> bool {
         self.0.has_credentials
     }
+    /// The provider's last payload for this object, as JSON (secrets removed); its shape
+    /// differs per provider. Null when none was received.
     async fn raw(&self) -> Option<Json<serde_json::Value>> {
         self.0.raw.clone().map(Json)
     }
-    async fn synced_at(&self) -> Option<DateTime<Utc>> {
-        self.0.synced_at
+    /// When bspgraph last read this object from the provider (ISO 8601, UTC); null when
+    /// it never did.
+    async fn synced_at(&self) -> Option<Timestamp> {
+        self.0.synced_at.map(Timestamp)
     }
 }
 
-/// One onboarding attempt.
+/// The invitation behind the `Invitation` type.
 pub struct InvitationNode(pub Invitation);
 
+/// One attempt to take a client through onboarding at one provider, from the link (or
+/// signup session) to a connected WhatsApp number.
 #[Object(name = "Invitation")]
 impl InvitationNode {
+    /// Opaque global id.
     async fn id(&self) -> ID {
         gid(NodeType::Invitation, self.0.id)
     }
+    /// The provider this object lives at.
     async fn provider(&self) -> Provider {
         self.0.provider
     }
-    /// Null where the provider has no invitation object.
+    /// The provider's id for this invitation; null where the provider has no invitation
+    /// object (SendZen iframe, Sinch).
     async fn provider_id(&self) -> Option<&str> {
         self.0.provider_id.as_deref()
     }
+    /// How the customer is taken through this onboarding.
     async fn flow(&self) -> OnboardingFlow {
         self.0.flow
     }
+    /// The client being onboarded.
     async fn client(&self, ctx: &Context<'_>) -> ApiResult<ClientNode> {
         let client = one(ctx, Some(ClientId(self.0.client_id))).await?;
         client.map(ClientNode).ok_or_else(|| anyhow::anyhow!("invitation {} has no client row", self.0.id).into())
     }
+    /// The provider-side project the onboarding runs in; null until the provider made one
+    /// (Zavu has none).
     async fn project(&self, ctx: &Context<'_>) -> ApiResult<Option<ProjectNode>> {
         Ok(one(ctx, self.0.project_id.map(ProjectId)).await?.map(ProjectNode))
     }
-    /// The link to hand to the customer (null for embedded signup).
+    /// The link to hand to the customer (Zavu) or to embed in an iframe (SendZen); null
+    /// for Sinch, whose signup runs in the partner frontend.
     async fn url(&self) -> Option<&str> {
         self.0.url.as_deref()
     }
+    /// Where the onboarding stands, the same for every provider.
     async fn status(&self) -> InvitationStatus {
         self.0.status
     }
+    /// The provider's own status text (e.g. `in_progress`, `ONBOARDED`), for support;
+    /// null when the provider has not said.
     async fn provider_status(&self) -> Option<&str> {
         self.0.provider_status.as_deref()
     }
+    /// Why it failed, as the provider or the customer said it (e.g. `fb_cancelled`); null
+    /// unless `status` is FAILED.
     async fn failure_reason(&self) -> Option<&str> {
         self.0.failure_reason.as_deref()
     }
-    async fn expires_at(&self) -> Option<DateTime<Utc>> {
-        self.0.expires_at
+    /// When the link stops working (ISO 8601, UTC); null when it does not expire.
+    async fn expires_at(&self) -> Option<Timestamp> {
+        self.0.expires_at.map(Timestamp)
     }
-    async fn viewed_at(&self) -> Option<DateTime<Utc>> {
-        self.0.viewed_at
+    /// When the customer first opened the link (ISO 8601, UTC); null until then or when the
+    /// provider does not report it.
+    async fn viewed_at(&self) -> Option<Timestamp> {
+        self.0.viewed_at.map(Timestamp)
     }
-    async fn started_at(&self) -> Option<DateTime<Utc>> {
-        self.0.started_at
+    /// When the customer started (ISO 8601, UTC); null until then.
+    async fn started_at(&self) -> Option<Timestamp> {
+        self.0.started_at.map(Timestamp)
     }
-    async fn completed_at(&self) -> Option<DateTime<Utc>> {
-        self.0.completed_at
+    /// When the onboarding completed (ISO 8601, UTC); null until then.
+    async fn completed_at(&self) -> Option<Timestamp> {
+        self.0.completed_at.map(Timestamp)
     }
+    /// The WhatsApp number this onboarding connected; null until the provider created it.
     async fn sender(&self, ctx: &Context<'_>) -> ApiResult<Option<SenderNode>> {
         Ok(one(ctx, self.0.sender_id.map(SenderId)).await?.map(SenderNode))
     }
+    /// The WhatsApp Business Account this onboarding connected; null until it is known.
     async fn waba(&self, ctx: &Context<'_>) -> ApiResult<Option<WabaNode>> {
         Ok(one(ctx, self.0.waba_id.map(WabaId)).await?.map(WabaNode))
     }
+    /// The provider's last payload for this object, as JSON (secrets removed); its shape
+    /// differs per provider. Null when none was received.
     async fn raw(&self) -> Option<Json<serde_json::Value>> {
         self.0.raw.clone().map(Json)
     }
-    async fn synced_at(&self) -> Option<DateTime<Utc>> {
-        self.0.synced_at
+    /// When bspgraph last read this object from the provider (ISO 8601, UTC); null when
+    /// it never did.
+    async fn synced_at(&self) -> Option<Timestamp> {
+        self.0.synced_at.map(Timestamp)
     }
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    /// When the onboarding was started (ISO 8601, UTC).
+    async fn created_at(&self) -> Timestamp {
+        Timestamp(self.0.created_at)
     }
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
+    /// When the invitation last changed (ISO 8601, UTC).
+    async fn updated_at(&self) -> Timestamp {
+        Timestamp(self.0.updated_at)
     }
 }
 
-/// A WhatsApp phone-number sender.
+/// The sender behind the `Sender` type.
 pub struct SenderNode(pub Sender);
 
+/// A WhatsApp phone number a client sends messages from, at one provider.
 #[Object(name = "Sender")]
 impl SenderNode {
+    /// Opaque global id.
     async fn id(&self) -> ID {
         gid(NodeType::Sender, self.0.id)
     }
+    /// The provider this object lives at.
     async fn provider(&self) -> Provider {
         self.0.provider
     }
+    /// The provider's id for this sender.
     async fn provider_id(&self) -> &str {
         &self.0.provider_id
     }
+    /// The client it belongs to; null when it was imported and not linked to a client yet.
     async fn client(&self, ctx: &Context<'_>) -> ApiResult<Option<ClientNode>> {
         Ok(one(ctx, self.0.client_id.map(ClientId)).await?.map(ClientNode))
     }
+    /// The provider-side project it lives in; null where the provider has none.
     async fn project(&self, ctx: &Context<'_>) -> ApiResult<Option<ProjectNode>> {
         Ok(one(ctx, self.0.project_id.map(ProjectId)).await?.map(ProjectNode))
     }
+    /// The WhatsApp Business Account it belongs to; null until it is known.
     async fn waba(&self, ctx: &Context<'_>) -> ApiResult<Option<WabaNode>> {
         Ok(one(ctx, self.0.waba_id.map(WabaId)).await?.map(WabaNode))
     }
-    /// E.164.
+    /// The phone number in E.164 format, e.g. +14155550123; null until the provider
+    /// reports it.
     async fn phone_number(&self) -> Option<&str> {
         self.0.phone_number.as_deref()
     }
-    /// Meta's phone number id, shared across providers.
+    /// Meta's id for this phone number (the same at every provider); null until known.
     async fn phone_number_id(&self) -> Option<&str> {
         self.0.phone_number_id.as_deref()
     }
+    /// The WhatsApp display name customers see; null until known.
     async fn display_name(&self) -> Option<&str> {
         self.0.display_name.as_deref()
     }
+    /// Where the number stands, the same for every provider.
     async fn status(&self) -> SenderStatus {
         self.0.status
     }
+    /// The provider's own status text, for support; null when the provider has not said.
     async fn provider_status(&self) -> Option<&str> {
         self.0.provider_status.as_deref()
     }
-    /// Rejection or error reason from the provider.
+    /// The provider's reason for a rejection, suspension or error; null otherwise.
     async fn status_reason(&self) -> Option<&str> {
         self.0.status_reason.as_deref()
     }
+    /// Where the provider hosts the number (Sinch: `EU`, `US` or `BR`); null where the
+    /// provider does not say.
     async fn region(&self) -> Option<&str> {
         self.0.region.as_deref()
     }
+    /// Meta's quality rating of the number as the provider reports it (e.g. `GREEN`,
+    /// `YELLOW`, `RED`); null until rated.
     async fn quality_rating(&self) -> Option<&str> {
         self.0.quality_rating.as_deref()
     }
+    /// The provider's last payload for this object, as JSON (secrets removed); its shape
+    /// differs per provider. Null when none was received.
     async fn raw(&self) -> Option<Json<serde_json::Value>> {
         self.0.raw.clone().map(Json)
     }
-    async fn synced_at(&self) -> Option<DateTime<Utc>> {
-        self.0.synced_at
+    /// When bspgraph last read this object from the provider (ISO 8601, UTC); null when
+    /// it never did.
+    async fn synced_at(&self) -> Option<Timestamp> {
+        self.0.synced_at.map(Timestamp)
     }
 }
 
-/// A WhatsApp Business Account.
+/// The account behind the `Waba` type.
 pub struct WabaNode(pub Waba);
 
+/// A WhatsApp Business Account (Meta's account that holds a client's numbers), as one
+/// provider reports it.
 #[Object(name = "Waba")]
 impl WabaNode {
+    /// Opaque global id.
     async fn id(&self) -> ID {
         gid(NodeType::Waba, self.0.id)
     }
+    /// The provider this object lives at.
     async fn provider(&self) -> Provider {
         self.0.provider
     }
-    /// Meta's WABA id.
+    /// Meta's id for this account (the same at every provider).
     async fn waba_id(&self) -> &str {
         &self.0.waba_id
     }
+    /// The business or account name; null when the provider does not report it.
     async fn name(&self) -> Option<&str> {
         self.0.name.as_deref()
     }
+    /// Where the account stands, the same for every provider.
     async fn status(&self) -> WabaStatus {
         self.0.status
     }
+    /// The client it belongs to; null when it was imported and not linked to a client yet.
     async fn client(&self, ctx: &Context<'_>) -> ApiResult<Option<ClientNode>> {
         Ok(one(ctx, self.0.client_id.map(ClientId)).await?.map(ClientNode))
     }
+    /// The provider-side project it lives in; null where the provider has none.
     async fn project(&self, ctx: &Context<'_>) -> ApiResult<Option<ProjectNode>> {
         Ok(one(ctx, self.0.project_id.map(ProjectId)).await?.map(ProjectNode))
     }
+    /// The WhatsApp phone numbers in this account.
     async fn senders(&self, ctx: &Context<'_>) -> ApiResult<Vec<SenderNode>> {
         Ok(wrap(many(ctx, SendersOfWaba(self.0.id)).await?, SenderNode))
     }
+    /// The provider's last payload for this object, as JSON (secrets removed); its shape
+    /// differs per provider. Null when none was received.
     async fn raw(&self) -> Option<Json<serde_json::Value>> {
         self.0.raw.clone().map(Json)
     }
-    async fn synced_at(&self) -> Option<DateTime<Utc>> {
-        self.0.synced_at
-    }
-}
-
-/// One change recorded in the event log.
-pub struct StatusEvent(pub Event);
-
-#[Object]
-impl StatusEvent {
-    /// Resume point for subscriptions and the `events` query.
-    async fn cursor(&self) -> String {
-        crate::domain::encode_cursor(self.0.seq)
-    }
-    async fn at(&self) -> DateTime<Utc> {
-        self.0.at
-    }
-    async fn provider(&self) -> Provider {
-        self.0.provider
-    }
-    async fn source(&self) -> ChangeSource {
-        self.0.source
-    }
-    /// The Invitation, Sender, Waba or Project that changed.
-    async fn node(&self, ctx: &Context<'_>) -> ApiResult<Node> {
-        let id = GlobalId::new(self.0.node_type, self.0.node_id);
-        load_node(ctx, id).await?.ok_or_else(|| anyhow::anyhow!("event {} names a missing node", self.0.seq).into())
-    }
-    /// "status" for status changes.
-    async fn field(&self) -> &str {
-        &self.0.field
-    }
-    async fn previous_status(&self) -> Option<&str> {
-        self.0.previous_value.as_deref()
-    }
-    async fn status(&self) -> &str {
-        &self.0.new_value
+    /// When bspgraph last read this object from the provider (ISO 8601, UTC); null when
+    /// it never did.
+    async fn synced_at(&self) -> Option<Timestamp> {
+        self.0.synced_at.map(Timestamp)
     }
 }

@@ -7,9 +7,10 @@ use async_graphql::{Context, Object, ID};
 
 use super::error::{ApiError, ApiResult};
 use super::mutation::UserError;
-use super::nodes::{load_node, InvitationNode, Node, SenderNode};
+use super::nodes::{load_node, InvitationNode, SenderNode};
 use super::onboarding_input::{
-    CompleteOnboardingInput, InvitationPayload, SenderPayload, StartOnboardingInput, SyncPayload,
+    CompleteOnboardingInput, InvitationPayload, OnboardingOutcome, RefreshPayload, SenderPayload, StartOnboardingInput,
+    SyncPayload,
 };
 use crate::domain::{ChangeSource, GlobalId, Invitation, NodeType, OnboardingFlow, Provider, VerificationMethod};
 use crate::onboarding::{
@@ -35,6 +36,12 @@ fn refusals(failure: Failure) -> ApiResult<Vec<UserError>> {
 
 fn ob(ctx: &Context<'_>) -> Onboarding {
     ctx.data_unchecked::<Onboarding>().clone()
+}
+
+impl RefreshPayload {
+    fn not_found() -> Self {
+        Self { node: None, user_errors: not_found("id", "object") }
+    }
 }
 
 impl InvitationPayload {
@@ -75,11 +82,16 @@ async fn invitation_arg(
     Ok(inv)
 }
 
+/// Taking a client through onboarding at a provider, step by step.
 #[Object]
 impl OnboardingMutation {
     /// Start an onboarding at a provider: Zavu hosted link, SendZen iframe, Sinch
     /// embedded signup or on-behalf-of.
-    async fn start_onboarding(&self, ctx: &Context<'_>, input: StartOnboardingInput) -> ApiResult<InvitationPayload> {
+    async fn start_onboarding(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The client, the provider and its options.")] input: StartOnboardingInput,
+    ) -> ApiResult<InvitationPayload> {
         scope::require_operator(ctx)?;
         let ob = ob(ctx);
         let (req, canonical, key) = match input.parse() {
@@ -98,7 +110,7 @@ impl OnboardingMutation {
     async fn complete_onboarding(
         &self,
         ctx: &Context<'_>,
-        input: CompleteOnboardingInput,
+        #[graphql(desc = "The invitation and what the signup returned.")] input: CompleteOnboardingInput,
     ) -> ApiResult<InvitationPayload> {
         let ob = ob(ctx);
         let inv = match invitation_arg(ctx, &ob, &input.invitation_id, &["input", "invitationId"]).await {
@@ -106,14 +118,14 @@ impl OnboardingMutation {
             Err(e) => return Ok(InvitationPayload::refused(e)),
         };
         let result = match (inv.provider, inv.flow) {
-            (Provider::Sinch, OnboardingFlow::EmbeddedSignup) if is_failure(input.status.as_deref()) => {
+            (Provider::Sinch, OnboardingFlow::EmbeddedSignup) if input.status == Some(OnboardingOutcome::Failed) => {
                 sinch_es::abandon(&ob, &inv, input.message).await
             }
             (Provider::Sinch, OnboardingFlow::EmbeddedSignup) => {
                 sinch_es::complete(&ob, &inv, input.waba_id, input.phone_number_id).await
             }
             (Provider::Sendzen, _) => {
-                let completed = input.status.as_deref().is_none_or(|s| s.eq_ignore_ascii_case("completed"));
+                let completed = input.status != Some(OnboardingOutcome::Failed);
                 let result = sendzen::OnboardingResult {
                     completed,
                     waba_id: input.waba_id,
@@ -133,7 +145,11 @@ impl OnboardingMutation {
     }
 
     /// Cancel an invitation (Zavu at the provider; SendZen and Sinch locally).
-    async fn cancel_invitation(&self, ctx: &Context<'_>, id: ID) -> ApiResult<InvitationPayload> {
+    async fn cancel_invitation(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The invitation's `id`.")] id: ID,
+    ) -> ApiResult<InvitationPayload> {
         scope::require_operator(ctx)?;
         let ob = ob(ctx);
         let inv = match invitation_arg(ctx, &ob, &id, &["id"]).await {
@@ -148,7 +164,11 @@ impl OnboardingMutation {
     }
 
     /// A fresh link for the same client and project (SendZen iframe).
-    async fn renew_invitation(&self, ctx: &Context<'_>, id: ID) -> ApiResult<InvitationPayload> {
+    async fn renew_invitation(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The invitation's `id`.")] id: ID,
+    ) -> ApiResult<InvitationPayload> {
         let ob = ob(ctx);
         let inv = match invitation_arg(ctx, &ob, &id, &["id"]).await {
             Ok(inv) => inv,
@@ -162,7 +182,12 @@ impl OnboardingMutation {
     }
 
     /// Ask for the verification code of a sender awaiting verification (Sinch).
-    async fn register_sender(&self, ctx: &Context<'_>, id: ID, method: VerificationMethod) -> ApiResult<SenderPayload> {
+    async fn register_sender(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The sender's `id`.")] id: ID,
+        #[graphql(desc = "How the code reaches the phone.")] method: VerificationMethod,
+    ) -> ApiResult<SenderPayload> {
         let ob = ob(ctx);
         let sender = match sender_arg(ctx, &ob, &id).await? {
             Ok(s) => s,
@@ -172,7 +197,12 @@ impl OnboardingMutation {
     }
 
     /// Submit the verification code (Sinch); a wrong code is `WRONG_OTP`.
-    async fn verify_sender(&self, ctx: &Context<'_>, id: ID, code: String) -> ApiResult<SenderPayload> {
+    async fn verify_sender(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The sender's `id`.")] id: ID,
+        #[graphql(desc = "The code the phone received (surrounding spaces are ignored).")] code: String,
+    ) -> ApiResult<SenderPayload> {
         let ob = ob(ctx);
         let sender = match sender_arg(ctx, &ob, &id).await? {
             Ok(s) => s,
@@ -181,11 +211,16 @@ impl OnboardingMutation {
         sender_payload(&ob, sender.id, sinch_obo::verify(&ob, &sender, code.trim()).await).await
     }
 
-    /// Re-read a node from its provider now and return it.
-    async fn refresh(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Option<Node>> {
+    /// Re-read an invitation or sender from its provider now (recording any status change
+    /// in the event log) and return it; other objects are returned as stored.
+    async fn refresh(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The `id` of an invitation or sender (any object's id is accepted).")] id: ID,
+    ) -> ApiResult<RefreshPayload> {
         scope::require_operator(ctx)?;
         let ob = ob(ctx);
-        let gid = GlobalId::decode(&id).map_err(ApiError::BadId)?;
+        let Ok(gid) = GlobalId::decode(&id) else { return Ok(RefreshPayload::not_found()) };
         let result = match gid.node_type {
             NodeType::Invitation => advance::advance(&ob, gid.id, ChangeSource::Mutation).await,
             NodeType::Sender => match ob.store.sender(gid.id).await {
@@ -198,15 +233,23 @@ impl OnboardingMutation {
             // Nothing to re-read at this provider (SendZen senders): return the stored node.
             Err(Failure::Provider(crate::providers::ProviderError::Unsupported { .. })) => {}
             Err(Failure::Provider(e)) => return Err(e.into()),
-            Err(Failure::Store(crate::store::StoreError::NotFound(_))) => return Ok(None),
+            Err(Failure::Store(crate::store::StoreError::NotFound(_))) => return Ok(RefreshPayload::not_found()),
             Err(Failure::Store(e)) => return Err(e.into()),
             _ => {}
         }
-        load_node(ctx, gid).await
+        match load_node(ctx, gid).await? {
+            Some(node) => Ok(RefreshPayload { node: Some(node), user_errors: vec![] }),
+            None => Ok(RefreshPayload::not_found()),
+        }
     }
 
-    /// Import and update the provider's objects (all pages).
-    async fn sync_provider(&self, ctx: &Context<'_>, provider: Provider) -> ApiResult<SyncPayload> {
+    /// Import what was created at the provider outside bspgraph and update what bspgraph
+    /// already knows, reading every page (operators only).
+    async fn sync_provider(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The provider to read.")] provider: Provider,
+    ) -> ApiResult<SyncPayload> {
         scope::require_operator(ctx)?;
         match sync::sync(&ob(ctx), provider).await {
             Ok(c) => Ok(SyncPayload {
@@ -225,8 +268,8 @@ impl OnboardingMutation {
     async fn sandbox_simulate(
         &self,
         ctx: &Context<'_>,
-        invitation_id: ID,
-        action: crate::sandbox::SimAction,
+        #[graphql(desc = "The invitation's `id`.")] invitation_id: ID,
+        #[graphql(desc = "What the simulated customer or provider does next.")] action: crate::sandbox::SimAction,
     ) -> ApiResult<InvitationPayload> {
         scope::require_operator(ctx)?;
         let ob = ob(ctx);
@@ -241,11 +284,6 @@ impl OnboardingMutation {
         let result = simulate::simulate(&ob, &inv, action).await;
         InvitationPayload::after(&ob, inv.id, result).await
     }
-}
-
-/// Whether a relayed frontend result says the customer did not finish.
-fn is_failure(status: Option<&str>) -> bool {
-    status.is_some_and(|s| !s.eq_ignore_ascii_case("completed"))
 }
 
 async fn sender_arg(

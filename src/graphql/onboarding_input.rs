@@ -2,57 +2,108 @@
 //! `startOnboarding`'s input into a checked request plus its canonical form (the
 //! idempotency hash is taken over that form).
 
-use async_graphql::{InputObject, SimpleObject, ID};
+use async_graphql::{Enum, InputObject, SimpleObject, ID};
 use serde_json::json;
 
 use super::mutation::{ClientInput, UserError};
-use super::nodes::{InvitationNode, SenderNode};
+use super::nodes::{InvitationNode, Node, SenderNode};
 use crate::domain::{ClientDraft, GlobalId, NodeType, OnboardingFlow, Provider};
 use crate::onboarding::{ClientRef, Refusal, SinchParams, StartRequest};
+
+/// Where Sinch hosts the customer's WhatsApp number.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SinchRegion {
+    /// United States.
+    Us,
+    /// European Union.
+    Eu,
+    /// Brazil.
+    Br,
+}
+
+impl SinchRegion {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Us => "US",
+            Self::Eu => "EU",
+            Self::Br => "BR",
+        }
+    }
+}
+
+/// Who supplies the phone number of a Sinch on-behalf-of sender.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PhoneNumberProvider {
+    /// The customer brings its own number (give `phoneNumber`; it is verified by a one-time code).
+    Customer,
+    /// Sinch supplies a number.
+    Sinch,
+}
+
+impl PhoneNumberProvider {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Customer => "CUSTOMER",
+            Self::Sinch => "SINCH",
+        }
+    }
+}
+
+/// How the customer's signup ended, as the partner frontend saw it.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnboardingOutcome {
+    /// The customer finished (give `wabaId` and `phoneNumberId`).
+    Completed,
+    /// The customer gave up or the signup failed (give `message`).
+    Failed,
+}
 
 /// Sinch-specific input of `startOnboarding`.
 #[derive(InputObject)]
 pub struct SinchOnboardingInput {
-    /// `EU`, `US` or `BR`.
-    pub region: String,
-    /// Meta local storage country, e.g. `DE`.
+    /// Where Sinch hosts the number.
+    pub region: SinchRegion,
+    /// Meta local storage country (ISO-3166 alpha-2, e.g. `DE`) when the data must stay in
+    /// one country; omit otherwise.
     pub meta_local_storage: Option<String>,
-    /// `EMBEDDED_SIGNUP` (default) or `ON_BEHALF_OF`.
+    /// EMBEDDED_SIGNUP (default) or ON_BEHALF_OF.
     pub flow: Option<OnboardingFlow>,
-    /// On-behalf-of: legal company name.
+    /// On-behalf-of: the customer's legal company name.
     pub company_legal_name: Option<String>,
-    /// On-behalf-of: the customer's Meta Business Manager id.
+    /// On-behalf-of (required): the customer's Meta Business Manager id.
     pub client_business_manager_id: Option<String>,
-    /// On-behalf-of: `CUSTOMER` or `SINCH`.
-    pub phone_number_provider: Option<String>,
-    /// On-behalf-of: country calling code, e.g. `49`.
+    /// On-behalf-of (required): who supplies the number.
+    pub phone_number_provider: Option<PhoneNumberProvider>,
+    /// On-behalf-of (required): country calling code, digits only, e.g. `49`.
     pub country_code: Option<String>,
-    /// On-behalf-of: number without country code (when the customer provides it).
+    /// On-behalf-of: the number without country code, digits only (required when the
+    /// customer provides the number).
     pub phone_number: Option<String>,
-    /// On-behalf-of: WhatsApp display name.
+    /// On-behalf-of (required): the WhatsApp display name customers will see.
     pub display_name: Option<String>,
-    /// On-behalf-of: business vertical.
+    /// On-behalf-of: the business vertical as Meta names it (e.g. `RETAIL`).
     pub vertical: Option<String>,
 }
 
-/// Input of `startOnboarding`.
+/// Input of `startOnboarding`: the client, the provider and that provider's options.
 #[derive(InputObject)]
 pub struct StartOnboardingInput {
-    /// An existing client.
+    /// An existing client's `id` (give this or `client`).
     pub client_id: Option<ID>,
-    /// Or a client to create (reused when its `externalId` exists).
+    /// Or a client to create (reused when a client with its `externalId` exists).
     pub client: Option<ClientInput>,
-    /// The provider.
+    /// The provider to onboard at.
     pub provider: Provider,
-    /// Zavu: link lifetime in days, 1..30 (default 7).
+    /// Zavu: link lifetime in days, 1 to 30 (default 7).
     pub expires_in_days: Option<i32>,
-    /// Zavu: pre-assigned provider number id.
+    /// Zavu: the provider's id of a number the partner already owns, to pre-assign.
     pub phone_number_id: Option<String>,
     /// Zavu: ISO-3166 alpha-2 countries the customer may pick a number from.
     pub allowed_phone_countries: Option<Vec<String>>,
-    /// Sinch input.
+    /// Sinch options (required for SINCH, refused for the others).
     pub sinch: Option<SinchOnboardingInput>,
-    /// Same key + same input: the same invitation, no second provider call.
+    /// Any string of yours: the same key with the same input returns the same invitation
+    /// without a second provider call (different input: IDEMPOTENCY_KEY_REUSED).
     pub idempotency_key: Option<String>,
 }
 
@@ -60,19 +111,20 @@ pub struct StartOnboardingInput {
 /// signup ids, or the SendZen iframe's postMessage).
 #[derive(InputObject)]
 pub struct CompleteOnboardingInput {
-    /// The invitation.
+    /// The invitation's `id`.
     pub invitation_id: ID,
-    /// Meta WABA id.
+    /// Meta's WhatsApp Business Account id the signup returned.
     pub waba_id: Option<String>,
-    /// Meta phone-number id.
+    /// Meta's phone number id the signup returned.
     pub phone_number_id: Option<String>,
-    /// `completed` (default) or `failed` (SendZen iframe result, or an abandoned embedded signup).
-    pub status: Option<String>,
-    /// Why it failed (kept as the failure reason).
+    /// How it ended: COMPLETED (default) or FAILED. SendZen's iframe posts `completed` or
+    /// `failed`: send the upper-case value.
+    pub status: Option<OnboardingOutcome>,
+    /// Why it failed, in words (kept as the invitation's `failureReason`).
     pub message: Option<String>,
 }
 
-/// Result of the invitation mutations.
+/// Result of the invitation mutations: the invitation, or why the input was refused.
 #[derive(SimpleObject)]
 pub struct InvitationPayload {
     /// The invitation, when the mutation succeeded.
@@ -81,7 +133,7 @@ pub struct InvitationPayload {
     pub user_errors: Vec<UserError>,
 }
 
-/// Result of the sender mutations.
+/// Result of the sender mutations: the sender, or why the input was refused.
 #[derive(SimpleObject)]
 pub struct SenderPayload {
     /// The sender, when the mutation succeeded.
@@ -90,14 +142,24 @@ pub struct SenderPayload {
     pub user_errors: Vec<UserError>,
 }
 
+/// Result of `refresh`: the object as just re-read, or why the id was refused.
+#[derive(SimpleObject)]
+pub struct RefreshPayload {
+    /// The object, re-read from its provider where it has something to re-read; null when
+    /// the id was refused.
+    pub node: Option<Node>,
+    /// Why the id was refused (NOT_FOUND); empty on success.
+    pub user_errors: Vec<UserError>,
+}
+
 /// Result of `syncProvider`.
 #[derive(SimpleObject)]
 pub struct SyncPayload {
     /// The provider synced.
     pub provider: Provider,
-    /// Rows created.
+    /// Objects found at the provider that bspgraph did not know, now stored.
     pub imported: i32,
-    /// Existing rows whose status changed.
+    /// Known objects whose status changed.
     pub updated: i32,
     /// Why it was refused; empty on success.
     pub user_errors: Vec<UserError>,
@@ -178,12 +240,12 @@ fn canonical_client(client: Option<&ClientRef>) -> serde_json::Value {
 impl From<SinchOnboardingInput> for SinchParams {
     fn from(s: SinchOnboardingInput) -> Self {
         Self {
-            region: s.region,
+            region: s.region.as_str().to_owned(),
             meta_local_storage: s.meta_local_storage,
             flow: s.flow.map(|f| f.as_str().to_owned()),
             company_legal_name: s.company_legal_name,
             client_business_manager_id: s.client_business_manager_id,
-            phone_number_provider: s.phone_number_provider,
+            phone_number_provider: s.phone_number_provider.map(|p| p.as_str().to_owned()),
             country_code: s.country_code,
             phone_number: s.phone_number,
             display_name: s.display_name,

@@ -3,9 +3,10 @@
 //! adapters' in-memory health; no provider call is made to answer it.
 
 use async_graphql::{Context, Object, SimpleObject};
-use chrono::{DateTime, Utc};
 
-use crate::domain::{Provider, ProviderMode};
+use super::scalars::Timestamp;
+
+use crate::domain::{Capability, Provider, ProviderMode};
 use crate::providers::Registry;
 
 /// Provider queries, merged into the root `Query`.
@@ -15,25 +16,29 @@ pub struct ProvidersQuery;
 /// How bspgraph stands with one provider.
 #[derive(SimpleObject)]
 pub struct ProviderInfo {
-    /// Which provider.
+    /// Which provider this is.
     pub provider: Provider,
     /// LIVE (credentials configured) or SANDBOX (embedded simulator).
     pub mode: ProviderMode,
     /// Whether the last call reached the provider and was answered sensibly.
     pub healthy: bool,
-    /// The last failure, without credentials or URLs.
+    /// The last failure, without credentials or URLs; null when the last call succeeded.
     pub last_error: Option<String>,
-    /// When a provider call last succeeded.
-    pub last_sync_at: Option<DateTime<Utc>>,
-    /// Requests left in the provider's current window, where it says.
+    /// When a provider call last succeeded (ISO 8601, UTC); null when none has since
+    /// the server started.
+    pub last_sync_at: Option<Timestamp>,
+    /// Requests left in the provider's current rate-limit window; null where the provider
+    /// does not say.
     pub rate_limit_remaining: Option<i32>,
-    /// What bspgraph can do with this provider (CANCEL_INVITATION, EMBEDDED_SIGNUP, ...).
-    pub capabilities: Vec<String>,
+    /// What bspgraph can do with this provider.
+    pub capabilities: Vec<Capability>,
 }
 
+/// The state of the provider connections.
 #[Object]
 impl ProvidersQuery {
-    /// Every configured provider, in a fixed order (SENDZEN, ZAVU, SINCH).
+    /// Every configured provider, in a fixed order (SENDZEN, ZAVU, SINCH); empty for a
+    /// client token.
     async fn providers(&self, ctx: &Context<'_>) -> Vec<ProviderInfo> {
         if super::scope::require_operator(ctx).is_err() {
             return Vec::new(); // provider state is the partner's, not an end customer's
@@ -51,9 +56,9 @@ impl ProvidersQuery {
                     mode: p.mode(),
                     healthy: h.healthy,
                     last_error: h.last_error,
-                    last_sync_at: h.last_sync_at,
+                    last_sync_at: h.last_sync_at.map(Timestamp),
                     rate_limit_remaining: h.rate_limit_remaining.map(|r| i32::try_from(r).unwrap_or(i32::MAX)),
-                    capabilities: p.capabilities().iter().map(|c| c.as_str().to_owned()).collect(),
+                    capabilities: p.capabilities().to_vec(),
                 }
             })
             .collect()

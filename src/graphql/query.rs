@@ -6,53 +6,53 @@ use super::connection::*;
 use super::error::{ApiError, ApiResult};
 use super::nodes::{load_node, ClientNode, Node};
 use super::scope;
-use crate::domain::{GlobalId, InvitationStatus, NodeType, Provider, SenderStatus};
+use crate::domain::{CursorKind, GlobalId, InvitationStatus, NodeType, Provider, SenderStatus};
 use crate::store::{self, Store};
 
 /// Root of all queries.
 pub struct Query;
 
-/// Filters of `clients`.
+/// Narrows the `clients` list; every given filter must match.
 #[derive(InputObject, Default)]
 pub struct ClientFilter {
     /// Case-insensitive substring of name, email or externalId.
     pub search: Option<String>,
     /// Only clients with an invitation, project or sender at this provider.
     pub provider: Option<Provider>,
-    /// Only clients with an invitation in one of these statuses.
+    /// Only clients with an invitation in one of these statuses (any of them).
     pub invitation_status: Option<Vec<InvitationStatus>>,
 }
 
-/// Filters of `invitations`.
+/// Narrows the `invitations` list; every given filter must match.
 #[derive(InputObject, Default)]
 pub struct InvitationFilter {
     /// Only this provider.
     pub provider: Option<Provider>,
-    /// Only these statuses.
+    /// Only invitations in one of these statuses.
     pub status: Option<Vec<InvitationStatus>>,
-    /// Only this client.
+    /// Only this client's invitations (a `Client` id).
     pub client_id: Option<ID>,
 }
 
-/// Filters of `senders`.
+/// Narrows the `senders` list; every given filter must match.
 #[derive(InputObject, Default)]
 pub struct SenderFilter {
     /// Only this provider.
     pub provider: Option<Provider>,
-    /// Only these statuses.
+    /// Only senders in one of these statuses.
     pub status: Option<Vec<SenderStatus>>,
-    /// Only this client.
+    /// Only this client's senders (a `Client` id).
     pub client_id: Option<ID>,
 }
 
-/// Filters of `events` (and later `statusChanged`).
+/// Narrows the event log (`events` and `statusChanged`); every given filter must match.
 #[derive(InputObject, Default)]
 pub struct EventFilter {
     /// Only this provider.
     pub provider: Option<Provider>,
-    /// Only nodes of this client.
+    /// Only changes of this client's objects (a `Client` id).
     pub client_id: Option<ID>,
-    /// Only this node.
+    /// Only changes of this one object (the id of an `Invitation`, `Sender` or `Waba`).
     pub node_id: Option<ID>,
 }
 
@@ -83,17 +83,27 @@ fn store<'a>(ctx: &Context<'a>) -> &'a Store {
     ctx.data_unchecked::<Store>()
 }
 
+/// Reading clients, their onboardings and the event log.
 #[Object(name = "ReadQuery")]
 impl Query {
-    /// Any node by its global id; null when it does not exist.
-    async fn node(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Option<Node>> {
+    /// Any object by its global id; null when it does not exist (or the caller may not
+    /// see it). An id that is not one this API issued is the error INVALID_ID.
+    async fn node(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The `id` of any object of this API.")] id: ID,
+    ) -> ApiResult<Option<Node>> {
         let gid = GlobalId::decode(&id).map_err(ApiError::BadId)?;
         load_node(ctx, gid).await
     }
 
-    /// Several nodes by global id, in the order asked (null for missing ones).
+    /// Several objects by global id, in the order asked (null for missing ones).
     #[graphql(complexity = "list_cost(Some(ids.len() as i32), child_complexity)")]
-    async fn nodes(&self, ctx: &Context<'_>, ids: Vec<ID>) -> ApiResult<Vec<Option<Node>>> {
+    async fn nodes(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Up to 100 ids of any objects of this API.")] ids: Vec<ID>,
+    ) -> ApiResult<Vec<Option<Node>>> {
         if ids.len() > super::error::MAX_PAGE_SIZE as usize {
             return Err(ApiError::PageSize(ids.len() as i32));
         }
@@ -101,12 +111,15 @@ impl Query {
         futures_util::future::try_join_all(gids.into_iter().map(|gid| load_node(ctx, gid))).await
     }
 
-    /// One client by global id or by the partner's external id (exactly one of them).
+    /// One client by global id or by the partner's external id (give exactly one of
+    /// them; both or neither is BAD_USER_INPUT). Null when no such client exists.
     async fn client(
         &self,
         ctx: &Context<'_>,
-        id: Option<ID>,
-        external_id: Option<String>,
+        #[graphql(desc = "The client's `id`.")] id: Option<ID>,
+        #[graphql(desc = "The partner's own id for the client, as given in `createClient`.")] external_id: Option<
+            String,
+        >,
     ) -> ApiResult<Option<ClientNode>> {
         match (id, external_id) {
             (Some(id), None) => {
@@ -124,16 +137,19 @@ impl Query {
         }
     }
 
-    /// Clients, oldest first.
+    /// The partner's clients, oldest first.
     #[graphql(complexity = "list_cost(first, child_complexity)")]
     async fn clients(
         &self,
         ctx: &Context<'_>,
-        first: Option<i32>,
+        #[graphql(desc = "How many items to return: 0 to 100, default 20.")] first: Option<i32>,
+        #[graphql(
+            desc = "Return the items after this cursor: an `endCursor` or edge `cursor` of this same list (a cursor of another list is BAD_CURSOR)."
+        )]
         after: Option<String>,
-        filter: Option<ClientFilter>,
+        #[graphql(desc = "Only clients matching all of these.")] filter: Option<ClientFilter>,
     ) -> ApiResult<ClientConnection> {
-        let args = page_args(first, after.as_deref())?;
+        let args = page_args(CursorKind::Clients, first, after.as_deref())?;
         let f = filter.unwrap_or_default();
         let filter = store::ClientFilter {
             id: scope::narrow(ctx, None),
@@ -150,11 +166,14 @@ impl Query {
     async fn invitations(
         &self,
         ctx: &Context<'_>,
-        first: Option<i32>,
+        #[graphql(desc = "How many items to return: 0 to 100, default 20.")] first: Option<i32>,
+        #[graphql(
+            desc = "Return the items after this cursor: an `endCursor` or edge `cursor` of this same list (a cursor of another list is BAD_CURSOR)."
+        )]
         after: Option<String>,
-        filter: Option<InvitationFilter>,
+        #[graphql(desc = "Only invitations matching all of these.")] filter: Option<InvitationFilter>,
     ) -> ApiResult<InvitationConnection> {
-        let args = page_args(first, after.as_deref())?;
+        let args = page_args(CursorKind::Invitations, first, after.as_deref())?;
         let f = filter.unwrap_or_default();
         let filter = store::InvitationFilter {
             provider: f.provider,
@@ -170,11 +189,14 @@ impl Query {
     async fn senders(
         &self,
         ctx: &Context<'_>,
-        first: Option<i32>,
+        #[graphql(desc = "How many items to return: 0 to 100, default 20.")] first: Option<i32>,
+        #[graphql(
+            desc = "Return the items after this cursor: an `endCursor` or edge `cursor` of this same list (a cursor of another list is BAD_CURSOR)."
+        )]
         after: Option<String>,
-        filter: Option<SenderFilter>,
+        #[graphql(desc = "Only senders matching all of these.")] filter: Option<SenderFilter>,
     ) -> ApiResult<SenderConnection> {
-        let args = page_args(first, after.as_deref())?;
+        let args = page_args(CursorKind::Senders, first, after.as_deref())?;
         let f = filter.unwrap_or_default();
         let filter = store::SenderFilter {
             provider: f.provider,
@@ -185,46 +207,58 @@ impl Query {
         Ok(SenderConnection::new(page, args, Total::Senders(filter)))
     }
 
-    /// WhatsApp Business Accounts, oldest first.
+    /// WhatsApp Business Accounts of every client (and those not linked to a client yet),
+    /// oldest first.
     #[graphql(complexity = "list_cost(first, child_complexity)")]
     async fn wabas(
         &self,
         ctx: &Context<'_>,
-        first: Option<i32>,
+        #[graphql(desc = "How many items to return: 0 to 100, default 20.")] first: Option<i32>,
+        #[graphql(
+            desc = "Return the items after this cursor: an `endCursor` or edge `cursor` of this same list (a cursor of another list is BAD_CURSOR)."
+        )]
         after: Option<String>,
-        provider: Option<Provider>,
+        #[graphql(desc = "Only accounts at this provider.")] provider: Option<Provider>,
     ) -> ApiResult<WabaConnection> {
-        let args = page_args(first, after.as_deref())?;
+        let args = page_args(CursorKind::Wabas, first, after.as_deref())?;
         let filter = store::OwnedFilter { provider, client_id: scope::narrow(ctx, None) };
         let page = store(ctx).wabas_page(&filter, args).await?;
         Ok(WabaConnection::new(page, args, Total::Wabas(filter)))
     }
 
-    /// Provider-side projects, oldest first.
+    /// Provider-side projects of every client (and those not linked to a client yet),
+    /// oldest first.
     #[graphql(complexity = "list_cost(first, child_complexity)")]
     async fn projects(
         &self,
         ctx: &Context<'_>,
-        first: Option<i32>,
+        #[graphql(desc = "How many items to return: 0 to 100, default 20.")] first: Option<i32>,
+        #[graphql(
+            desc = "Return the items after this cursor: an `endCursor` or edge `cursor` of this same list (a cursor of another list is BAD_CURSOR)."
+        )]
         after: Option<String>,
-        provider: Option<Provider>,
+        #[graphql(desc = "Only projects at this provider.")] provider: Option<Provider>,
     ) -> ApiResult<ProjectConnection> {
-        let args = page_args(first, after.as_deref())?;
+        let args = page_args(CursorKind::Projects, first, after.as_deref())?;
         let filter = store::OwnedFilter { provider, client_id: scope::narrow(ctx, None) };
         let page = store(ctx).projects_page(&filter, args).await?;
         Ok(ProjectConnection::new(page, args, Total::Projects(filter)))
     }
 
-    /// The event log: every status change, in order. Its cursors resume subscriptions.
+    /// The event log: every status change of an invitation, sender or account, in the
+    /// order it happened. Its cursors also resume the `statusChanged` subscription.
     #[graphql(complexity = "list_cost(first, child_complexity)")]
     async fn events(
         &self,
         ctx: &Context<'_>,
-        first: Option<i32>,
+        #[graphql(desc = "How many items to return: 0 to 100, default 20.")] first: Option<i32>,
+        #[graphql(
+            desc = "Return the events after this cursor: an `endCursor`, edge `cursor` or event `cursor` of the event log (a cursor of another list is BAD_CURSOR)."
+        )]
         after: Option<String>,
-        filter: Option<EventFilter>,
+        #[graphql(desc = "Only events matching all of these.")] filter: Option<EventFilter>,
     ) -> ApiResult<StatusEventConnection> {
-        let args = page_args(first, after.as_deref())?;
+        let args = page_args(CursorKind::Events, first, after.as_deref())?;
         let mut filter = filter.unwrap_or_default().to_store()?;
         filter.client_id = scope::narrow(ctx, filter.client_id);
         let page = store(ctx).events_page(&filter, args).await?;

@@ -6,9 +6,10 @@ use async_graphql::{Context, Subscription, ID};
 use futures_util::{Stream, StreamExt};
 
 use super::error::{ApiError, ApiResult};
-use super::nodes::{InvitationNode, SenderNode, StatusEvent};
+use super::event::StatusEvent;
+use super::nodes::{InvitationNode, SenderNode};
 use super::query::EventFilter;
-use crate::domain::{decode_cursor, GlobalId, NodeType};
+use crate::domain::{decode_cursor, CursorKind, GlobalId, NodeType};
 use crate::events::{EventBus, StreamError};
 use crate::store::{self, Store};
 
@@ -40,7 +41,7 @@ async fn follow(
     let bus = bus(ctx).clone();
     let after = match after {
         Some(text) => {
-            let seq = decode_cursor(&text).map_err(|_| ApiError::BadCursor)?;
+            let seq = decode_cursor(&text, CursorKind::Events).map_err(|_| ApiError::BadCursor)?;
             bus.check_cursor(seq).await?;
             Some(seq)
         }
@@ -49,26 +50,31 @@ async fn follow(
     Ok(bus.stream(after, filter).map(|r| r.map_err(ApiError::from)))
 }
 
+/// Live updates over WebSocket (graphql-transport-ws or graphql-ws, on `/graphql/ws`).
 #[Subscription]
 impl Subscription {
     /// Every status change, in log order, each once. Pass the last `cursor` you saw as
-    /// `after` to receive exactly what you missed first (`BAD_CURSOR` when the cursor
-    /// was not issued by this server; no retention is applied, so none expires).
+    /// `after` to receive exactly what you missed first (BAD_CURSOR when the cursor was
+    /// not issued by the event log of this server; no retention is applied, so none
+    /// expires).
     async fn status_changed(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Replay the events after this event-log cursor (a `StatusEvent.cursor` or a cursor of `events`) before the live ones; without it only new events arrive."
+        )]
         after: Option<String>,
-        filter: Option<EventFilter>,
+        #[graphql(desc = "Only events matching all of these.")] filter: Option<EventFilter>,
     ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<StatusEvent>>> {
         let filter = filter.unwrap_or_default().to_store()?;
         Ok(follow(ctx, after, filter).await?.map(|r| r.map(StatusEvent).map_err(Into::into)))
     }
 
-    /// The invitation, each time its status changes.
+    /// The invitation, each time its status changes (NOT_FOUND when it does not exist).
     async fn invitation_updated(
         &self,
         ctx: &Context<'_>,
-        id: ID,
+        #[graphql(desc = "The invitation's `id`.")] id: ID,
     ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<InvitationNode>>> {
         let id = GlobalId::decode_as(&id, NodeType::Invitation).map_err(ApiError::BadId)?;
         let store = ctx.data_unchecked::<Store>().clone();
@@ -91,11 +97,11 @@ impl Subscription {
         }))
     }
 
-    /// The sender, each time its status changes.
+    /// The sender, each time its status changes (NOT_FOUND when it does not exist).
     async fn sender_updated(
         &self,
         ctx: &Context<'_>,
-        id: ID,
+        #[graphql(desc = "The sender's `id`.")] id: ID,
     ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<SenderNode>>> {
         let id = GlobalId::decode_as(&id, NodeType::Sender).map_err(ApiError::BadId)?;
         let store = ctx.data_unchecked::<Store>().clone();

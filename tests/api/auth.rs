@@ -172,7 +172,7 @@ async fn a_client_token_cannot_touch_another_clients_onboarding() {
         .unwrap()
         .to_owned();
 
-    let complete = "mutation($id: ID!) { completeOnboarding(input: { invitationId: $id, status: \"completed\" }) {
+    let complete = "mutation($id: ID!) { completeOnboarding(input: { invitationId: $id, status: COMPLETED }) {
         invitation { id } userErrors { code } } }";
     let (_, body) = post(&app, Some(&token), complete, json!({ "id": theirs })).await;
     assert_eq!(body["data"]["completeOnboarding"]["userErrors"][0]["code"], "NOT_FOUND", "{body}");

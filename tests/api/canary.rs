@@ -24,7 +24,7 @@ async fn run_flows(app: &TestApp) -> Vec<Value> {
     let sid = sendzen["invitation"]["id"].as_str().unwrap().to_owned();
     seen.push(sendzen);
     seen.push(
-        complete(app, json!({ "invitationId": sid, "status": "completed", "wabaId": "9001", "phoneNumberId": "9002" }))
+        complete(app, json!({ "invitationId": sid, "status": "COMPLETED", "wabaId": "9001", "phoneNumberId": "9002" }))
             .await,
     );
     let cancel = "mutation($id: ID!) { cancelInvitation(id: $id) { userErrors { code message } } }";

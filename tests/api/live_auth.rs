@@ -93,7 +93,10 @@ async fn a_client_token_receives_only_its_own_clients_events() {
         )
         .await
         .unwrap();
-    assert_eq!(first["cursor"], bspgraph::domain::encode_cursor(mine_events.items.last().unwrap().seq));
+    assert_eq!(
+        first["cursor"],
+        bspgraph::domain::encode_cursor(bspgraph::domain::CursorKind::Events, mine_events.items.last().unwrap().seq)
+    );
 }
 
 /// A SendZen delivery signed with the sandbox secret (`X-Hub-Signature-256`).

@@ -61,7 +61,10 @@ async fn no_event_is_lost_when_the_listener_connection_is_cut_and_restored() {
     let mut seqs = Vec::new();
     for _ in 0..5 {
         let e = ws.next_status().await;
-        seqs.push(bspgraph::domain::decode_cursor(e["cursor"].as_str().unwrap()).unwrap());
+        seqs.push(
+            bspgraph::domain::decode_cursor(e["cursor"].as_str().unwrap(), bspgraph::domain::CursorKind::Events)
+                .unwrap(),
+        );
     }
     assert!(seqs.windows(2).all(|w| w[0] < w[1]), "{seqs:?}");
     assert_eq!(seqs.len(), 5);

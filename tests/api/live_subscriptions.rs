@@ -4,7 +4,11 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
+use bspgraph::domain::CursorKind;
+
 use crate::live_support::{spawn_live, Ws, STATUS_QUERY};
+
+const EVENTS: CursorKind = CursorKind::Events;
 
 #[tokio::test]
 async fn reconnecting_with_after_receives_exactly_the_missed_events_in_order() {
@@ -35,28 +39,31 @@ async fn reconnecting_with_after_receives_exactly_the_missed_events_in_order() {
 
     // Assert: the three missed ones in log order, no duplicate of the first, then live.
     let cursors: Vec<&str> = missed.iter().map(|e| e["cursor"].as_str().unwrap()).collect();
-    let seqs: Vec<i64> = cursors.iter().map(|c| bspgraph::domain::decode_cursor(c).unwrap()).collect();
+    let seqs: Vec<i64> = cursors.iter().map(|c| bspgraph::domain::decode_cursor(c, EVENTS).unwrap()).collect();
     assert!(seqs.windows(2).all(|w| w[0] < w[1]), "{seqs:?}");
-    assert!(seqs[0] > bspgraph::domain::decode_cursor(seen["cursor"].as_str().unwrap()).unwrap());
+    assert!(seqs[0] > bspgraph::domain::decode_cursor(seen["cursor"].as_str().unwrap(), EVENTS).unwrap());
     // Deliveries are processed in the background, so their commit order may differ from the send order.
     let mut statuses: Vec<&str> = missed.iter().map(|e| e["status"].as_str().unwrap()).collect();
     statuses.sort();
     assert_eq!(statuses, ["COMPLETED", "IN_PROGRESS", "IN_PROGRESS"]);
     assert_eq!(live["status"], "COMPLETED");
-    assert!(bspgraph::domain::decode_cursor(live["cursor"].as_str().unwrap()).unwrap() > seqs[2]);
+    assert!(bspgraph::domain::decode_cursor(live["cursor"].as_str().unwrap(), EVENTS).unwrap() > seqs[2]);
 }
 
 #[tokio::test]
-async fn a_forged_or_unknown_cursor_is_a_bad_cursor_error() {
+async fn a_forged_unknown_or_other_list_cursor_is_a_bad_cursor_error() {
     let app = spawn_live(|_| {}).await;
     let mut ws = Ws::ready(&app.ws_url()).await;
 
     ws.subscribe("1", STATUS_QUERY, json!({ "after": "not-a-cursor" })).await;
     let forged = ws.recv().await;
-    ws.subscribe("2", STATUS_QUERY, json!({ "after": bspgraph::domain::encode_cursor(999) })).await;
+    ws.subscribe("2", STATUS_QUERY, json!({ "after": bspgraph::domain::encode_cursor(EVENTS, 999) })).await;
     let beyond = ws.recv().await;
+    let clients_cursor = bspgraph::domain::encode_cursor(CursorKind::Clients, 1);
+    ws.subscribe("3", STATUS_QUERY, json!({ "after": clients_cursor })).await;
+    let other_list = ws.recv().await;
 
-    for msg in [forged, beyond] {
+    for msg in [forged, beyond, other_list] {
         assert_eq!(msg["type"], "error", "{msg}");
         assert_eq!(msg["payload"][0]["extensions"]["code"], "BAD_CURSOR", "{msg}");
     }

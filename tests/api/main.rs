@@ -7,6 +7,7 @@ mod provider_support;
 
 mod auth;
 mod canary;
+mod doc_operations;
 mod errors;
 mod fidelity;
 mod hostile;
@@ -22,6 +23,8 @@ mod providers_zavu;
 mod queries;
 mod rotation;
 mod schema;
+mod schema_docs;
+mod schema_types;
 mod signatures;
 mod statements;
 mod store;

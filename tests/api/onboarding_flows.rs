@@ -99,7 +99,7 @@ async fn sendzen_iframe_renews_and_completes_with_project_waba_and_sender() {
 
         let done = complete(
             &app,
-            json!({ "invitationId": id, "status": "completed", "wabaId": "104996122223511",
+            json!({ "invitationId": id, "status": "COMPLETED", "wabaId": "104996122223511",
             "phoneNumberId": "106540352242922" }),
         )
         .await;

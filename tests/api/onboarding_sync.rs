@@ -16,12 +16,34 @@ async fn refresh_reads_the_provider_now_and_records_a_mutation_event() {
     let pid = started["invitation"]["providerId"].as_str().unwrap().to_owned();
     sandbox.simulate(Provider::Zavu, &pid, SimAction::Complete).unwrap();
 
-    let q = "mutation($id: ID!) { refresh(id: $id) { ... on Invitation { status sender { status } } } }";
-    let refreshed = app.data(q, json!({ "id": id })).await;
+    let refreshed = app.data(REFRESH, json!({ "id": id })).await;
 
-    assert_eq!(refreshed["refresh"]["status"], "COMPLETED", "{refreshed}");
-    assert_eq!(refreshed["refresh"]["sender"]["status"], "ACTIVE");
+    assert_eq!(refreshed["refresh"]["userErrors"], json!([]), "{refreshed}");
+    assert_eq!(refreshed["refresh"]["node"]["status"], "COMPLETED", "{refreshed}");
+    assert_eq!(refreshed["refresh"]["node"]["sender"]["status"], "ACTIVE");
     assert_eq!(events(&app).await.last().unwrap(), "Invitation:PENDING>COMPLETED:MUTATION");
+}
+
+const REFRESH: &str = "mutation($id: ID!) { refresh(id: $id) {
+    node { id ... on Invitation { status sender { status } } }
+    userErrors { field code message } } }";
+
+#[tokio::test]
+async fn refreshing_an_unknown_or_malformed_id_is_a_user_error() {
+    let app = spawn_app_with(without_webhooks).await;
+    let started = start(&app, json!({ "provider": "ZAVU", "client": { "name": "Known" } })).await;
+    let known = started["invitation"]["id"].as_str().unwrap();
+    let unknown = bspgraph::domain::GlobalId::new(bspgraph::domain::NodeType::Invitation, 9_999).encode();
+
+    for id in [unknown.as_str(), "not-an-id"] {
+        let refreshed = app.data(REFRESH, json!({ "id": id })).await;
+
+        assert_eq!(refreshed["refresh"]["node"], json!(null), "{refreshed}");
+        assert_eq!(refreshed["refresh"]["userErrors"][0]["code"], "NOT_FOUND", "{refreshed}");
+        assert_eq!(refreshed["refresh"]["userErrors"][0]["field"], json!(["id"]));
+    }
+    let still = app.data(REFRESH, json!({ "id": known })).await;
+    assert_eq!(still["refresh"]["node"]["id"], known, "{still}");
 }
 
 #[tokio::test]
@@ -104,7 +126,7 @@ async fn an_abandoned_embedded_signup_relayed_by_the_frontend_fails_the_invitati
         start(&app, json!({ "provider": "SINCH", "client": { "name": "Gone" }, "sinch": { "region": "BR" } })).await;
     let id = started["invitation"]["id"].as_str().unwrap().to_owned();
 
-    let failed = complete(&app, json!({ "invitationId": id, "status": "failed", "message": "popup closed" })).await;
+    let failed = complete(&app, json!({ "invitationId": id, "status": "FAILED", "message": "popup closed" })).await;
 
     assert_eq!(failed["invitation"]["status"], "FAILED", "{failed}");
     assert_eq!(failed["invitation"]["failureReason"], "popup closed");
