@@ -16,6 +16,8 @@ mod onboarding_flows;
 mod onboarding_rules;
 mod onboarding_support;
 mod onboarding_sync;
+mod providers_fidelity;
+mod providers_limits;
 mod providers_sendzen;
 mod providers_sinch;
 mod providers_zavu;

@@ -1,4 +1,5 @@
-//! Sinch simulator auth: `POST /auth/oauth2/token` (Basic key + form body) and the
+//! Sinch simulator auth: `POST /auth/oauth2/token` (Basic key + form body, behind a
+//! token bucket: 429 without `Retry-After` when it is empty) and the
 //! check every other host applies (Bearer token or, for testing, Basic key). An
 //! expired token answers 401 with `WWW-Authenticate` mentioning `expired`.
 
@@ -32,6 +33,14 @@ fn basic_ok(sim: &SinchSim, headers: &HeaderMap) -> bool {
 
 async fn token(State(sim): State<Arc<SinchSim>>, headers: HeaderMap, body: Bytes) -> Response {
     let path = "/auth";
+    if !sim.token_bucket.take() {
+        return sim.core.error_at(
+            path,
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_requests",
+            "Token request rate exceeded (bucket of 30, refilled at 10 per second)",
+        );
+    }
     if !basic_ok(&sim, &headers) {
         return sim.core.error_at(path, StatusCode::UNAUTHORIZED, "invalid_client", "Bad client credentials");
     }
