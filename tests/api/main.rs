@@ -18,6 +18,7 @@ mod onboarding_support;
 mod onboarding_sync;
 mod providers_fidelity;
 mod providers_limits;
+mod providers_sdk;
 mod providers_sendzen;
 mod providers_sinch;
 mod providers_zavu;
