@@ -228,15 +228,20 @@ impl Zavu {
         format!("{}{}", self.cfg.base_url.trim_end_matches('/'), path)
     }
 
+    /// A call to `path`, limited in the bucket named after its operation.
+    fn op(&self, op: &'static str, kind: CallKind, method: Method, path: &str) -> Call {
+        Call::new(op, kind, op, method, self.url(path))
+    }
+
     async fn call(&self, call: Call) -> ProviderResult<Value> {
         self.transport.send(&call, &self.auth).await?.json(ID)
     }
 
-    async fn all_pages(&self, op: &'static str, bucket: &'static str, path: &str) -> ProviderResult<Vec<Value>> {
+    async fn all_pages(&self, op: &'static str, path: &str) -> ProviderResult<Vec<Value>> {
         let mut items = Vec::new();
         let mut cursor: Option<String> = None;
         loop {
-            let mut call = Call::new(op, CallKind::Read, bucket, Method::GET, self.url(path)).query("limit", "100");
+            let mut call = self.op(op, CallKind::Read, Method::GET, path).query("limit", "100");
             if let Some(c) = cursor.take() {
                 call = call.query("cursor", c);
             }
@@ -274,7 +279,7 @@ impl Provider for Zavu {
 
     #[tracing::instrument(skip_all, fields(provider = "ZAVU"))]
     async fn check_credentials(&self) -> ProviderResult<()> {
-        self.call(Call::new("me", CallKind::Read, "me", Method::GET, self.url("/v1/me"))).await.map(|_| ())
+        self.call(self.op("me", CallKind::Read, Method::GET, "/v1/me")).await.map(|_| ())
     }
 
     #[tracing::instrument(skip_all, fields(provider = "ZAVU"))]
@@ -298,69 +303,38 @@ impl Provider for Zavu {
         if let Some(c) = r.allowed_phone_countries {
             body["allowedPhoneCountries"] = json!(c);
         }
-        let call = Call::new(
-            "create_invitation",
-            CallKind::Create,
-            "create_invitation",
-            Method::POST,
-            self.url("/v1/invitations"),
-        )
-        .json(body);
+        let call = self.op("create_invitation", CallKind::Create, Method::POST, "/v1/invitations").json(body);
         let inv = Self::unwrap(self.call(call).await?)?;
         Ok(OnboardingStart { invitation: Some(inv), project: None, waba: None })
     }
 
     #[tracing::instrument(skip_all, fields(provider = "ZAVU", invitation = id))]
     async fn get_invitation(&self, id: &str) -> ProviderResult<ProviderInvitation> {
-        let call = Call::new(
-            "get_invitation",
-            CallKind::Read,
-            "get_invitation",
-            Method::GET,
-            self.url(&format!("/v1/invitations/{id}")),
-        );
+        let call = self.op("get_invitation", CallKind::Read, Method::GET, &format!("/v1/invitations/{id}"));
         Self::unwrap(self.call(call).await?)
     }
 
     #[tracing::instrument(skip_all, fields(provider = "ZAVU"))]
     async fn list_invitations(&self) -> ProviderResult<Vec<ProviderInvitation>> {
-        self.all_pages("list_invitations", "list_invitations", "/v1/invitations")
-            .await?
-            .into_iter()
-            .map(invitation)
-            .collect()
+        self.all_pages("list_invitations", "/v1/invitations").await?.into_iter().map(invitation).collect()
     }
 
     #[tracing::instrument(skip_all, fields(provider = "ZAVU", invitation = id))]
     async fn cancel_invitation(&self, id: &str) -> ProviderResult<ProviderInvitation> {
-        let call = Call::new(
-            "cancel_invitation",
-            CallKind::Write,
-            "cancel_invitation",
-            Method::POST,
-            self.url(&format!("/v1/invitations/{id}/cancel")),
-        );
+        let path = format!("/v1/invitations/{id}/cancel");
+        let call = self.op("cancel_invitation", CallKind::Write, Method::POST, &path);
         Self::unwrap(self.call(call).await?)
     }
 
     #[tracing::instrument(skip_all, fields(provider = "ZAVU", sender = id))]
     async fn get_sender(&self, _project: Option<&str>, id: &str) -> ProviderResult<ProviderSender> {
-        sender(
-            self.call(Call::new(
-                "get_sender",
-                CallKind::Read,
-                "get_sender",
-                Method::GET,
-                self.url(&format!("/v1/senders/{id}")),
-            ))
-            .await?,
-        )
+        sender(self.call(self.op("get_sender", CallKind::Read, Method::GET, &format!("/v1/senders/{id}"))).await?)
     }
 
     #[tracing::instrument(skip_all, fields(provider = "ZAVU"))]
     async fn list_senders(&self, _project: Option<&str>) -> ProviderResult<Vec<ProviderSender>> {
         let all: Vec<ProviderSender> = self
-            .all_pages("list_senders", "list_senders", "/v1/senders")
+            .all_pages("list_senders", "/v1/senders")
             .await?
             .into_iter()
             .map(sender)
@@ -372,14 +346,7 @@ impl Provider for Zavu {
     #[tracing::instrument(skip_all, fields(provider = "ZAVU"))]
     async fn configure_webhook(&self, _project: Option<&str>, target: &str) -> ProviderResult<WebhookSubscription> {
         let body = json!({ "url": target, "events": ["invitation.status_changed"] });
-        let call = Call::new(
-            "configure_webhook",
-            CallKind::Write,
-            "configure_webhook",
-            Method::POST,
-            self.url("/v1/invitations/webhook"),
-        )
-        .json(body);
+        let call = self.op("configure_webhook", CallKind::Write, Method::POST, "/v1/invitations/webhook").json(body);
         let v = self.call(call).await?;
         let w = &v["webhook"];
         Ok(WebhookSubscription {
