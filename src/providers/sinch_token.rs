@@ -2,7 +2,9 @@
 //! `keyId:keySecret` and `grant_type=client_credentials`. The token is cached until
 //! 60 s before `expires_in` runs out (the Sinch SDK refreshes 60 s early too) and
 //! dropped when a call answers 401 with an expired-token `WWW-Authenticate`.
-//! One lock guards fetching, so concurrent callers share one token request.
+//! One lock guards fetching, so concurrent callers share one token request. The
+//! endpoint's own bucket (30, refilled at 10/s) is respected client-side, and a 429
+//! from it is retried a bounded number of times.
 
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -76,8 +78,31 @@ impl TokenCache {
         Ok(token)
     }
 
+    /// Fetch a token; a 429 (the endpoint's bucket is empty) is retried up to the
+    /// transport's attempt count, after `Retry-After` when given (capped) or else a
+    /// jittered backoff (Sinch sends none: its bucket refills at 10 per second).
     #[tracing::instrument(skip_all, fields(provider = "SINCH", op = "oauth2_token"))]
     async fn fetch(&self, transport: &Transport) -> ProviderResult<(SecretString, Duration)> {
+        let settings = transport.settings();
+        let mut attempt = 1;
+        loop {
+            match self.fetch_once(transport).await {
+                Err(ProviderError::RateLimited { retry_after, .. }) if attempt < settings.max_attempts => {
+                    let delay = retry_after.unwrap_or_else(|| backoff(settings.base_backoff, attempt));
+                    tracing::warn!(delay_ms = delay.as_millis() as u64, "token endpoint rate limited, retrying");
+                    tokio::time::sleep(delay).await;
+                    attempt += 1;
+                }
+                Err(e) => {
+                    transport.record(Err(&e));
+                    return Err(e);
+                }
+                Ok(t) => return Ok(t),
+            }
+        }
+    }
+
+    async fn fetch_once(&self, transport: &Transport) -> ProviderResult<(SecretString, Duration)> {
         let provider = Provider::Sinch;
         self.limiter.until_ready().await;
         self.fetches.fetch_add(1, Ordering::Relaxed);
@@ -104,9 +129,7 @@ impl TokenCache {
             message: "token response unreadable".into(),
         })?;
         if !(200..300).contains(&status) {
-            let err = transport.status_error(status, &headers, &body);
-            transport.record(Err(&err));
-            return Err(err);
+            return Err(transport.status_error(status, &headers, &body));
         }
         let reply: TokenReply =
             serde_json::from_slice(&body).map_err(|e| ProviderError::Decode { provider, message: e.to_string() })?;
@@ -115,4 +138,11 @@ impl TokenCache {
         let lifetime = Duration::from_secs(reply.expires_in.unwrap_or(3600));
         Ok((SecretString::from(reply.access_token), lifetime))
     }
+}
+
+/// `base` doubled per attempt (capped at 10 s), with jitter over the upper half.
+fn backoff(base: Duration, attempt: u32) -> Duration {
+    let step = base.saturating_mul(1 << attempt.min(16)).min(Duration::from_secs(10));
+    let ms = u64::try_from(step.as_millis()).unwrap_or(10_000);
+    Duration::from_millis(rand::Rng::gen_range(&mut rand::thread_rng(), ms / 2..=ms.max(1)))
 }

@@ -20,8 +20,20 @@ use crate::domain::{
 };
 
 const ID: ProviderId = ProviderId::Zavu;
-/// Published limits (reference 1.7): create+cancel 100/min, get+list invitations 200/min, others 1000/min.
-const BUCKETS: &[(&str, u32)] = &[("write", 100), ("read", 200), ("other", 1000)];
+/// Published limits per endpoint (reference 1.7, seed 004), requests per minute; each
+/// endpoint has its own window (creating does not use up cancelling). The bucket name
+/// is the operation name; the last entry covers every other endpoint.
+pub const BUCKETS: &[(&str, u32)] = &[
+    ("create_invitation", 100),
+    ("list_invitations", 200),
+    ("get_invitation", 200),
+    ("cancel_invitation", 100),
+    ("me", 1000),
+    ("get_sender", 1000),
+    ("list_senders", 1000),
+    ("configure_webhook", 1000),
+    ("other", 1000),
+];
 const CAPABILITIES: &[Capability] = &[
     Capability::HostedLink,
     Capability::CancelInvitation,
@@ -74,6 +86,13 @@ fn parse_error(body: &[u8]) -> (Option<String>, String) {
 #[serde(rename_all = "camelCase")]
 struct WireConnected {
     id: Option<String>,
+    channel: Option<String>,
+}
+
+/// A `messenger` connection links a Facebook Page, not a WhatsApp number: its
+/// `connectedAccount.id` is a Page id and its sender is not a WhatsApp sender.
+fn is_messenger(connection_type: Option<&str>, channel: Option<&str>) -> bool {
+    connection_type == Some("messenger") || channel == Some("messenger")
 }
 
 #[derive(Deserialize)]
@@ -114,6 +133,7 @@ struct WirePage {
 #[serde(rename_all = "camelCase")]
 struct WireWhatsapp {
     phone_number_id: Option<String>,
+    display_phone_number: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -142,6 +162,8 @@ fn status(s: &str) -> InvitationStatus {
 fn invitation(raw: Value) -> ProviderResult<ProviderInvitation> {
     let w: WireInvitation = serde_json::from_value(raw.clone())
         .map_err(|e| ProviderError::Decode { provider: ID, message: e.to_string() })?;
+    let channel = w.connected_account.as_ref().and_then(|c| c.channel.as_deref());
+    let messenger = is_messenger(w.connection_type.as_deref(), channel);
     Ok(ProviderInvitation {
         id: Some(w.id),
         url: w.url,
@@ -152,8 +174,9 @@ fn invitation(raw: Value) -> ProviderResult<ProviderInvitation> {
         client_email: w.client_email,
         client_phone: w.client_phone,
         phone_number_id: w.phone_number_id,
-        sender_id: w.sender_id,
-        meta_phone_number_id: w.connected_account.and_then(|c| c.id),
+        // Only a WhatsApp connection yields a sender and a Meta phone-number id.
+        sender_id: w.sender_id.filter(|_| !messenger),
+        meta_phone_number_id: w.connected_account.and_then(|c| c.id).filter(|_| !messenger),
         connection_type: w.connection_type,
         created_at: w.created_at,
         expires_at: w.expires_at,
@@ -166,16 +189,21 @@ fn invitation(raw: Value) -> ProviderResult<ProviderInvitation> {
 }
 
 /// Zavu senders have no status: WhatsApp in `channels` means active; a `whatsapp`
-/// block without it means connected but not active (reference 4.3).
+/// block without it means connected but not active (reference 4.3). Only a sender on
+/// WhatsApp has a WhatsApp number: a messenger or SMS-only sender's `phoneNumber` is
+/// not one, so it is not mapped.
 fn sender(raw: Value) -> ProviderResult<ProviderSender> {
     let w: WireSender = serde_json::from_value(raw.clone())
         .map_err(|e| ProviderError::Decode { provider: ID, message: e.to_string() })?;
     let active = w.channels.iter().any(|c| c == "whatsapp");
+    let on_whatsapp = active || w.whatsapp.is_some();
+    let (phone_number_id, display_number) =
+        w.whatsapp.map_or((None, None), |x| (x.phone_number_id, x.display_phone_number));
     Ok(ProviderSender {
         id: w.id,
         project_id: None,
-        phone_number: w.phone_number,
-        phone_number_id: w.whatsapp.and_then(|x| x.phone_number_id),
+        phone_number: display_number.or(w.phone_number).filter(|_| on_whatsapp),
+        phone_number_id,
         waba_id: None,
         display_name: w.name,
         status: if active { SenderStatus::Active } else { SenderStatus::Inactive },
@@ -200,15 +228,20 @@ impl Zavu {
         format!("{}{}", self.cfg.base_url.trim_end_matches('/'), path)
     }
 
+    /// A call to `path`, limited in the bucket named after its operation.
+    fn op(&self, op: &'static str, kind: CallKind, method: Method, path: &str) -> Call {
+        Call::new(op, kind, op, method, self.url(path))
+    }
+
     async fn call(&self, call: Call) -> ProviderResult<Value> {
         self.transport.send(&call, &self.auth).await?.json(ID)
     }
 
-    async fn all_pages(&self, op: &'static str, bucket: &'static str, path: &str) -> ProviderResult<Vec<Value>> {
+    async fn all_pages(&self, op: &'static str, path: &str) -> ProviderResult<Vec<Value>> {
         let mut items = Vec::new();
         let mut cursor: Option<String> = None;
         loop {
-            let mut call = Call::new(op, CallKind::Read, bucket, Method::GET, self.url(path)).query("limit", "100");
+            let mut call = self.op(op, CallKind::Read, Method::GET, path).query("limit", "100");
             if let Some(c) = cursor.take() {
                 call = call.query("cursor", c);
             }
@@ -246,7 +279,7 @@ impl Provider for Zavu {
 
     #[tracing::instrument(skip_all, fields(provider = "ZAVU"))]
     async fn check_credentials(&self) -> ProviderResult<()> {
-        self.call(Call::new("me", CallKind::Read, "other", Method::GET, self.url("/v1/me"))).await.map(|_| ())
+        self.call(self.op("me", CallKind::Read, Method::GET, "/v1/me")).await.map(|_| ())
     }
 
     #[tracing::instrument(skip_all, fields(provider = "ZAVU"))]
@@ -270,66 +303,50 @@ impl Provider for Zavu {
         if let Some(c) = r.allowed_phone_countries {
             body["allowedPhoneCountries"] = json!(c);
         }
-        let call = Call::new("create_invitation", CallKind::Create, "write", Method::POST, self.url("/v1/invitations"))
-            .json(body);
+        let call = self.op("create_invitation", CallKind::Create, Method::POST, "/v1/invitations").json(body);
         let inv = Self::unwrap(self.call(call).await?)?;
         Ok(OnboardingStart { invitation: Some(inv), project: None, waba: None })
     }
 
     #[tracing::instrument(skip_all, fields(provider = "ZAVU", invitation = id))]
     async fn get_invitation(&self, id: &str) -> ProviderResult<ProviderInvitation> {
-        let call = Call::new(
-            "get_invitation",
-            CallKind::Read,
-            "read",
-            Method::GET,
-            self.url(&format!("/v1/invitations/{id}")),
-        );
+        let call = self.op("get_invitation", CallKind::Read, Method::GET, &format!("/v1/invitations/{id}"));
         Self::unwrap(self.call(call).await?)
     }
 
     #[tracing::instrument(skip_all, fields(provider = "ZAVU"))]
     async fn list_invitations(&self) -> ProviderResult<Vec<ProviderInvitation>> {
-        self.all_pages("list_invitations", "read", "/v1/invitations").await?.into_iter().map(invitation).collect()
+        self.all_pages("list_invitations", "/v1/invitations").await?.into_iter().map(invitation).collect()
     }
 
     #[tracing::instrument(skip_all, fields(provider = "ZAVU", invitation = id))]
     async fn cancel_invitation(&self, id: &str) -> ProviderResult<ProviderInvitation> {
-        let call = Call::new(
-            "cancel_invitation",
-            CallKind::Write,
-            "write",
-            Method::POST,
-            self.url(&format!("/v1/invitations/{id}/cancel")),
-        );
+        let path = format!("/v1/invitations/{id}/cancel");
+        let call = self.op("cancel_invitation", CallKind::Write, Method::POST, &path);
         Self::unwrap(self.call(call).await?)
     }
 
     #[tracing::instrument(skip_all, fields(provider = "ZAVU", sender = id))]
     async fn get_sender(&self, _project: Option<&str>, id: &str) -> ProviderResult<ProviderSender> {
-        sender(
-            self.call(Call::new(
-                "get_sender",
-                CallKind::Read,
-                "other",
-                Method::GET,
-                self.url(&format!("/v1/senders/{id}")),
-            ))
-            .await?,
-        )
+        sender(self.call(self.op("get_sender", CallKind::Read, Method::GET, &format!("/v1/senders/{id}"))).await?)
     }
 
     #[tracing::instrument(skip_all, fields(provider = "ZAVU"))]
     async fn list_senders(&self, _project: Option<&str>) -> ProviderResult<Vec<ProviderSender>> {
-        self.all_pages("list_senders", "other", "/v1/senders").await?.into_iter().map(sender).collect()
+        let all: Vec<ProviderSender> = self
+            .all_pages("list_senders", "/v1/senders")
+            .await?
+            .into_iter()
+            .map(sender)
+            .collect::<ProviderResult<_>>()?;
+        // bspgraph's senders are WhatsApp senders: messenger/SMS-only ones are not imported.
+        Ok(all.into_iter().filter(|s| s.phone_number.is_some() || s.phone_number_id.is_some()).collect())
     }
 
     #[tracing::instrument(skip_all, fields(provider = "ZAVU"))]
     async fn configure_webhook(&self, _project: Option<&str>, target: &str) -> ProviderResult<WebhookSubscription> {
         let body = json!({ "url": target, "events": ["invitation.status_changed"] });
-        let call =
-            Call::new("configure_webhook", CallKind::Write, "other", Method::POST, self.url("/v1/invitations/webhook"))
-                .json(body);
+        let call = self.op("configure_webhook", CallKind::Write, Method::POST, "/v1/invitations/webhook").json(body);
         let v = self.call(call).await?;
         let w = &v["webhook"];
         Ok(WebhookSubscription {
@@ -408,15 +425,17 @@ fn parse_events(body: &[u8]) -> Result<Vec<ProviderEvent>, WebhookError> {
     let ev: WireEvent = serde_json::from_value(raw.clone()).map_err(|e| WebhookError::Payload(e.to_string()))?;
     let d = &ev.data;
     let s = |k: &str| d[k].as_str().map(str::to_owned);
+    let messenger = is_messenger(d["connectionType"].as_str(), d["connectedAccount"]["channel"].as_str());
+    let whatsapp = |v: Option<String>| v.filter(|_| !messenger);
     let kind = match (ev.kind.as_str(), s("invitationId"), s("currentStatus")) {
         ("invitation.status_changed", Some(invitation_id), Some(current)) => ProviderEventKind::InvitationStatus {
             invitation_id,
             previous: s("previousStatus").map(|p| status(&p)),
             status: status(&current),
             provider_status: current,
-            sender_id: s("senderId"),
-            waba_id: s("wabaAccountId"),
-            phone_number_id: d["connectedAccount"]["id"].as_str().map(str::to_owned),
+            sender_id: whatsapp(s("senderId")),
+            waba_id: whatsapp(s("wabaAccountId")),
+            phone_number_id: whatsapp(d["connectedAccount"]["id"].as_str().map(str::to_owned)),
             failure_reason: s("failureReason"),
         },
         ("invitation.status_changed", _, _) => {

@@ -1,5 +1,6 @@
 //! What every simulator shares: the recorder of received requests and the queue of
-//! faults to inject into the next N requests, applied by one middleware.
+//! faults to inject into the next N requests, applied by one middleware, and the
+//! answers to unknown routes and methods in the provider's own error shape.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -7,9 +8,10 @@ use std::time::{Duration, Instant};
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode, Uri};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use axum::Router;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
@@ -179,4 +181,19 @@ pub async fn record_and_inject(State(core): State<Arc<SimCore>>, req: Request, n
 /// A JSON response.
 pub fn json(status: StatusCode, body: Value) -> Response {
     (status, axum::Json(body)).into_response()
+}
+
+/// Unknown paths answer 404 and known paths with another method 405, both in the
+/// provider's error shape (axum's defaults are empty bodies). Call after every route.
+pub fn with_fallbacks(router: Router, core: &Arc<SimCore>) -> Router {
+    let (missing, wrong) = (Arc::clone(core), Arc::clone(core));
+    router
+        .method_not_allowed_fallback(move |method: Method, uri: Uri| async move {
+            let message = format!("{method} is not supported on {}", uri.path());
+            wrong.error_at(uri.path(), StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", &message)
+        })
+        .fallback(move |method: Method, uri: Uri| async move {
+            let message = format!("No route for {method} {}", uri.path());
+            missing.error_at(uri.path(), StatusCode::NOT_FOUND, "not_found", &message)
+        })
 }

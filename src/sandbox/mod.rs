@@ -4,13 +4,15 @@
 //! `axum::Router` that bspgraph mounts under `/sandbox/{provider}` in sandbox mode and
 //! that tests start standalone on port 0; adapters always reach it over real HTTP.
 //!
-//! Shared here: the request recorder, fault injection for the next N requests, and
-//! the webhook sender that signs (per provider) and retries deliveries. The control
+//! Shared here: the request recorder, fault injection for the next N requests, rate
+//! limits (minute windows, token bucket), provider-shaped answers to unknown routes,
+//! and the webhook sender that signs (per provider) and retries deliveries. The control
 //! surface that moves simulated customers through each provider's flow is in
 //! [`control`]. Simulators never touch bspgraph's store.
 
 mod common;
 pub mod control;
+mod limits;
 pub mod sendzen;
 pub mod sinch;
 mod webhooks;

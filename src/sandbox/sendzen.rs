@@ -1,6 +1,6 @@
 //! SendZen simulator: `POST /v1/partner/onboard` (partner key), `GET /v1/auth/api_key`
 //! (key check, partner or customer key) and `GET /v1/logs` (customer key), snake_case,
-//! errors `{error,message}`. The iframe is stood in for by the control surface:
+//! errors `{error,message}` (unknown routes too), 300 requests/min per key (assumed). The iframe is stood in for by the control surface:
 //! COMPLETE / FAIL send the onboarding result as a webhook signed
 //! `X-Hub-Signature-256: sha256=<hex>` to the client's webhook URL.
 //!
@@ -14,15 +14,17 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use axum::body::Bytes;
-use axum::extract::{Query, State};
+use axum::extract::{Query, Request, State};
 use axum::http::{HeaderMap, StatusCode};
+use axum::middleware::Next;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{json, Value};
 
-use super::common::{json, record_and_inject, SimCore};
+use super::common::{json, record_and_inject, with_fallbacks, SimCore};
+use super::limits::MinuteWindows;
 use super::{lock, random_digits, random_id, SimAction, SimError};
 use crate::providers::signature::sign;
 
@@ -37,6 +39,8 @@ pub struct SendzenSimConfig {
     pub webhook_target: Option<String>,
     /// Iframe URL prefix; the token is appended.
     pub iframe_base: String,
+    /// Requests per minute per API key (no numbers are published; 300 assumed).
+    pub limit_per_min: u32,
 }
 
 impl Default for SendzenSimConfig {
@@ -46,6 +50,7 @@ impl Default for SendzenSimConfig {
             webhook_secret: "sendzen_sandbox_webhook_secret_0123456789".into(),
             webhook_target: None,
             iframe_base: "https://app.sendzen.io/onboard/iframe?token=".into(),
+            limit_per_min: 300,
         }
     }
 }
@@ -66,12 +71,16 @@ pub struct SendzenSim {
     pub core: Arc<SimCore>,
     config: SendzenSimConfig,
     customers: Mutex<Vec<Customer>>,
+    /// One minute window per API key.
+    windows: MinuteWindows,
 }
 
 fn error_body(_path: &str, status: StatusCode, code: &str, message: &str) -> Response {
     let error = match status.as_u16() {
         401 => "Invalid API key",
         400 => "Bad Request",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
         429 => "Too Many Requests",
         _ if code == "internal_error" => "Internal Server Error",
         _ => code,
@@ -84,16 +93,23 @@ type Sim = State<Arc<SendzenSim>>;
 impl SendzenSim {
     /// A fresh simulator.
     pub fn new(config: SendzenSimConfig) -> Arc<Self> {
-        Arc::new(Self { core: SimCore::new(error_body), config, customers: Mutex::new(Vec::new()) })
+        Arc::new(Self {
+            core: SimCore::new(error_body),
+            config,
+            customers: Mutex::new(Vec::new()),
+            windows: MinuteWindows::default(),
+        })
     }
 
     /// The routes (mount under `/sandbox/sendzen` or serve standalone).
     pub fn router(self: &Arc<Self>) -> Router {
-        Router::new()
+        let routes = Router::new()
             .route("/v1/partner/onboard", post(onboard))
             .route("/v1/auth/api_key", get(check_key))
             .route("/v1/logs", get(logs))
-            .with_state(Arc::clone(self))
+            .layer(axum::middleware::from_fn_with_state(Arc::clone(self), limit))
+            .with_state(Arc::clone(self));
+        with_fallbacks(routes, &self.core)
             .layer(axum::middleware::from_fn_with_state(Arc::clone(&self.core), record_and_inject))
     }
 
@@ -143,6 +159,19 @@ impl SendzenSim {
         }
         Ok(())
     }
+}
+
+/// The minute window of the caller's key: beyond it, 429 `{error, message}` with
+/// `Retry-After` (SendZen documents the 429, not its headers; assumed).
+async fn limit(State(sim): Sim, req: Request, next: Next) -> Response {
+    let key = SendzenSim::key(req.headers()).unwrap_or("").to_owned();
+    let verdict = sim.windows.hit(&key, sim.config.limit_per_min);
+    if !verdict.exceeded {
+        return next.run(req).await;
+    }
+    let mut resp = sim.core.error(StatusCode::TOO_MANY_REQUESTS, "rate_limited", "Rate limit exceeded, retry later");
+    verdict.retry_after_header(&mut resp);
+    resp
 }
 
 async fn onboard(State(sim): Sim, headers: HeaderMap, body: Bytes) -> Response {

@@ -235,3 +235,30 @@ async fn callbacks_are_signed_and_verified_into_sender_events() {
     }
     assert!(events[0].raw["payload"].get("bearerToken").is_none());
 }
+
+#[tokio::test]
+async fn access_tokens_are_jwts_whose_exp_matches_expires_in() {
+    use base64::Engine;
+    let env = sinch_env(None).await;
+
+    let token: serde_json::Value = reqwest::Client::new()
+        .post(format!("{}/auth/oauth2/token", env.base))
+        .basic_auth("sandbox-key-id", Some("sandbox-key-secret"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("grant_type=client_credentials")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+
+    let jwt = token["access_token"].as_str().unwrap();
+    let parts: Vec<&str> = jwt.split('.').collect();
+    assert_eq!(parts.len(), 3, "{jwt}");
+    let claims: serde_json::Value =
+        serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(parts[1]).unwrap()).unwrap();
+    let lifetime = claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap();
+    assert_eq!(lifetime, token["expires_in"].as_i64().unwrap());
+    env.adapter.list_projects().await.unwrap();
+}

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use bspgraph::domain::{HostedInvitationRequest, InvitationStatus, OnboardingRequest, ProviderEventKind, SenderStatus};
 use bspgraph::providers::{Provider, ProviderError};
-use bspgraph::sandbox::zavu::ZavuSimConfig;
+use bspgraph::sandbox::zavu::{ZavuLimits, ZavuSimConfig};
 use bspgraph::sandbox::{Fault, SimAction};
 
 use crate::provider_support::*;
@@ -211,7 +211,7 @@ async fn rate_limit_429_waits_for_retry_after_then_succeeds() {
 
 #[tokio::test]
 async fn simulator_enforces_published_limits_with_headers() {
-    let cfg = ZavuSimConfig { limits: (2, 200, 1000), ..Default::default() };
+    let cfg = ZavuSimConfig { limits: ZavuLimits { create_invitation: 2, ..Default::default() }, ..Default::default() };
     let mut http = fast_http();
     http.max_attempts = 1;
     let env = zavu_env_with(cfg, http).await;

@@ -118,7 +118,11 @@ pub fn sender_body(req: SenderRequest) -> (String, Value, Option<(String, String
             if let Some(v) = vertical {
                 details["vertical"] = json!(v)
             }
-            let mut b = json!({ "region": region, "phoneNumberProvider": phone_number_provider, "details": details });
+            // `status: "submit"` sends the sender to review at once (seed 003); without it
+            // the sender would stay a draft.
+            let mut b = json!({
+                "status": "submit", "region": region, "phoneNumberProvider": phone_number_provider, "details": details,
+            });
             if let Some(m) = meta_local_storage {
                 b["metaLocalStorage"] = json!(m)
             }

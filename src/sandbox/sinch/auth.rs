@@ -1,6 +1,8 @@
-//! Sinch simulator auth: `POST /auth/oauth2/token` (Basic key + form body) and the
-//! check every other host applies (Bearer token or, for testing, Basic key). An
-//! expired token answers 401 with `WWW-Authenticate` mentioning `expired`.
+//! Sinch simulator auth: `POST /auth/oauth2/token` (Basic key + form body, behind a
+//! token bucket: 429 without `Retry-After` when it is empty; tokens are JWT-shaped with
+//! an `exp` claim) and the check every other host applies (Bearer token or, for
+//! testing, Basic key). An expired token answers 401 with `WWW-Authenticate`
+//! mentioning `expired`.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -32,6 +34,14 @@ fn basic_ok(sim: &SinchSim, headers: &HeaderMap) -> bool {
 
 async fn token(State(sim): State<Arc<SinchSim>>, headers: HeaderMap, body: Bytes) -> Response {
     let path = "/auth";
+    if !sim.token_bucket.take() {
+        return sim.core.error_at(
+            path,
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_requests",
+            "Token request rate exceeded (bucket of 30, refilled at 10 per second)",
+        );
+    }
     if !basic_ok(&sim, &headers) {
         return sim.core.error_at(path, StatusCode::UNAUTHORIZED, "invalid_client", "Bad client credentials");
     }
@@ -44,7 +54,7 @@ async fn token(State(sim): State<Arc<SinchSim>>, headers: HeaderMap, body: Bytes
             "grant_type must be client_credentials",
         );
     }
-    let access_token = random_id(40);
+    let access_token = jwt(&sim.config.key_id, sim.config.token_ttl_secs);
     {
         let mut st = lock(&sim.state);
         st.tokens.insert(access_token.clone(), Instant::now() + Duration::from_secs(sim.config.token_ttl_secs));
@@ -57,6 +67,16 @@ async fn token(State(sim): State<Arc<SinchSim>>, headers: HeaderMap, body: Bytes
             "scope": "", "token_type": "bearer",
         }),
     )
+}
+
+/// A JWT-shaped access token (Sinch issues JWTs; its SDK reads `exp` to refresh early).
+/// The signature is random: only this simulator checks the token, by lookup.
+fn jwt(key_id: &str, ttl_secs: u64) -> String {
+    let b64 = |v: serde_json::Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
+    let now = chrono::Utc::now().timestamp();
+    let exp = now + i64::try_from(ttl_secs).unwrap_or(3600);
+    let claims = json!({ "sub": key_id, "iat": now, "exp": exp, "jti": random_id(16) });
+    format!("{}.{}.{}", b64(json!({ "alg": "HS256", "typ": "JWT" })), b64(claims), random_id(43))
 }
 
 /// Bearer token (issued and unexpired) or Basic key; otherwise the host's 401 body.

@@ -14,16 +14,22 @@ use super::provisioning::now;
 use super::{SenderRec, SinchSim};
 use crate::sandbox::{lock, random_digits, random_id, SimAction, SimError};
 
-/// Make a sender ACTIVE: settle `changes.details` into `details`, issue a bearer token.
+/// Make a sender ACTIVE: settle a pending `changes.details` into `details` (a sender
+/// already PENDING_VERIFICATION has its details settled and keeps them), issue a
+/// bearer token.
 pub(super) fn activate(s: &mut SenderRec) {
     let w = &mut s.wire;
-    let details = w["changes"]["details"].clone();
+    let pending = w["changes"]["details"].clone();
     if let Some(o) = w.as_object_mut() {
         o.remove("changes");
     }
     w["state"] = json!("ACTIVE");
-    w["details"] =
-        if details.is_null() { json!({ "displayName": "Sandbox sender", "vertical": "OTHER" }) } else { details };
+    if !pending.is_null() {
+        w["details"] = pending;
+    }
+    if w["details"].is_null() {
+        w["details"] = json!({ "displayName": "Sandbox sender", "vertical": "OTHER" });
+    }
     w["bearerToken"] = json!(random_id(48));
     w["qualityRating"] = json!("GREEN");
     w["maxTps"] = json!(80);

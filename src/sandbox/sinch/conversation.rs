@@ -1,5 +1,7 @@
-//! Sinch Conversation API simulator, app creation only:
-//! `POST /conversation/{region}/v1/projects/{project_id}/apps` (snake_case JSON, 200).
+//! Sinch Conversation API simulator, apps: create
+//! `POST /conversation/{region}/v1/projects/{project_id}/apps` (snake_case JSON, 200),
+//! get `GET .../apps/{app_id}` (the `AppResponse`) and list `GET .../apps`
+//! (`{apps: [...]}`, not paginated), each on the region the app was created in.
 //! A WhatsApp credential must name an ACTIVE sender of the project and carry its
 //! `bearerToken` as `static_bearer.token`, on the sender's own region.
 
@@ -9,7 +11,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::Router;
 use serde_json::{json, Value};
 
@@ -20,14 +22,50 @@ use crate::sandbox::{lock, random_id};
 type Sim = State<Arc<SinchSim>>;
 
 pub fn router(sim: Arc<SinchSim>) -> Router {
-    Router::new().route("/conversation/{region}/v1/projects/{pid}/apps", post(create_app)).with_state(sim)
+    Router::new()
+        .route("/conversation/{region}/v1/projects/{pid}/apps", post(create_app).get(list_apps))
+        .route("/conversation/{region}/v1/projects/{pid}/apps/{app_id}", get(get_app))
+        .with_state(sim)
+}
+
+const PATH: &str = "/conversation";
+
+/// 404 unless `region` is a Conversation API region and `pid` a known project.
+#[allow(clippy::result_large_err)] // simulator handlers answer errors as responses
+fn check(sim: &SinchSim, region: &str, pid: &str) -> Result<(), Response> {
+    if !matches!(region, "us" | "eu" | "br") {
+        return Err(sim.core.error_at(PATH, StatusCode::NOT_FOUND, "NOT_FOUND", "Unknown region"));
+    }
+    if !sim.project_exists(&lock(&sim.state), pid) {
+        return Err(sim.core.error_at(PATH, StatusCode::NOT_FOUND, "NOT_FOUND", "Project not found"));
+    }
+    Ok(())
+}
+
+async fn get_app(State(sim): Sim, Path((region, pid, app_id)): Path<(String, String, String)>) -> Response {
+    if let Err(r) = check(&sim, &region, &pid) {
+        return r;
+    }
+    let st = lock(&sim.state);
+    match st.apps.iter().find(|(p, r, a)| *p == pid && *r == region && a["id"] == app_id.as_str()) {
+        Some((_, _, app)) => json(StatusCode::OK, app.clone()),
+        None => sim.core.error_at(PATH, StatusCode::NOT_FOUND, "NOT_FOUND", "App not found"),
+    }
+}
+
+async fn list_apps(State(sim): Sim, Path((region, pid)): Path<(String, String)>) -> Response {
+    if let Err(r) = check(&sim, &region, &pid) {
+        return r;
+    }
+    let st = lock(&sim.state);
+    let apps: Vec<&Value> = st.apps.iter().filter(|(p, r, _)| *p == pid && *r == region).map(|(_, _, a)| a).collect();
+    json(StatusCode::OK, json!({ "apps": apps }))
 }
 
 async fn create_app(State(sim): Sim, Path((region, pid)): Path<(String, String)>, body: Bytes) -> Response {
-    let path = "/conversation";
-    let bad = |m: &str| sim.core.error_at(path, StatusCode::BAD_REQUEST, "INVALID_ARGUMENT", m);
-    if !matches!(region.as_str(), "us" | "eu" | "br") {
-        return sim.core.error_at(path, StatusCode::NOT_FOUND, "NOT_FOUND", "Unknown region");
+    let bad = |m: &str| sim.core.error_at(PATH, StatusCode::BAD_REQUEST, "INVALID_ARGUMENT", m);
+    if let Err(r) = check(&sim, &region, &pid) {
+        return r;
     }
     let Some(b) = serde_json::from_slice::<Value>(&body).ok().filter(Value::is_object) else {
         return bad("body must be a JSON object");
@@ -39,9 +77,6 @@ async fn create_app(State(sim): Sim, Path((region, pid)): Path<(String, String)>
         return bad("channel_credentials is required");
     };
     let mut st = lock(&sim.state);
-    if !sim.project_exists(&st, &pid) {
-        return sim.core.error_at(path, StatusCode::NOT_FOUND, "NOT_FOUND", "Project not found");
-    }
     let mut out = Vec::new();
     for c in creds {
         if c["channel"] == "WHATSAPP" {
@@ -78,6 +113,6 @@ async fn create_app(State(sim): Sim, Path((region, pid)): Path<(String, String)>
         "processing_mode": "CONVERSATION", "persist_message_status": { "enabled": false },
         "message_search": { "enabled": false }, "queue_stats": {},
     });
-    st.apps.push((pid, app.clone()));
+    st.apps.push((pid, region, app.clone()));
     json(StatusCode::OK, app)
 }

@@ -2,7 +2,10 @@
 //! (`/provisioning`: WhatsApp account, senders, webhooks), the Subprojects API
 //! (`/subproject`) and the regional Conversation API hosts (`/conversation/{region}`),
 //! each with its own error shape: provisioning `{errorCode,message,resolution}`,
-//! subprojects and conversation `{error:{code,message,status,details}}`.
+//! subprojects and conversation `{error:{code,message,status,details}}`, token
+//! `{error,error_description}`; unknown routes answer 404 in the shape of their host.
+//! Limits: the token endpoint's bucket (30, refilled at 10/s; its 429 has no
+//! `Retry-After`, as the Sinch SDK notes) and a minute window per API host.
 //!
 //! Accounts: created with only `changes.status: IN_PROGRESS`, then
 //! PENDING_FACEBOOK_VERIFICATION, ONBOARDED or REJECTED. Senders: created with only
@@ -28,7 +31,8 @@ use axum::response::Response;
 use axum::Router;
 use serde_json::{json, Value};
 
-use super::common::{json, record_and_inject, SimCore};
+use super::common::{json, record_and_inject, with_fallbacks, SimCore};
+use super::limits::{MinuteWindows, TokenBucket};
 use super::lock;
 
 /// Simulator settings.
@@ -48,6 +52,10 @@ pub struct SinchSimConfig {
     pub webhook_secret: String,
     /// The OTP every sandbox verification accepts.
     pub verification_code: String,
+    /// Requests per minute on each of the Provisioning and Subprojects APIs (assumed 600).
+    pub api_limit_per_min: u32,
+    /// The token endpoint's bucket: (capacity, refill per second), 30 and 10 at Sinch.
+    pub token_bucket: (u32, u32),
 }
 
 impl Default for SinchSimConfig {
@@ -60,6 +68,8 @@ impl Default for SinchSimConfig {
             webhook_target: None,
             webhook_secret: "sinch_sandbox_webhook_secret_0123456789".into(),
             verification_code: "123456".into(),
+            api_limit_per_min: 600,
+            token_bucket: (30, 10),
         }
     }
 }
@@ -94,7 +104,8 @@ struct State {
     accounts: HashMap<String, Value>,
     senders: Vec<SenderRec>,
     webhooks: Vec<WebhookRec>,
-    apps: Vec<(String, Value)>,
+    /// Conversation API apps: (project id, lowercase region, app wire object).
+    apps: Vec<(String, String, Value)>,
     tokens_issued: u64,
 }
 
@@ -104,6 +115,10 @@ pub struct SinchSim {
     pub core: Arc<SimCore>,
     config: SinchSimConfig,
     state: Mutex<State>,
+    /// One minute window per API host (`provisioning`, `subproject`).
+    windows: MinuteWindows,
+    /// The token endpoint's bucket.
+    token_bucket: TokenBucket,
 }
 
 /// Provisioning answers in the PAPI shape; subprojects and conversation in the
@@ -140,20 +155,25 @@ fn resolution(code: &str) -> &'static str {
 impl SinchSim {
     /// A fresh simulator.
     pub fn new(config: SinchSimConfig) -> Arc<Self> {
-        Arc::new(Self { core: SimCore::new(error_body), config, state: Mutex::new(State::default()) })
+        let (capacity, per_sec) = config.token_bucket;
+        Arc::new(Self {
+            core: SimCore::new(error_body),
+            config,
+            state: Mutex::new(State::default()),
+            windows: MinuteWindows::default(),
+            token_bucket: TokenBucket::new(capacity, per_sec),
+        })
     }
 
     /// All four hosts as sub-paths (mount under `/sandbox/sinch` or serve standalone).
     pub fn router(self: &Arc<Self>) -> Router {
-        Router::new()
-            .merge(auth::router(Arc::clone(self)))
-            .merge(
-                Router::new()
-                    .merge(provisioning::router(Arc::clone(self)))
-                    .merge(subprojects::router(Arc::clone(self)))
-                    .merge(conversation::router(Arc::clone(self)))
-                    .layer(axum::middleware::from_fn_with_state(Arc::clone(self), auth::require_auth)),
-            )
+        let apis = Router::new()
+            .merge(provisioning::router(Arc::clone(self)))
+            .merge(subprojects::router(Arc::clone(self)))
+            .merge(conversation::router(Arc::clone(self)))
+            .layer(axum::middleware::from_fn_with_state(Arc::clone(self), auth::require_auth))
+            .layer(axum::middleware::from_fn_with_state(Arc::clone(self), limit));
+        with_fallbacks(Router::new().merge(auth::router(Arc::clone(self))).merge(apis), &self.core)
             .layer(axum::middleware::from_fn_with_state(Arc::clone(&self.core), record_and_inject))
     }
 
@@ -226,6 +246,25 @@ pub fn sign_headers(secret: &str, body: &str) -> Vec<(String, String)> {
         ("x-sinch-webhook-signature-nonce".into(), nonce),
         ("x-sinch-webhook-signature-timestamp".into(), timestamp),
     ]
+}
+
+/// The Provisioning and Subprojects APIs' minute windows (one each; the numbers are not
+/// published, 600/min assumed): beyond, 429 in the host's error shape with `Retry-After`.
+async fn limit(
+    axum::extract::State(sim): axum::extract::State<Arc<SinchSim>>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let path = req.uri().path().to_owned();
+    let host = ["/provisioning", "/subproject"].into_iter().find(|h| path.starts_with(h));
+    let Some(host) = host else { return next.run(req).await };
+    let verdict = sim.windows.hit(host, sim.config.api_limit_per_min);
+    if !verdict.exceeded {
+        return next.run(req).await;
+    }
+    let mut resp = sim.core.error_at(&path, StatusCode::TOO_MANY_REQUESTS, "too_many_requests", "Too many requests");
+    verdict.retry_after_header(&mut resp);
+    resp
 }
 
 /// `?pageSize` within `1..=max` (default `default`) and an opaque offset `pageToken`.

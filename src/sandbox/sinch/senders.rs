@@ -103,6 +103,13 @@ async fn create(State(sim): Sim, Path(pid): Path<String>, body: Bytes) -> Respon
             }
             Some(_) => {}
         }
+        // Seed 003 creates with `status: "submit"`; without it the sender is kept as a
+        // DRAFT (assumed: the schema's `changes.status` has DRAFT) and nothing moves it.
+        let change = match str_field(&b, "status") {
+            Some("submit") => "IN_PROGRESS",
+            None | Some("draft") => "DRAFT",
+            Some(_) => return bad("status must be submit or draft"),
+        };
         let provider = match str_field(&b, "phoneNumberProvider") {
             Some(p @ ("CUSTOMER" | "SINCH")) => p,
             _ => return bad("phoneNumberProvider must be CUSTOMER or SINCH"),
@@ -130,7 +137,7 @@ async fn create(State(sim): Sim, Path(pid): Path<String>, body: Bytes) -> Respon
             o.remove("countryCode");
             o.remove("phoneNumber");
         }
-        wire["changes"] = json!({ "status": "IN_PROGRESS", "details": d });
+        wire["changes"] = json!({ "status": change, "details": d });
     }
     st.senders.push(SenderRec {
         project_id: pid,

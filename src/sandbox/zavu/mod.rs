@@ -1,7 +1,8 @@
 //! Zavu simulator: invitations (create / get / list / cancel), the project invitation
 //! webhook, senders, phone numbers and `/v1/me`, with Bearer auth, Zavu's error body
 //! `{error:{code,message}}`, cursor pagination `{items,nextCursor}`, the published
-//! per-endpoint rate limits with `X-RateLimit-*` headers, and `invitation.status_changed`
+//! per-endpoint rate limits with `X-RateLimit-*` headers, unknown routes answered in
+//! the same error shape, and `invitation.status_changed`
 //! webhooks signed `X-Zavu-Signature: t=..,v2=..`.
 //!
 //! State machine (reference 1.3): pending -> in_progress -> completed | failed;
@@ -19,7 +20,8 @@ use axum::Router;
 use chrono::Utc;
 use serde_json::json;
 
-use super::common::{json, record_and_inject, SimCore};
+use super::common::{json, record_and_inject, with_fallbacks, SimCore};
+use super::limits::MinuteWindows;
 use super::{lock, SimAction, SimError};
 use state::State;
 
@@ -38,8 +40,30 @@ pub struct ZavuSimConfig {
     pub signature: SignatureScheme,
     /// Invitation link prefix; the token is appended.
     pub link_base: String,
-    /// Requests per minute: (create+cancel, get+list invitations, everything else).
-    pub limits: (u32, u32, u32),
+    /// Requests per minute, per endpoint.
+    pub limits: ZavuLimits,
+}
+
+/// Zavu's published limits (reference 1.7, seed 004), each counted per endpoint:
+/// creating and cancelling invitations do not share a window, nor do get and list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ZavuLimits {
+    /// `POST /v1/invitations`.
+    pub create_invitation: u32,
+    /// `GET /v1/invitations`.
+    pub list_invitations: u32,
+    /// `GET /v1/invitations/{id}`.
+    pub get_invitation: u32,
+    /// `POST /v1/invitations/{id}/cancel`.
+    pub cancel_invitation: u32,
+    /// Every other endpoint, each on its own.
+    pub other: u32,
+}
+
+impl Default for ZavuLimits {
+    fn default() -> Self {
+        Self { create_invitation: 100, list_invitations: 200, get_invitation: 200, cancel_invitation: 100, other: 1000 }
+    }
 }
 
 impl Default for ZavuSimConfig {
@@ -50,7 +74,7 @@ impl Default for ZavuSimConfig {
             webhook_target: None,
             signature: SignatureScheme::V2,
             link_base: "https://dashboard.zavu.dev/invite/".into(),
-            limits: (100, 200, 1000),
+            limits: ZavuLimits::default(),
         }
     }
 }
@@ -61,6 +85,8 @@ pub struct ZavuSim {
     pub core: Arc<SimCore>,
     config: ZavuSimConfig,
     state: Mutex<State>,
+    /// One window per endpoint (method + route).
+    windows: MinuteWindows,
 }
 
 fn error_body(_path: &str, status: StatusCode, code: &str, message: &str) -> Response {
@@ -70,12 +96,17 @@ fn error_body(_path: &str, status: StatusCode, code: &str, message: &str) -> Res
 impl ZavuSim {
     /// A fresh simulator with two owned phone numbers for pre-assigned invitations.
     pub fn new(config: ZavuSimConfig) -> Arc<Self> {
-        Arc::new(Self { core: SimCore::new(error_body), state: Mutex::new(State::new(&config)), config })
+        Arc::new(Self {
+            core: SimCore::new(error_body),
+            state: Mutex::new(State::new(&config)),
+            config,
+            windows: MinuteWindows::default(),
+        })
     }
 
     /// The simulator's routes (mount under `/sandbox/zavu` or serve standalone).
     pub fn router(self: &Arc<Self>) -> Router {
-        routes::router(Arc::clone(self))
+        with_fallbacks(routes::router(Arc::clone(self)), &self.core)
             .layer(axum::middleware::from_fn_with_state(Arc::clone(&self.core), record_and_inject))
     }
 
@@ -130,8 +161,11 @@ impl ZavuSim {
         });
         if inv.status == "completed" {
             data["senderId"] = json!(inv.sender_id);
-            data["wabaAccountId"] = json!(inv.waba_id);
             data["connectedAccount"] = inv.connected_account.clone();
+            // WhatsApp only: a messenger connection has no WABA.
+            if let Some(waba) = &inv.waba_id {
+                data["wabaAccountId"] = json!(waba);
+            }
         }
         if inv.status == "failed" {
             data["failureReason"] = json!(inv.failure_reason);

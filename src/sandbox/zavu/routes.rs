@@ -2,11 +2,10 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
-use axum::extract::{Path, Query, Request, State};
-use axum::http::{HeaderValue, Method, StatusCode};
+use axum::extract::{MatchedPath, Path, Query, Request, State};
+use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -44,42 +43,39 @@ fn err(sim: &ZavuSim, status: StatusCode, code: &str, message: &str) -> Response
     sim.core.error(status, code, message)
 }
 
-/// Bearer key check (401 with Zavu's body), then the per-endpoint minute window.
+/// The limit of the endpoint `method` + `route` (the matched route template).
+fn limit_of(sim: &ZavuSim, method: &Method, route: &str) -> u32 {
+    let l = sim.config.limits;
+    let inv = route.ends_with("/v1/invitations");
+    let one = route.ends_with("/v1/invitations/{id}");
+    match *method {
+        Method::POST if inv => l.create_invitation,
+        Method::GET if inv => l.list_invitations,
+        Method::GET if one => l.get_invitation,
+        Method::POST if route.ends_with("/v1/invitations/{id}/cancel") => l.cancel_invitation,
+        _ => l.other,
+    }
+}
+
+/// Bearer key check (401 with Zavu's body), then the endpoint's minute window
+/// (429 `rate_limit_exceeded` with `Retry-After`); every answer carries `X-RateLimit-*`.
 async fn auth_and_limit(State(sim): Sim, req: Request, next: Next) -> Response {
     let expected = format!("Bearer {}", sim.config.api_key);
     if req.headers().get("authorization").and_then(|v| v.to_str().ok()) != Some(expected.as_str()) {
         return err(&sim, StatusCode::UNAUTHORIZED, "unauthorized", "Invalid or missing API key");
     }
-    let path = req.uri().path();
-    let bucket = match (req.method(), path.starts_with("/v1/invitations")) {
-        (&Method::POST, true) if path == "/v1/invitations" || path.ends_with("/cancel") => 0,
-        (&Method::GET, true) => 1,
-        _ => 2,
-    };
-    let (l0, l1, l2) = sim.config.limits;
-    let limit = [l0, l1, l2][bucket];
-    let (remaining, reset) = {
-        let mut st = lock(&sim.state);
-        let window = &mut st.windows[bucket];
-        if window.0.elapsed() >= Duration::from_secs(60) {
-            *window = (Instant::now(), 0);
-        }
-        window.1 += 1;
-        let reset = Utc::now().timestamp() + 60 - window.0.elapsed().as_secs() as i64;
-        (i64::from(limit) - i64::from(window.1), reset)
-    };
-    let mut resp = if remaining < 0 {
+    let route =
+        req.extensions().get::<MatchedPath>().map_or_else(|| req.uri().path().to_owned(), |m| m.as_str().to_owned());
+    let limit = limit_of(&sim, req.method(), &route);
+    let verdict = sim.windows.hit(&format!("{} {route}", req.method()), limit);
+    let mut resp = if verdict.exceeded {
         let mut r = err(&sim, StatusCode::TOO_MANY_REQUESTS, "rate_limit_exceeded", "Rate limit exceeded");
-        let wait = (reset - Utc::now().timestamp()).max(1);
-        r.headers_mut().insert("retry-after", HeaderValue::from(wait));
+        verdict.retry_after_header(&mut r);
         r
     } else {
         next.run(req).await
     };
-    let h = resp.headers_mut();
-    h.insert("x-ratelimit-limit", HeaderValue::from(limit));
-    h.insert("x-ratelimit-remaining", HeaderValue::from(remaining.max(0)));
-    h.insert("x-ratelimit-reset", HeaderValue::from(reset));
+    verdict.ratelimit_headers(&mut resp);
     resp
 }
 

@@ -1,8 +1,6 @@
 //! The Zavu simulator's state and its invitation state machine, plus the wire
 //! rendering of each object (camelCase, ISO timestamps).
 
-use std::time::Instant;
-
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{json, Value};
 
@@ -146,8 +144,6 @@ pub struct State {
     pub senders: Vec<Value>,
     pub phone_numbers: Vec<PhoneNumber>,
     pub webhook: Option<WebhookConfig>,
-    /// Fixed one-minute windows per rate-limit bucket: (window start, count).
-    pub windows: [(Instant, u32); 3],
 }
 
 impl State {
@@ -161,13 +157,7 @@ impl State {
                 created_at: now,
             })
             .collect();
-        Self {
-            invitations: Vec::new(),
-            senders: Vec::new(),
-            phone_numbers,
-            webhook: None,
-            windows: [(Instant::now(), 0); 3],
-        }
+        Self { invitations: Vec::new(), senders: Vec::new(), phone_numbers, webhook: None }
     }
 
     pub fn invitation_mut(&mut self, id: &str) -> Result<&mut Invitation, SimError> {
@@ -226,6 +216,10 @@ impl State {
         Ok(changes)
     }
 
+    /// Complete invitation `id`: a WhatsApp invitation connects a Meta phone number (a
+    /// sender with a `whatsapp` block and a WABA); a `messenger` one connects a Facebook
+    /// Page (`connectedAccount.channel: messenger`, its id a Page id, no WABA), and its
+    /// sender sends on `messenger` only.
     fn complete(
         &mut self,
         id: &str,
@@ -235,14 +229,13 @@ impl State {
         let sender_id = format!("snd_{}", random_id(10));
         let meta_id = random_digits(15);
         let inv = self.invitation_mut(id)?;
-        let number = match &inv.phone_number_id {
-            Some(pn) => pn.clone(),
-            None => String::new(),
-        };
+        let messenger = inv.connection_type == "messenger";
+        let number = inv.phone_number_id.clone().unwrap_or_default();
         let name = inv.client_name.clone().unwrap_or_else(|| "Sandbox customer".into());
+        let channel = if messenger { "messenger" } else { "whatsapp" };
         inv.sender_id = Some(sender_id.clone());
-        inv.waba_id = Some(random_digits(15));
-        inv.connected_account = json!({ "id": meta_id, "channel": "whatsapp", "name": name });
+        inv.waba_id = (!messenger).then(|| random_digits(15));
+        inv.connected_account = json!({ "id": meta_id, "channel": channel, "name": name });
         inv.completed_at = Some(now);
         inv.failure_reason = None;
         inv.status = "completed";
@@ -255,13 +248,16 @@ impl State {
             }
             None => format!("+1555{}", random_digits(7)),
         };
-        self.senders.push(json!({
+        let mut sender = json!({
             "id": sender_id, "name": name, "phoneNumber": phone,
-            "channels": ["sms", "whatsapp"], "isDefault": false,
+            "channels": ["sms", channel], "isDefault": false,
             "createdAt": iso(now), "updatedAt": iso(now),
-            "whatsapp": { "phoneNumberId": meta_id, "displayPhoneNumber": phone,
-                          "paymentStatus": { "setupStatus": "complete", "methodStatus": "valid", "canSendTemplates": true } },
-        }));
+        });
+        if !messenger {
+            sender["whatsapp"] = json!({ "phoneNumberId": meta_id, "displayPhoneNumber": phone,
+                "paymentStatus": { "setupStatus": "complete", "methodStatus": "valid", "canSendTemplates": true } });
+        }
+        self.senders.push(sender);
         Ok(())
     }
 }
