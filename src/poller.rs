@@ -115,6 +115,9 @@ impl Poller {
         if lock(&self.inner.paused).get(&provider).is_some_and(|until| Instant::now() < *until) {
             return Ok(());
         }
+        if !self.inner.providers.enabled(provider) {
+            return Ok(()); // DISABLED in production: nothing is sent to it
+        }
         let adapter = self.inner.providers.require(provider)?;
         let read = match table {
             NodeTable::Invitations => adapter

@@ -14,8 +14,10 @@ use super::{InvitationStatus, SenderStatus, WabaStatus};
 pub enum ProviderMode {
     /// Credentials are configured: the real provider API.
     Live,
-    /// No credentials: the embedded simulator.
+    /// No credentials: the embedded simulator (dev mode only).
     Sandbox,
+    /// No credentials in production mode: every operation and webhook is refused.
+    Disabled,
 }
 
 /// Something an adapter can do; shown in the `providers` query.

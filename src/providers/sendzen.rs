@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::http::{Auth, Call, CallKind, HttpSettings, Transport};
-use super::signature::{body_digest, usable, verify};
+use super::signature::{body_digest, candidates, from_hex, matches_any, usable, MAX_CANDIDATES};
 use super::{Provider, ProviderError, ProviderResult, WebhookError};
 use crate::domain::{
     Capability, InvitationStatus, OnboardingRequest, OnboardingStart, Provider as ProviderId, ProviderEvent,
@@ -184,18 +184,26 @@ impl Provider for Sendzen {
 
 /// `X-Hub-Signature-256: sha256=<hex HMAC-SHA256(secret, raw body)>` against every secret.
 /// The scheme has no timestamp, so there is no freshness window: dedupe does that job.
+/// Up to five comma-separated signatures (rotation), each 64 hex digits, else refused
+/// before any HMAC runs; the HMAC is computed once per secret.
 pub fn verify_signature(secrets: &[SecretString], headers: &HeaderMap, body: &[u8]) -> Result<(), WebhookError> {
     let keys = usable(secrets)?;
     let header = headers.get("x-hub-signature-256").and_then(|v| v.to_str().ok()).unwrap_or("").trim();
     if header.is_empty() {
         return Err(WebhookError::MissingSignature);
     }
-    let hex_sig = header.strip_prefix("sha256=").ok_or(WebhookError::MalformedSignature)?;
-    let sig = hex::decode(hex_sig).map_err(|_| WebhookError::MalformedSignature)?;
-    if sig.is_empty() {
+    let mut values = Vec::new();
+    for part in header.split(',').map(str::trim) {
+        values.push(part.strip_prefix("sha256=").ok_or(WebhookError::MalformedSignature)?);
+        if values.len() > MAX_CANDIDATES {
+            return Err(WebhookError::TooManySignatures);
+        }
+    }
+    let sigs = candidates(values, from_hex)?;
+    if sigs.is_empty() {
         return Err(WebhookError::MissingSignature);
     }
-    if keys.iter().any(|k| verify(k, &[body], &sig)) {
+    if matches_any(&keys, &[body], &sigs) {
         Ok(())
     } else {
         Err(WebhookError::BadSignature)

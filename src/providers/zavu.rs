@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::http::{Auth, Call, CallKind, HttpSettings, Transport};
-use super::signature::{check_window, usable, verify};
+use super::signature::{candidates, check_window, from_hex, matches_any, usable, MAX_CANDIDATES};
 use super::{Provider, ProviderError, ProviderResult, WebhookError};
 use crate::domain::{
     Capability, InvitationStatus, OnboardingRequest, OnboardingStart, Provider as ProviderId, ProviderEvent,
@@ -352,6 +352,8 @@ impl Provider for Zavu {
 /// Check `X-Zavu-Signature: t=<s>[,v1=<hex>]*[,v2=<hex>]*` against every secret.
 /// `t` must be within 300 s of `now`. When any `v2` is present only `v2` counts
 /// (it covers the timestamp); a `v1`-only header (legacy senders) is checked as v1.
+/// At most five signatures per scheme, each 64 hex digits, else refused unread; the
+/// HMAC is computed once per secret (see [`super::signature`]).
 pub fn verify_signature(
     secrets: &[SecretString],
     headers: &HeaderMap,
@@ -367,23 +369,26 @@ pub fn verify_signature(
     for part in header.split(',') {
         let Some((k, v)) = part.trim().split_once('=') else { return Err(WebhookError::MalformedSignature) };
         match k.trim() {
+            "t" if t.is_some() => return Err(WebhookError::MalformedSignature),
             "t" => t = Some(v.trim()),
-            "v1" => v1.extend(hex::decode(v.trim()).ok()),
-            "v2" => v2.extend(hex::decode(v.trim()).ok()),
+            "v1" => v1.push(v),
+            "v2" => v2.push(v),
             _ => {}
+        }
+        if v1.len() > MAX_CANDIDATES || v2.len() > MAX_CANDIDATES {
+            return Err(WebhookError::TooManySignatures);
         }
     }
     let t = t.ok_or(WebhookError::MalformedSignature)?;
-    v1.retain(|s| !s.is_empty());
-    v2.retain(|s| !s.is_empty());
+    let (v1, v2) = (candidates(v1, from_hex)?, candidates(v2, from_hex)?);
     if v1.is_empty() && v2.is_empty() {
         return Err(WebhookError::MissingSignature);
     }
     check_window(t, now)?;
     let ok = if v2.is_empty() {
-        keys.iter().any(|k| v1.iter().any(|s| verify(k, &[body], s)))
+        matches_any(&keys, &[body], &v1)
     } else {
-        keys.iter().any(|k| v2.iter().any(|s| verify(k, &[t.as_bytes(), b".", body], s)))
+        matches_any(&keys, &[t.as_bytes(), b".", body], &v2)
     };
     if ok {
         Ok(())

@@ -9,8 +9,9 @@
 //! provider retries: never a 2xx for a delivery that was not stored.
 //!
 //! The SendZen path token must name a client (404 and nothing stored otherwise). The
-//! untokened `/webhooks/sendzen` serves the sandbox simulator, which posts there; in both
-//! the signature is what authenticates the delivery.
+//! untokened `/webhooks/sendzen` serves only a sandboxed SendZen's simulator, which posts
+//! there; in both the signature is what authenticates the delivery. A DISABLED provider
+//! (production without credentials) answers 404 and stores nothing.
 
 pub mod process;
 
@@ -24,7 +25,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 
 use crate::app::AppState;
-use crate::domain::{Provider, ProviderEvent, ProviderEventKind};
+use crate::domain::{Provider, ProviderEvent, ProviderEventKind, ProviderMode};
 
 pub use process::Processor;
 
@@ -158,15 +159,20 @@ async fn sendzen(
     }
 }
 
-/// The sandbox simulator posts here (no per-client token in sandbox mode).
+/// The sandbox simulator posts here (no per-client token in sandbox mode); a LIVE or
+/// DISABLED SendZen only ever gets the per-client URL, so this answers 404 for them.
 async fn sendzen_untokened(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    ingest(&state, Provider::Sendzen, &headers, &body).await
+    match state.providers.get(Provider::Sendzen) {
+        Some(a) if a.mode() == ProviderMode::Sandbox => ingest(&state, Provider::Sendzen, &headers, &body).await,
+        _ => StatusCode::NOT_FOUND.into_response(),
+    }
 }
 
 /// Verify, store, acknowledge, then process the new rows in the background.
 #[tracing::instrument(skip_all, fields(provider = provider.as_str(), bytes = body.len()))]
 async fn ingest(state: &AppState, provider: Provider, headers: &HeaderMap, body: &[u8]) -> Response {
-    let Some(adapter) = state.providers.get(provider) else {
+    // A disabled provider (production without credentials) takes no webhooks at all.
+    let Ok(adapter) = state.providers.require(provider) else {
         return (StatusCode::NOT_FOUND, "provider not configured").into_response();
     };
     let events = match adapter.verify_webhook(headers, body) {

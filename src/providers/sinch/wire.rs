@@ -12,7 +12,7 @@ use crate::domain::{
     ProviderApp, ProviderEvent, ProviderEventKind, ProviderProject, ProviderSender, ProviderWaba, SenderRequest,
     SenderStatus, WabaStatus, WebhookSubscription,
 };
-use crate::providers::signature::{body_digest, check_window, usable, verify};
+use crate::providers::signature::{body_digest, candidates, check_window, matches_any, usable};
 use crate::providers::{ProviderError, ProviderResult, WebhookError};
 
 use super::ID;
@@ -184,8 +184,10 @@ pub fn webhook(v: &Value, target: &str) -> WebhookSubscription {
 }
 
 /// `x-sinch-webhook-signature` = base64 HMAC-SHA256 over `"{body}.{nonce}.{timestamp}"`,
-/// timestamp within 300 s, algorithm `HmacSHA256` when stated. Several signatures
-/// (space or comma separated) and several secrets are accepted for rotation.
+/// timestamp within 300 s, algorithm `HmacSHA256` when stated. Up to five signatures
+/// (space or comma separated, each 32 bytes) and several secrets are accepted for
+/// rotation; anything else is refused before any HMAC runs, and the HMAC is computed
+/// once per secret.
 pub fn verify_signature(
     secrets: &[SecretString],
     headers: &axum::http::HeaderMap,
@@ -209,17 +211,13 @@ pub fn verify_signature(
     if !alg.is_empty() && alg != "HmacSHA256" {
         return Err(WebhookError::MalformedSignature);
     }
-    check_window(ts, now)?;
-    let sigs: Vec<Vec<u8>> = sig
-        .split([' ', ','])
-        .filter_map(|s| base64::engine::general_purpose::STANDARD.decode(s.trim()).ok())
-        .filter(|s| !s.is_empty())
-        .collect();
+    let sigs = candidates(sig.split([' ', ',']), |s| base64::engine::general_purpose::STANDARD.decode(s).ok())?;
     if sigs.is_empty() {
         return Err(WebhookError::MalformedSignature);
     }
+    check_window(ts, now)?;
     let parts: [&[u8]; 5] = [body, b".", nonce.as_bytes(), b".", ts.as_bytes()];
-    if keys.iter().any(|k| sigs.iter().any(|s| verify(k, &parts, s))) {
+    if matches_any(&keys, &parts, &sigs) {
         Ok(())
     } else {
         Err(WebhookError::BadSignature)
