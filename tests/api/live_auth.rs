@@ -1,14 +1,15 @@
 //! WebSocket access control: `connection_init` carries the credential; refused ones
 //! close with 4403; a client token subscribes only to its own client's events.
 
-use bspgraph::modes::Mode;
 use secrecy::ExposeSecret;
 use serde_json::json;
 
-use crate::live_support::{spawn_live, LiveApp, Ws, STATUS_QUERY};
+use crate::live_support::{spawn_live, spawn_production, LiveApp, Ws, STATUS_QUERY};
 
+/// Production with Zavu LIVE (against a standalone simulator), so invitations and
+/// signed webhooks exist; the sandbox is never mounted in production.
 async fn production() -> LiveApp {
-    spawn_live(|s| s.security.mode = Mode::Production).await
+    spawn_production(|_| {}).await
 }
 
 async fn init(app: &LiveApp, token: Option<&str>) -> Ws {

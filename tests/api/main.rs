@@ -16,6 +16,7 @@ mod onboarding_flows;
 mod onboarding_rules;
 mod onboarding_support;
 mod onboarding_sync;
+mod prodmode;
 mod providers_sendzen;
 mod providers_sinch;
 mod providers_zavu;
