@@ -151,6 +151,10 @@ pub struct ProviderInvitation {
     pub url: Option<String>,
     /// Unified status (expiry already applied).
     pub status: InvitationStatus,
+    /// False when the provider reported a status this adapter does not know: `status`
+    /// is then only a placeholder and a stored row's unified status must stay as it is
+    /// (the text is still kept as `provider_status`).
+    pub status_known: bool,
     /// The provider's own status text.
     pub provider_status: Option<String>,
     /// Why it failed (provider code such as `fb_cancelled`).
@@ -202,6 +206,10 @@ pub struct ProviderSender {
     pub display_name: Option<String>,
     /// Unified status.
     pub status: SenderStatus,
+    /// False when the provider reported a status this adapter does not know: `status`
+    /// is then only a placeholder and a stored row's unified status must stay as it is
+    /// (the text is still kept as `provider_status`).
+    pub status_known: bool,
     /// The provider's own status text (`state` or `changes.status`).
     pub provider_status: Option<String>,
     /// Rejection or error reason.
@@ -292,6 +300,10 @@ pub struct ProviderWaba {
     pub name: Option<String>,
     /// Unified status.
     pub status: WabaStatus,
+    /// False when the provider reported a status this adapter does not know: `status`
+    /// is then only a placeholder and a stored row's unified status must stay as it is
+    /// (the text is still kept as `provider_status`).
+    pub status_known: bool,
     /// The provider's own status text.
     pub provider_status: Option<String>,
     /// The provider payload.
@@ -363,8 +375,10 @@ pub enum ProviderEventKind {
         invitation_id: String,
         /// Previous unified status.
         previous: Option<InvitationStatus>,
-        /// New unified status.
+        /// New unified status (a placeholder when `status_known` is false).
         status: InvitationStatus,
+        /// False for a provider status this adapter does not know: nothing moves.
+        status_known: bool,
         /// The provider's status text.
         provider_status: String,
         /// Sender created on completion.
@@ -384,6 +398,10 @@ pub enum ProviderEventKind {
         project_id: Option<String>,
         /// Whether it completed (else failed).
         completed: bool,
+        /// False for a result status this adapter does not know: nothing moves.
+        status_known: bool,
+        /// The provider's status text (`completed`, `failed`, or an unknown one).
+        provider_status: String,
         /// Meta WABA id.
         waba_id: Option<String>,
         /// Meta phone-number id.

@@ -141,6 +141,7 @@ impl Provider for Sendzen {
             id: None,
             url: Some(wire.iframe_url),
             status: InvitationStatus::Pending,
+            status_known: true,
             provider_status: None,
             failure_reason: None,
             client_name: wire.user_data.client_identifier.clone(),
@@ -213,13 +214,17 @@ pub fn verify_signature(secrets: &[SecretString], headers: &HeaderMap, body: &[u
 fn parse_events(body: &[u8]) -> Result<Vec<ProviderEvent>, WebhookError> {
     let raw: Value = serde_json::from_slice(body).map_err(|e| WebhookError::Payload(e.to_string()))?;
     let s = |k: &str| raw[k].as_str().map(str::to_owned);
+    // `completed` and `failed` are the documented results; any other status is kept as
+    // the provider's text without moving the invitation.
     let (event_type, kind) = match raw["status"].as_str() {
-        Some(st @ ("completed" | "failed")) => (
+        Some(st) => (
             format!("onboarding.{st}"),
             ProviderEventKind::OnboardingResult {
                 client_identifier: s("client_identifier"),
                 project_id: s("project_id"),
                 completed: st == "completed",
+                status_known: matches!(st, "completed" | "failed"),
+                provider_status: st.to_owned(),
                 waba_id: s("waba_id"),
                 phone_number_id: s("phone_number_id"),
                 message: s("message"),

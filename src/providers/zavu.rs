@@ -6,7 +6,7 @@
 use async_trait::async_trait;
 use axum::http::{HeaderMap, Method};
 use chrono::{DateTime, TimeZone, Utc};
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -51,6 +51,9 @@ pub struct Zavu {
     cfg: ZavuConfig,
     transport: Transport,
     auth: Auth,
+    /// Secrets Zavu issued when `configure_webhook` registered our URL: accepted next to
+    /// the configured ones (in memory; configure them to keep them across restarts).
+    issued: std::sync::RwLock<Vec<SecretString>>,
 }
 
 #[derive(Deserialize)]
@@ -127,16 +130,23 @@ struct WireSender {
     whatsapp: Option<WireWhatsapp>,
 }
 
-fn status(s: &str) -> InvitationStatus {
-    match s {
+/// The unified status of a Zavu invitation status; `None` for one newer than this
+/// adapter (kept as `providerStatus`, never applied).
+fn known_status(s: &str) -> Option<InvitationStatus> {
+    Some(match s {
+        "pending" => InvitationStatus::Pending,
         "in_progress" => InvitationStatus::InProgress,
         "completed" => InvitationStatus::Completed,
         "expired" => InvitationStatus::Expired,
         "cancelled" => InvitationStatus::Cancelled,
         "failed" => InvitationStatus::Failed,
-        // `pending` and anything newer than this adapter.
-        _ => InvitationStatus::Pending,
-    }
+        _ => return None,
+    })
+}
+
+/// The unified status, `PENDING` as the placeholder of an unknown one.
+fn status(s: &str) -> InvitationStatus {
+    known_status(s).unwrap_or(InvitationStatus::Pending)
 }
 
 fn invitation(raw: Value) -> ProviderResult<ProviderInvitation> {
@@ -146,6 +156,7 @@ fn invitation(raw: Value) -> ProviderResult<ProviderInvitation> {
         id: Some(w.id),
         url: w.url,
         status: status(&w.status),
+        status_known: known_status(&w.status).is_some(),
         provider_status: Some(w.status),
         failure_reason: w.failure_reason,
         client_name: w.client_name,
@@ -179,6 +190,7 @@ fn sender(raw: Value) -> ProviderResult<ProviderSender> {
         waba_id: None,
         display_name: w.name,
         status: if active { SenderStatus::Active } else { SenderStatus::Inactive },
+        status_known: true,
         provider_status: Some(w.channels.join(",")),
         status_reason: None,
         region: None,
@@ -193,7 +205,13 @@ impl Zavu {
     pub fn new(cfg: ZavuConfig) -> anyhow::Result<Self> {
         let transport = Transport::new(ID, cfg.http, BUCKETS, parse_error)?;
         let auth = Auth::Bearer(cfg.api_key.clone());
-        Ok(Self { cfg, transport, auth })
+        Ok(Self { cfg, transport, auth, issued: std::sync::RwLock::default() })
+    }
+
+    /// The configured webhook secrets, then the ones Zavu issued at registration.
+    fn webhook_secrets(&self) -> Vec<SecretString> {
+        let issued = self.issued.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        self.cfg.webhook_secrets.iter().chain(issued.iter()).cloned().collect()
     }
 
     fn url(&self, path: &str) -> String {
@@ -332,6 +350,12 @@ impl Provider for Zavu {
                 .json(body);
         let v = self.call(call).await?;
         let w = &v["webhook"];
+        if let Some(issued) = w["secret"].as_str().filter(|s| !s.is_empty()) {
+            let mut all = self.issued.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+            if !all.iter().any(|s| s.expose_secret() == issued) {
+                all.push(SecretString::from(issued.to_owned()));
+            }
+        }
         Ok(WebhookSubscription {
             id: None,
             target: w["url"].as_str().unwrap_or(target).to_owned(),
@@ -344,7 +368,7 @@ impl Provider for Zavu {
     }
 
     fn verify_webhook(&self, headers: &HeaderMap, body: &[u8]) -> Result<Vec<ProviderEvent>, WebhookError> {
-        verify_signature(&self.cfg.webhook_secrets, headers, body, Utc::now())?;
+        verify_signature(&self.webhook_secrets(), headers, body, Utc::now())?;
         parse_events(body)
     }
 }
@@ -418,6 +442,7 @@ fn parse_events(body: &[u8]) -> Result<Vec<ProviderEvent>, WebhookError> {
             invitation_id,
             previous: s("previousStatus").map(|p| status(&p)),
             status: status(&current),
+            status_known: known_status(&current).is_some(),
             provider_status: current,
             sender_id: s("senderId"),
             waba_id: s("wabaAccountId"),

@@ -49,8 +49,11 @@ pub enum Normalized {
     Invitation {
         /// Provider invitation id.
         invitation_id: String,
-        /// New unified status.
+        /// New unified status (a placeholder when `status_known` is false).
         status: String,
+        /// False for a provider status bspgraph does not know: only kept, never applied.
+        #[serde(default = "known")]
+        status_known: bool,
         /// Provider status text.
         provider_status: String,
         /// Failure reason.
@@ -64,6 +67,12 @@ pub enum Normalized {
         project_id: Option<String>,
         /// Completed, else failed.
         completed: bool,
+        /// False for a result status bspgraph does not know: only kept, never applied.
+        #[serde(default = "known")]
+        status_known: bool,
+        /// Provider status text (absent in rows stored before it was kept).
+        #[serde(default)]
+        provider_status: Option<String>,
         /// Failure message.
         message: Option<String>,
     },
@@ -82,8 +91,11 @@ pub enum Normalized {
         waba_id: Option<String>,
         /// Provider project.
         project_id: Option<String>,
-        /// Unified status.
+        /// Unified status (a placeholder when `status_known` is false).
         status: String,
+        /// False for an account state bspgraph does not know: only kept, never applied.
+        #[serde(default = "known")]
+        status_known: bool,
         /// Provider status text.
         provider_status: Option<String>,
     },
@@ -94,17 +106,36 @@ pub enum Normalized {
 impl From<ProviderEvent> for InboxPayload {
     fn from(e: ProviderEvent) -> Self {
         let event = match e.kind {
-            ProviderEventKind::InvitationStatus { invitation_id, status, provider_status, failure_reason, .. } => {
-                Normalized::Invitation {
-                    invitation_id,
-                    status: status.as_str().to_owned(),
-                    provider_status,
-                    failure_reason,
-                }
-            }
-            ProviderEventKind::OnboardingResult { client_identifier, project_id, completed, message, .. } => {
-                Normalized::Onboarding { client_identifier, project_id, completed, message }
-            }
+            ProviderEventKind::InvitationStatus {
+                invitation_id,
+                status,
+                status_known,
+                provider_status,
+                failure_reason,
+                ..
+            } => Normalized::Invitation {
+                invitation_id,
+                status: status.as_str().to_owned(),
+                status_known,
+                provider_status,
+                failure_reason,
+            },
+            ProviderEventKind::OnboardingResult {
+                client_identifier,
+                project_id,
+                completed,
+                status_known,
+                provider_status,
+                message,
+                ..
+            } => Normalized::Onboarding {
+                client_identifier,
+                project_id,
+                completed,
+                status_known,
+                provider_status: Some(provider_status),
+                message,
+            },
             ProviderEventKind::Sender(s) => {
                 Normalized::Sender { sender_id: s.id, project_id: s.project_id, status: s.status.as_str().to_owned() }
             }
@@ -112,12 +143,18 @@ impl From<ProviderEvent> for InboxPayload {
                 waba_id: w.waba_id,
                 project_id: w.project_id,
                 status: w.status.as_str().to_owned(),
+                status_known: w.status_known,
                 provider_status: w.provider_status,
             },
             ProviderEventKind::Other => Normalized::Other,
         };
         Self { event_type: e.event_type, event, raw: e.raw }
     }
+}
+
+/// Rows stored before `status_known` existed held only known statuses.
+fn known() -> bool {
+    true
 }
 
 /// The webhook routes, with the body limit from the settings.

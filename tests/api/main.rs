@@ -26,6 +26,7 @@ mod schema;
 mod signatures;
 mod statements;
 mod store;
+mod unknown_status;
 
 mod live_auth;
 mod live_poller;
