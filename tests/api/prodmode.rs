@@ -124,6 +124,7 @@ async fn a_webhook_signed_with_the_published_sandbox_secret_is_refused_in_produc
 #[tokio::test]
 async fn a_live_provider_without_an_operator_secret_refuses_every_webhook() {
     // Arrange: no secret configured, or only the published sandbox one (which is ignored).
+    let logs = crate::onboarding_rules::capture_logs();
     for secrets in [vec![], vec![ZAVU_SECRET.to_owned().into()]] {
         let app = spawn_production(move |s| s.providers.zavu_webhook_secrets = secrets).await;
         let (row, zavu_id, _) = app.tracked_invitation().await;
@@ -144,6 +145,14 @@ async fn a_live_provider_without_an_operator_secret_refuses_every_webhook() {
         assert!(app.state.store.inbox_entries(Provider::Zavu).await.unwrap().is_empty());
         assert_eq!(status_of(&app, row).await.0, InvitationStatus::Pending);
     }
+    // Startup said so: one line per provider, and a warning for the secretless LIVE one.
+    let logged = String::from_utf8_lossy(&logs.0.lock().unwrap()).to_string();
+    let line = |needle: &str, provider: &str| logged.lines().any(|l| l.contains(needle) && l.contains(provider));
+    assert!(line("provider LIVE", "provider=ZAVU"), "{logged}");
+    assert!(line("provider DISABLED", "provider=SINCH") && line("provider DISABLED", "provider=SENDZEN"));
+    assert!(line("without a configured webhook secret", "provider=ZAVU"));
+    assert!(line("ignoring a configured webhook secret equal to the published sandbox secret", "provider=ZAVU"));
+    assert!(!logged.contains(ZAVU_SECRET), "the secret itself is never logged");
 }
 
 #[tokio::test]
@@ -182,5 +191,27 @@ async fn webhook_signature_headers_beyond_the_caps_are_refused_unstored() {
     // Assert
     assert_eq!(statuses, [401; 4]);
     assert!(app.state.store.inbox_entries(Provider::Zavu).await.unwrap().is_empty());
+    assert_eq!(status_of(&app, row).await.0, InvitationStatus::Pending);
+}
+
+#[tokio::test]
+async fn refreshing_an_object_of_a_disabled_provider_is_a_provider_disabled_error() {
+    // Arrange: production without any credentials; a Zavu row written earlier.
+    let app = spawn_live(|s| {
+        s.security.mode = bspgraph::modes::Mode::Production;
+        s.secret_key = Some(crate::live_support::TEST_SECRET_KEY.to_owned().into());
+    })
+    .await;
+    let key = operator(&app).await;
+    let client = app.client().await;
+    let row = app.register_invitation(client, "inv_earlier", "PENDING").await;
+    let gid = bspgraph::domain::GlobalId::new(bspgraph::domain::NodeType::Invitation, row).encode();
+
+    // Act
+    let body = gql(&app, &key, "mutation($id: ID!) { refresh(id: $id) { id } }", json!({ "id": gid })).await;
+
+    // Assert
+    assert_eq!(body["errors"][0]["extensions"]["code"], "PROVIDER_DISABLED", "{body}");
+    assert_eq!(body["errors"][0]["extensions"]["provider"], "ZAVU", "{body}");
     assert_eq!(status_of(&app, row).await.0, InvitationStatus::Pending);
 }
