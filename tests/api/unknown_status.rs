@@ -9,7 +9,7 @@ use bspgraph::domain::{InvitationStatus, Provider, ProviderEventKind};
 use bspgraph::providers::Provider as _;
 use bspgraph::sandbox::sinch::{sign_headers, SinchSimConfig};
 
-use crate::live_support::{spawn_live, LiveApp};
+use crate::live_support::{fresh_postgres, spawn_live, spawn_on, LiveApp};
 use crate::provider_support::{fast_http, sendzen_adapter, sinch_config};
 
 /// Wait (bounded) until the inbox row `delivery_id` is processed; return its note.
@@ -26,8 +26,14 @@ async fn processed(app: &LiveApp, delivery_id: &str) -> Option<String> {
 
 #[tokio::test]
 async fn an_unknown_zavu_status_is_kept_without_moving_the_invitation() {
+    unknown_zavu_status(spawn_live(|_| {}).await).await;
+    if let Some(url) = fresh_postgres("the PostgreSQL run of the unknown-status test").await {
+        unknown_zavu_status(spawn_on(&url, None, |_| {}).await).await;
+    }
+}
+
+async fn unknown_zavu_status(app: LiveApp) {
     // Arrange: an invitation the customer has started.
-    let app = spawn_live(|_| {}).await;
     let (row, zavu_id, _) = app.tracked_invitation().await;
     assert_eq!(app.zavu_webhook("evt_started", &zavu_id, "in_progress", true).await, 200);
     processed(&app, "evt_started").await;
