@@ -85,7 +85,8 @@ impl App {
         let listener = TcpListener::bind(settings.listen).await?;
         // The adapters need this server's own URL in sandbox mode, so bind first.
         let base = self_url(listener.local_addr()?);
-        let built = build_registry(&settings.providers, &base)?;
+        // Production never runs a simulator: an unconfigured provider is DISABLED there.
+        let built = build_registry(&settings.providers, &base, !settings.security.dev())?;
         let onboarding = onboarding_state(&settings, &store, &built, base)?;
         let signer = TokenSigner::new(onboarding.secrets.derived_key());
         let bus = EventBus::new(store.clone());
@@ -129,7 +130,7 @@ impl App {
         // (sandboxed adapters reach the simulators mounted in this very server).
         let registry = self.state.providers.clone();
         tokio::spawn(async move {
-            for adapter in registry.all() {
+            for adapter in registry.all().into_iter().filter(|a| registry.enabled(a.id())) {
                 if let Err(e) = adapter.check_credentials().await {
                     tracing::warn!(provider = %adapter.id(), error = %e, "provider credentials check failed");
                 }
@@ -153,10 +154,11 @@ impl App {
     }
 }
 
-/// The onboarding flows' state: the secret key (configured, or a generated key file in
-/// sandbox mode only) and the public URL for per-client webhook URLs.
+/// The onboarding flows' state: the secret key (configured, or a generated key file
+/// unless every enabled provider is LIVE) and the public URL for per-client webhook URLs.
 fn onboarding_state(settings: &Settings, store: &Store, built: &Built, base: String) -> anyhow::Result<Onboarding> {
-    if settings.secret_key.is_none() && built.sandbox.is_none() {
+    let any_live = built.registry.all().iter().any(|p| p.mode() == crate::domain::ProviderMode::Live);
+    if settings.secret_key.is_none() && built.sandbox.is_none() && any_live {
         anyhow::bail!("BSPGRAPH_SECRET_KEY is required when every provider runs LIVE");
     }
     let secrets = SecretBox::load(settings.secret_key.as_ref(), &key_dir(&settings.database_url))?
@@ -195,9 +197,10 @@ fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(state.clone(), observe))
         .layer(CatchPanicLayer::custom(panic_response))
         .with_state(state.clone());
+    // The simulators exist only in dev mode; production mounts no `/sandbox/*` route.
     match &state.sandbox {
-        Some(sandbox) => app.merge(sandbox.router()),
-        None => app,
+        Some(sandbox) if state.settings.security.dev() => app.merge(sandbox.router()),
+        _ => app,
     }
 }
 

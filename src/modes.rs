@@ -1,7 +1,8 @@
 //! Run modes and their security settings: `dev` (the default: sandbox-friendly, auth
 //! optional, GraphiQL and introspection on, loopback only) and `production` (auth
 //! required everywhere, introspection, GraphiQL, suggestions and the sandbox control
-//! off unless enabled, a secret key required). Startup refuses unsafe combinations.
+//! off unless enabled, a secret key required, no simulator: a provider without
+//! credentials is DISABLED, see `providers::setup`). Startup refuses unsafe combinations.
 
 use std::net::SocketAddr;
 
@@ -76,7 +77,10 @@ impl SecuritySettings {
                 "DEV MODE on {listen}: authentication optional, GraphiQL and introspection on, sandbox \
                  control enabled. Do not expose this; use --mode production for real traffic."
             ),
-            Mode::Production => format!("production mode on {listen}: authentication required"),
+            Mode::Production => format!(
+                "production mode on {listen}: authentication required; providers without credentials are \
+                 disabled and no sandbox is mounted"
+            ),
         }
     }
 }

@@ -115,24 +115,26 @@ impl Poller {
         if lock(&self.inner.paused).get(&provider).is_some_and(|until| Instant::now() < *until) {
             return Ok(());
         }
+        if !self.inner.providers.enabled(provider) {
+            return Ok(()); // DISABLED in production: nothing is sent to it
+        }
         let adapter = self.inner.providers.require(provider)?;
-        let read = match table {
-            NodeTable::Invitations => adapter
-                .get_invitation(&target.provider_id)
-                .await
-                .map(|i| (NewStatus::Invitation(i.status), i.provider_status, i.failure_reason, i.raw)),
-            _ => {
-                let project = match target.project_id {
-                    Some(id) => self.inner.store.project_provider_id(id).await?,
-                    None => None,
-                };
-                adapter
-                    .get_sender(project.as_deref(), &target.provider_id)
-                    .await
-                    .map(|s| (NewStatus::Sender(s.status), s.provider_status, s.status_reason, s.raw))
-            }
-        };
-        let (status, provider_status, reason, raw) = match read {
+        let read =
+            match table {
+                NodeTable::Invitations => adapter.get_invitation(&target.provider_id).await.map(|i| {
+                    (NewStatus::Invitation(i.status), i.status_known, i.provider_status, i.failure_reason, i.raw)
+                }),
+                _ => {
+                    let project = match target.project_id {
+                        Some(id) => self.inner.store.project_provider_id(id).await?,
+                        None => None,
+                    };
+                    adapter.get_sender(project.as_deref(), &target.provider_id).await.map(|s| {
+                        (NewStatus::Sender(s.status), s.status_known, s.provider_status, s.status_reason, s.raw)
+                    })
+                }
+            };
+        let (status, known, provider_status, reason, raw) = match read {
             Ok(read) => read,
             Err(ProviderError::Unsupported { .. }) => return Ok(()),
             Err(e @ ProviderError::RateLimited { .. }) => {
@@ -146,6 +148,13 @@ impl Poller {
             }
             Err(e) => return Err(e.into()),
         };
+        if !known {
+            // A status this bspgraph does not know never moves the row: keep the text only.
+            let ps = provider_status.unwrap_or_default();
+            tracing::warn!(provider = %provider, row = target.id, provider_status = %ps, "unknown provider status kept");
+            self.inner.store.keep_unknown_status(table, target.id, &ps, Some(raw)).await?;
+            return Ok(());
+        }
         let change = StatusChange {
             node_id: target.id,
             status,

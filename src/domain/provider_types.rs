@@ -14,8 +14,10 @@ use super::{InvitationStatus, SenderStatus, WabaStatus};
 pub enum ProviderMode {
     /// Credentials are configured: the real provider API.
     Live,
-    /// No credentials: the embedded simulator.
+    /// No credentials: the embedded simulator (dev mode only).
     Sandbox,
+    /// No credentials in production mode: every operation and webhook is refused.
+    Disabled,
 }
 
 /// Something bspgraph can do with a provider; listed in `ProviderInfo.capabilities`.
@@ -149,6 +151,10 @@ pub struct ProviderInvitation {
     pub url: Option<String>,
     /// Unified status (expiry already applied).
     pub status: InvitationStatus,
+    /// False when the provider reported a status this adapter does not know: `status`
+    /// is then only a placeholder and a stored row's unified status must stay as it is
+    /// (the text is still kept as `provider_status`).
+    pub status_known: bool,
     /// The provider's own status text.
     pub provider_status: Option<String>,
     /// Why it failed (provider code such as `fb_cancelled`).
@@ -200,6 +206,10 @@ pub struct ProviderSender {
     pub display_name: Option<String>,
     /// Unified status.
     pub status: SenderStatus,
+    /// False when the provider reported a status this adapter does not know: `status`
+    /// is then only a placeholder and a stored row's unified status must stay as it is
+    /// (the text is still kept as `provider_status`).
+    pub status_known: bool,
     /// The provider's own status text (`state` or `changes.status`).
     pub provider_status: Option<String>,
     /// Rejection or error reason.
@@ -290,6 +300,10 @@ pub struct ProviderWaba {
     pub name: Option<String>,
     /// Unified status.
     pub status: WabaStatus,
+    /// False when the provider reported a status this adapter does not know: `status`
+    /// is then only a placeholder and a stored row's unified status must stay as it is
+    /// (the text is still kept as `provider_status`).
+    pub status_known: bool,
     /// The provider's own status text.
     pub provider_status: Option<String>,
     /// The provider payload.
@@ -361,8 +375,10 @@ pub enum ProviderEventKind {
         invitation_id: String,
         /// Previous unified status.
         previous: Option<InvitationStatus>,
-        /// New unified status.
+        /// New unified status (a placeholder when `status_known` is false).
         status: InvitationStatus,
+        /// False for a provider status this adapter does not know: nothing moves.
+        status_known: bool,
         /// The provider's status text.
         provider_status: String,
         /// Sender created on completion.
@@ -382,6 +398,10 @@ pub enum ProviderEventKind {
         project_id: Option<String>,
         /// Whether it completed (else failed).
         completed: bool,
+        /// False for a result status this adapter does not know: nothing moves.
+        status_known: bool,
+        /// The provider's status text (`completed`, `failed`, or an unknown one).
+        provider_status: String,
         /// Meta WABA id.
         waba_id: Option<String>,
         /// Meta phone-number id.

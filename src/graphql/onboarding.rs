@@ -29,6 +29,10 @@ fn user_errors(refusals: Vec<Refusal>) -> Vec<UserError> {
 fn refusals(failure: Failure) -> ApiResult<Vec<UserError>> {
     match failure {
         Failure::Refused(r) => Ok(user_errors(r)),
+        // A provider switched off in production is the caller's problem, not an outage.
+        Failure::Provider(e @ crate::providers::ProviderError::Disabled { .. }) => {
+            Ok(vec![UserError { field: None, message: e.to_string(), code: e.code().to_owned() }])
+        }
         Failure::Provider(e) => Err(ApiError::from(e)),
         Failure::Store(e) => Err(ApiError::from(e)),
     }

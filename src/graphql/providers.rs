@@ -1,4 +1,4 @@
-//! `providers`: each provider's mode (LIVE or SANDBOX), health from the last call,
+//! `providers`: each provider's mode (LIVE, SANDBOX or DISABLED), health from the last call,
 //! last error, last successful call, rate limit remaining and capabilities. Reads the
 //! adapters' in-memory health; no provider call is made to answer it.
 
@@ -18,7 +18,8 @@ pub struct ProvidersQuery;
 pub struct ProviderInfo {
     /// Which provider this is.
     pub provider: Provider,
-    /// LIVE (credentials configured) or SANDBOX (embedded simulator).
+    /// LIVE (credentials configured), SANDBOX (embedded simulator, dev mode) or DISABLED
+    /// (no credentials in production: every operation answers PROVIDER_DISABLED).
     pub mode: ProviderMode,
     /// Whether the last call reached the provider and was answered sensibly.
     pub healthy: bool,

@@ -143,6 +143,7 @@ pub async fn apply_result(
         waba_id: Some(waba_id.to_owned()),
         display_name: None,
         status: SenderStatus::Active,
+        status_known: true,
         provider_status: None,
         status_reason: None,
         region: None,

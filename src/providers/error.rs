@@ -98,6 +98,13 @@ pub enum ProviderError {
         /// What did not parse.
         message: String,
     },
+    /// The provider is not configured in production mode (no credentials): nothing
+    /// is sent to it and nothing it sends is accepted.
+    #[error("{provider} is disabled (no credentials configured)")]
+    Disabled {
+        /// Provider.
+        provider: Provider,
+    },
     /// The provider has no such operation.
     #[error("{provider} does not support {operation}")]
     Unsupported {
@@ -121,6 +128,7 @@ impl ProviderError {
             | Self::Timeout { provider }
             | Self::UncertainCreate { provider, .. }
             | Self::Decode { provider, .. }
+            | Self::Disabled { provider }
             | Self::Unsupported { provider, .. } => *provider,
         }
     }
@@ -137,6 +145,7 @@ impl ProviderError {
             Self::Timeout { .. } => "PROVIDER_TIMEOUT",
             Self::UncertainCreate { .. } => "PROVIDER_UNCERTAIN_CREATE",
             Self::Decode { .. } => "PROVIDER_DECODE",
+            Self::Disabled { .. } => "PROVIDER_DISABLED",
             Self::Unsupported { .. } => "UNSUPPORTED",
         }
     }
@@ -213,9 +222,12 @@ pub enum WebhookError {
     /// The signature header is missing or empty.
     #[error("missing signature")]
     MissingSignature,
-    /// The signature header cannot be parsed.
+    /// The signature header cannot be parsed, or a signature is not 32 bytes.
     #[error("malformed signature header")]
     MalformedSignature,
+    /// The header carries more signatures than are ever read (refused before any HMAC).
+    #[error("too many signatures in the header")]
+    TooManySignatures,
     /// The timestamp is outside the accepted window.
     #[error("timestamp outside the accepted window")]
     Stale,

@@ -7,6 +7,7 @@
 //! (the default body of every optional method), never a panic. The shared HTTP
 //! discipline (timeouts, retries, rate limits, auth) lives in [`http`].
 
+mod disabled;
 mod error;
 pub mod http;
 pub mod sendzen;
@@ -23,6 +24,7 @@ use async_trait::async_trait;
 use axum::http::HeaderMap;
 use secrecy::SecretString;
 
+pub use disabled::Disabled;
 pub use error::{ProviderError, WebhookError};
 pub use setup::{build_registry, Built};
 
@@ -42,7 +44,7 @@ pub type ProviderResult<T> = Result<T, ProviderError>;
 pub trait Provider: Send + Sync {
     /// Which provider this is.
     fn id(&self) -> ProviderId;
-    /// LIVE or SANDBOX.
+    /// LIVE, SANDBOX or DISABLED.
     fn mode(&self) -> ProviderMode;
     /// What this adapter can do.
     fn capabilities(&self) -> &'static [Capability];
@@ -160,9 +162,20 @@ impl Registry {
         self.adapters.get(provider.as_str()).cloned()
     }
 
-    /// The adapter for `provider`, or `Unsupported` when none is registered.
+    /// The adapter for `provider`, ready for a call: `Disabled` when the provider is
+    /// switched off (production without credentials), `Unsupported` when none is registered.
+    /// Every provider operation of the flows, the poller and the processor goes through here.
     pub fn require(&self, provider: ProviderId) -> ProviderResult<Arc<dyn Provider>> {
-        self.get(provider).ok_or(ProviderError::Unsupported { provider, operation: "provider not configured" })
+        match self.get(provider) {
+            Some(a) if a.mode() == ProviderMode::Disabled => Err(ProviderError::Disabled { provider }),
+            Some(a) => Ok(a),
+            None => Err(ProviderError::Unsupported { provider, operation: "provider not configured" }),
+        }
+    }
+
+    /// Whether `provider` is registered and not disabled.
+    pub fn enabled(&self, provider: ProviderId) -> bool {
+        self.require(provider).is_ok()
     }
 
     /// Every adapter, in `Provider` declaration order.

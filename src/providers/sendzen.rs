@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::http::{Auth, Call, CallKind, HttpSettings, Transport};
-use super::signature::{body_digest, usable, verify};
+use super::signature::{body_digest, candidates, from_hex, matches_any, usable, MAX_CANDIDATES};
 use super::{Provider, ProviderError, ProviderResult, WebhookError};
 use crate::domain::{
     Capability, InvitationStatus, OnboardingRequest, OnboardingStart, Provider as ProviderId, ProviderEvent,
@@ -141,6 +141,7 @@ impl Provider for Sendzen {
             id: None,
             url: Some(wire.iframe_url),
             status: InvitationStatus::Pending,
+            status_known: true,
             provider_status: None,
             failure_reason: None,
             client_name: wire.user_data.client_identifier.clone(),
@@ -184,18 +185,26 @@ impl Provider for Sendzen {
 
 /// `X-Hub-Signature-256: sha256=<hex HMAC-SHA256(secret, raw body)>` against every secret.
 /// The scheme has no timestamp, so there is no freshness window: dedupe does that job.
+/// Up to five comma-separated signatures (rotation), each 64 hex digits, else refused
+/// before any HMAC runs; the HMAC is computed once per secret.
 pub fn verify_signature(secrets: &[SecretString], headers: &HeaderMap, body: &[u8]) -> Result<(), WebhookError> {
     let keys = usable(secrets)?;
     let header = headers.get("x-hub-signature-256").and_then(|v| v.to_str().ok()).unwrap_or("").trim();
     if header.is_empty() {
         return Err(WebhookError::MissingSignature);
     }
-    let hex_sig = header.strip_prefix("sha256=").ok_or(WebhookError::MalformedSignature)?;
-    let sig = hex::decode(hex_sig).map_err(|_| WebhookError::MalformedSignature)?;
-    if sig.is_empty() {
+    let mut values = Vec::new();
+    for part in header.split(',').map(str::trim) {
+        values.push(part.strip_prefix("sha256=").ok_or(WebhookError::MalformedSignature)?);
+        if values.len() > MAX_CANDIDATES {
+            return Err(WebhookError::TooManySignatures);
+        }
+    }
+    let sigs = candidates(values, from_hex)?;
+    if sigs.is_empty() {
         return Err(WebhookError::MissingSignature);
     }
-    if keys.iter().any(|k| verify(k, &[body], &sig)) {
+    if matches_any(&keys, &[body], &sigs) {
         Ok(())
     } else {
         Err(WebhookError::BadSignature)
@@ -205,13 +214,17 @@ pub fn verify_signature(secrets: &[SecretString], headers: &HeaderMap, body: &[u
 fn parse_events(body: &[u8]) -> Result<Vec<ProviderEvent>, WebhookError> {
     let raw: Value = serde_json::from_slice(body).map_err(|e| WebhookError::Payload(e.to_string()))?;
     let s = |k: &str| raw[k].as_str().map(str::to_owned);
+    // `completed` and `failed` are the documented results; any other status is kept as
+    // the provider's text without moving the invitation.
     let (event_type, kind) = match raw["status"].as_str() {
-        Some(st @ ("completed" | "failed")) => (
+        Some(st) => (
             format!("onboarding.{st}"),
             ProviderEventKind::OnboardingResult {
                 client_identifier: s("client_identifier"),
                 project_id: s("project_id"),
                 completed: st == "completed",
+                status_known: matches!(st, "completed" | "failed"),
+                provider_status: st.to_owned(),
                 waba_id: s("waba_id"),
                 phone_number_id: s("phone_number_id"),
                 message: s("message"),

@@ -1,27 +1,30 @@
-//! Builds the registry from settings: each provider with credentials is LIVE; each
-//! without is SANDBOX, pointed at its simulator mounted in this server
-//! (`{base}/sandbox/{provider}`) with the simulator's credentials and webhook secret,
-//! the simulator in turn sending its webhooks to `{base}/webhooks/{provider}`.
+//! Builds the registry from settings. A provider with credentials is LIVE and accepts
+//! webhooks signed only with the secrets the operator configured (never the simulators'
+//! published secrets). A provider without credentials is, in dev mode, SANDBOX: pointed
+//! at its simulator mounted in this server (`{base}/sandbox/{provider}`) with the
+//! simulator's credentials and webhook secret, the simulator in turn sending its webhooks
+//! to `{base}/webhooks/{provider}`. In production it is DISABLED, and no simulator exists.
+//! One startup line per provider says which.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 
 use super::http::HttpSettings;
 use super::sendzen::{Sendzen, SendzenConfig};
 use super::sinch::{Sinch, SinchConfig};
 use super::zavu::{Zavu, ZavuConfig};
-use super::Registry;
+use super::{Disabled, Provider, Registry};
 use crate::config::ProviderSettings;
-use crate::domain::ProviderMode;
+use crate::domain::{Provider as ProviderId, ProviderMode};
 use crate::sandbox::{Sandbox, SandboxConfig};
 
 /// The registry and, when any provider is sandboxed, the simulators to mount.
 pub struct Built {
     /// One adapter per provider.
     pub registry: Registry,
-    /// The simulators (mount `sandbox.router()` in the app).
+    /// The simulators (mount `sandbox.router()` in the app); never in production.
     pub sandbox: Option<Sandbox>,
 }
 
@@ -37,20 +40,115 @@ fn or_sandbox(configured: &[SecretString], sandbox: &str) -> Vec<SecretString> {
     }
 }
 
-/// Build every adapter; `base` is this server's own URL (`http://127.0.0.1:8080`).
-pub fn build_registry(s: &ProviderSettings, base: &str) -> anyhow::Result<Built> {
+/// What one provider's settings amount to.
+enum Plan<C> {
+    /// Credentials configured: the real API.
+    Live(C),
+    /// No credentials, dev mode: the simulator.
+    Sandbox(C),
+    /// No credentials, production.
+    Disabled,
+}
+
+/// The operator's webhook secrets for a LIVE provider, without the simulators' published
+/// secrets (anyone can sign with those), each drop logged.
+fn live_secrets(provider: ProviderId, configured: &[SecretString], published: &str) -> Vec<SecretString> {
+    let kept: Vec<SecretString> = configured.iter().filter(|s| s.expose_secret() != published).cloned().collect();
+    if kept.len() < configured.len() {
+        tracing::warn!(provider = %provider, "ignoring a configured webhook secret equal to the published sandbox secret");
+    }
+    kept
+}
+
+/// Build every adapter; `base` is this server's own URL (`http://127.0.0.1:8080`);
+/// `production` turns unconfigured providers off instead of sandboxing them.
+pub fn build_registry(s: &ProviderSettings, base: &str, production: bool) -> anyhow::Result<Built> {
     let http = HttpSettings {
         connect_timeout: Duration::from_secs(s.provider_connect_timeout_secs),
         timeout: Duration::from_secs(s.provider_timeout_secs),
         max_attempts: s.provider_max_attempts.max(1),
         ..HttpSettings::default()
     };
+    let sb = sandbox_config(s, base);
+    let mut registry = Registry::new();
+    let mut sandboxed = false;
+    let zavu = zavu_plan(s, base, &sb, http, production);
+    let sinch = sinch_plan(s, base, &sb, http, production);
+    let sendzen = sendzen_plan(s, base, &sb, http, production);
+    let adapters: [(ProviderId, Arc<dyn Provider>, bool); 3] = [
+        adapter(ProviderId::Zavu, zavu, Zavu::new, &mut sandboxed)?,
+        adapter(ProviderId::Sinch, sinch, Sinch::new, &mut sandboxed)?,
+        adapter(ProviderId::Sendzen, sendzen, Sendzen::new, &mut sandboxed)?,
+    ];
+    for (id, adapter, has_webhook_secret) in adapters {
+        announce(id, adapter.mode(), has_webhook_secret);
+        registry.insert(adapter);
+    }
+    Ok(Built { registry, sandbox: sandboxed.then(|| Sandbox::new(sb)) })
+}
+
+/// The adapter a plan asks for, and whether it has a webhook secret to verify with.
+fn adapter<C: HasSecrets, A: Provider + 'static>(
+    id: ProviderId,
+    plan: Plan<C>,
+    new: fn(C) -> anyhow::Result<A>,
+    sandboxed: &mut bool,
+) -> anyhow::Result<(ProviderId, Arc<dyn Provider>, bool)> {
+    Ok(match plan {
+        Plan::Live(c) => {
+            let has = c.has_secrets();
+            (id, Arc::new(new(c)?), has)
+        }
+        Plan::Sandbox(c) => {
+            *sandboxed = true;
+            (id, Arc::new(new(c)?), true)
+        }
+        Plan::Disabled => (id, Arc::new(Disabled::new(id)), false),
+    })
+}
+
+/// One startup line per provider (and a warning for a LIVE provider whose webhooks
+/// cannot verify).
+fn announce(id: ProviderId, mode: ProviderMode, has_webhook_secret: bool) {
+    match mode {
+        ProviderMode::Live => tracing::info!(provider = %id, "provider LIVE (credentials configured)"),
+        ProviderMode::Sandbox => tracing::info!(provider = %id, "provider SANDBOXED (built-in simulator; dev mode)"),
+        ProviderMode::Disabled => {
+            tracing::info!(provider = %id, "provider DISABLED (no credentials in production mode)")
+        }
+    }
+    if mode == ProviderMode::Live && !has_webhook_secret {
+        tracing::warn!(
+            provider = %id,
+            "provider is LIVE without a configured webhook secret ({id}_WEBHOOK_SECRETS): its webhooks are refused (401)"
+        );
+    }
+}
+
+/// Adapter configs that carry webhook secrets.
+trait HasSecrets {
+    fn has_secrets(&self) -> bool;
+}
+
+macro_rules! has_secrets {
+    ($($t:ty),+) => {$(
+        impl HasSecrets for $t {
+            fn has_secrets(&self) -> bool {
+                self.webhook_secrets.iter().any(|s| !s.expose_secret().is_empty())
+            }
+        }
+    )+};
+}
+has_secrets!(ZavuConfig, SinchConfig, SendzenConfig);
+
+/// The simulators' settings: webhooks to this server, signed with the configured secret
+/// when there is one (dev mode only; production mounts no simulator).
+fn sandbox_config(s: &ProviderSettings, base: &str) -> SandboxConfig {
     let mut sb = SandboxConfig::default();
     sb.zavu.webhook_target = Some(format!("{base}/webhooks/zavu"));
     sb.sinch.webhook_target = Some(format!("{base}/webhooks/sinch"));
     sb.sendzen.webhook_target = Some(format!("{base}/webhooks/sendzen"));
-    // In sandbox mode the simulators sign with the configured secret when there is one.
-    let first = |v: &[SecretString]| v.first().map(|x| secrecy::ExposeSecret::expose_secret(x).to_owned());
+    let first = |v: &[SecretString]| v.first().map(|x| x.expose_secret().to_owned());
     if let Some(x) = first(&s.zavu_webhook_secrets) {
         sb.zavu.webhook_secret = x
     }
@@ -60,33 +158,40 @@ pub fn build_registry(s: &ProviderSettings, base: &str) -> anyhow::Result<Built>
     if let Some(x) = first(&s.sendzen_webhook_secrets) {
         sb.sendzen.webhook_secret = x
     }
+    sb
+}
 
-    let mut registry = Registry::new();
-    let mut sandboxed = false;
-
-    let zavu = match &s.zavu_api_key {
-        Some(key) => ZavuConfig {
+fn zavu_plan(s: &ProviderSettings, base: &str, sb: &SandboxConfig, http: HttpSettings, prod: bool) -> Plan<ZavuConfig> {
+    let published = SandboxConfig::default().zavu.webhook_secret;
+    match &s.zavu_api_key {
+        Some(key) => Plan::Live(ZavuConfig {
             base_url: s.zavu_base_url.clone(),
             api_key: key.clone(),
-            webhook_secrets: s.zavu_webhook_secrets.clone(),
+            webhook_secrets: live_secrets(ProviderId::Zavu, &s.zavu_webhook_secrets, &published),
             mode: ProviderMode::Live,
             http,
-        },
-        None => {
-            sandboxed = true;
-            ZavuConfig {
-                base_url: format!("{base}/sandbox/zavu"),
-                api_key: secret(&sb.zavu.api_key),
-                webhook_secrets: or_sandbox(&s.zavu_webhook_secrets, &sb.zavu.webhook_secret),
-                mode: ProviderMode::Sandbox,
-                http,
-            }
-        }
-    };
-    registry.insert(Arc::new(Zavu::new(zavu)?));
+        }),
+        None if prod => Plan::Disabled,
+        None => Plan::Sandbox(ZavuConfig {
+            base_url: format!("{base}/sandbox/zavu"),
+            api_key: secret(&sb.zavu.api_key),
+            webhook_secrets: or_sandbox(&s.zavu_webhook_secrets, &sb.zavu.webhook_secret),
+            mode: ProviderMode::Sandbox,
+            http,
+        }),
+    }
+}
 
-    let sinch = match (&s.sinch_key_id, &s.sinch_key_secret, &s.sinch_project_id) {
-        (Some(id), Some(key), Some(project)) => SinchConfig {
+fn sinch_plan(
+    s: &ProviderSettings,
+    base: &str,
+    sb: &SandboxConfig,
+    http: HttpSettings,
+    prod: bool,
+) -> Plan<SinchConfig> {
+    let published = SandboxConfig::default().sinch.webhook_secret;
+    match (&s.sinch_key_id, &s.sinch_key_secret, &s.sinch_project_id) {
+        (Some(id), Some(key), Some(project)) => Plan::Live(SinchConfig {
             token_url: format!("{}/oauth2/token", s.sinch_auth_url.trim_end_matches('/')),
             provisioning_url: s.sinch_provisioning_url.clone(),
             subproject_url: s.sinch_subproject_url.clone(),
@@ -95,14 +200,14 @@ pub fn build_registry(s: &ProviderSettings, base: &str) -> anyhow::Result<Built>
             key_id: id.clone(),
             key_secret: key.clone(),
             basic_auth: s.sinch_basic_auth,
-            webhook_secrets: s.sinch_webhook_secrets.clone(),
+            webhook_secrets: live_secrets(ProviderId::Sinch, &s.sinch_webhook_secrets, &published),
             mode: ProviderMode::Live,
             http,
-        },
+        }),
+        _ if prod => Plan::Disabled,
         _ => {
-            sandboxed = true;
             let root = format!("{base}/sandbox/sinch");
-            SinchConfig {
+            Plan::Sandbox(SinchConfig {
                 token_url: format!("{root}/auth/oauth2/token"),
                 provisioning_url: format!("{root}/provisioning"),
                 subproject_url: format!("{root}/subproject"),
@@ -114,31 +219,34 @@ pub fn build_registry(s: &ProviderSettings, base: &str) -> anyhow::Result<Built>
                 webhook_secrets: or_sandbox(&s.sinch_webhook_secrets, &sb.sinch.webhook_secret),
                 mode: ProviderMode::Sandbox,
                 http,
-            }
+            })
         }
-    };
-    registry.insert(Arc::new(Sinch::new(sinch)?));
+    }
+}
 
-    let sendzen = match &s.sendzen_partner_api_key {
-        Some(key) => SendzenConfig {
+fn sendzen_plan(
+    s: &ProviderSettings,
+    base: &str,
+    sb: &SandboxConfig,
+    http: HttpSettings,
+    prod: bool,
+) -> Plan<SendzenConfig> {
+    let published = SandboxConfig::default().sendzen.webhook_secret;
+    match &s.sendzen_partner_api_key {
+        Some(key) => Plan::Live(SendzenConfig {
             base_url: s.sendzen_base_url.clone(),
             partner_key: key.clone(),
-            webhook_secrets: s.sendzen_webhook_secrets.clone(),
+            webhook_secrets: live_secrets(ProviderId::Sendzen, &s.sendzen_webhook_secrets, &published),
             mode: ProviderMode::Live,
             http,
-        },
-        None => {
-            sandboxed = true;
-            SendzenConfig {
-                base_url: format!("{base}/sandbox/sendzen"),
-                partner_key: secret(&sb.sendzen.partner_key),
-                webhook_secrets: or_sandbox(&s.sendzen_webhook_secrets, &sb.sendzen.webhook_secret),
-                mode: ProviderMode::Sandbox,
-                http,
-            }
-        }
-    };
-    registry.insert(Arc::new(Sendzen::new(sendzen)?));
-
-    Ok(Built { registry, sandbox: sandboxed.then(|| Sandbox::new(sb)) })
+        }),
+        None if prod => Plan::Disabled,
+        None => Plan::Sandbox(SendzenConfig {
+            base_url: format!("{base}/sandbox/sendzen"),
+            partner_key: secret(&sb.sendzen.partner_key),
+            webhook_secrets: or_sandbox(&s.sendzen_webhook_secrets, &sb.sendzen.webhook_secret),
+            mode: ProviderMode::Sandbox,
+            http,
+        }),
+    }
 }

@@ -6,12 +6,12 @@
 use async_trait::async_trait;
 use axum::http::{HeaderMap, Method};
 use chrono::{DateTime, TimeZone, Utc};
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::http::{Auth, Call, CallKind, HttpSettings, Transport};
-use super::signature::{check_window, usable, verify};
+use super::signature::{candidates, check_window, from_hex, matches_any, usable, MAX_CANDIDATES};
 use super::{Provider, ProviderError, ProviderResult, WebhookError};
 use crate::domain::{
     Capability, InvitationStatus, OnboardingRequest, OnboardingStart, Provider as ProviderId, ProviderEvent,
@@ -63,6 +63,9 @@ pub struct Zavu {
     cfg: ZavuConfig,
     transport: Transport,
     auth: Auth,
+    /// Secrets Zavu issued when `configure_webhook` registered our URL: accepted next to
+    /// the configured ones (in memory; configure them to keep them across restarts).
+    issued: std::sync::RwLock<Vec<SecretString>>,
 }
 
 #[derive(Deserialize)]
@@ -147,16 +150,23 @@ struct WireSender {
     whatsapp: Option<WireWhatsapp>,
 }
 
-fn status(s: &str) -> InvitationStatus {
-    match s {
+/// The unified status of a Zavu invitation status; `None` for one newer than this
+/// adapter (kept as `providerStatus`, never applied).
+fn known_status(s: &str) -> Option<InvitationStatus> {
+    Some(match s {
+        "pending" => InvitationStatus::Pending,
         "in_progress" => InvitationStatus::InProgress,
         "completed" => InvitationStatus::Completed,
         "expired" => InvitationStatus::Expired,
         "cancelled" => InvitationStatus::Cancelled,
         "failed" => InvitationStatus::Failed,
-        // `pending` and anything newer than this adapter.
-        _ => InvitationStatus::Pending,
-    }
+        _ => return None,
+    })
+}
+
+/// The unified status, `PENDING` as the placeholder of an unknown one.
+fn status(s: &str) -> InvitationStatus {
+    known_status(s).unwrap_or(InvitationStatus::Pending)
 }
 
 fn invitation(raw: Value) -> ProviderResult<ProviderInvitation> {
@@ -168,6 +178,7 @@ fn invitation(raw: Value) -> ProviderResult<ProviderInvitation> {
         id: Some(w.id),
         url: w.url,
         status: status(&w.status),
+        status_known: known_status(&w.status).is_some(),
         provider_status: Some(w.status),
         failure_reason: w.failure_reason,
         client_name: w.client_name,
@@ -207,6 +218,7 @@ fn sender(raw: Value) -> ProviderResult<ProviderSender> {
         waba_id: None,
         display_name: w.name,
         status: if active { SenderStatus::Active } else { SenderStatus::Inactive },
+        status_known: true,
         provider_status: Some(w.channels.join(",")),
         status_reason: None,
         region: None,
@@ -221,7 +233,13 @@ impl Zavu {
     pub fn new(cfg: ZavuConfig) -> anyhow::Result<Self> {
         let transport = Transport::new(ID, cfg.http, BUCKETS, parse_error)?;
         let auth = Auth::Bearer(cfg.api_key.clone());
-        Ok(Self { cfg, transport, auth })
+        Ok(Self { cfg, transport, auth, issued: std::sync::RwLock::default() })
+    }
+
+    /// The configured webhook secrets, then the ones Zavu issued at registration.
+    fn webhook_secrets(&self) -> Vec<SecretString> {
+        let issued = self.issued.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        self.cfg.webhook_secrets.iter().chain(issued.iter()).cloned().collect()
     }
 
     fn url(&self, path: &str) -> String {
@@ -349,6 +367,12 @@ impl Provider for Zavu {
         let call = self.op("configure_webhook", CallKind::Write, Method::POST, "/v1/invitations/webhook").json(body);
         let v = self.call(call).await?;
         let w = &v["webhook"];
+        if let Some(issued) = w["secret"].as_str().filter(|s| !s.is_empty()) {
+            let mut all = self.issued.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+            if !all.iter().any(|s| s.expose_secret() == issued) {
+                all.push(SecretString::from(issued.to_owned()));
+            }
+        }
         Ok(WebhookSubscription {
             id: None,
             target: w["url"].as_str().unwrap_or(target).to_owned(),
@@ -361,7 +385,7 @@ impl Provider for Zavu {
     }
 
     fn verify_webhook(&self, headers: &HeaderMap, body: &[u8]) -> Result<Vec<ProviderEvent>, WebhookError> {
-        verify_signature(&self.cfg.webhook_secrets, headers, body, Utc::now())?;
+        verify_signature(&self.webhook_secrets(), headers, body, Utc::now())?;
         parse_events(body)
     }
 }
@@ -369,6 +393,8 @@ impl Provider for Zavu {
 /// Check `X-Zavu-Signature: t=<s>[,v1=<hex>]*[,v2=<hex>]*` against every secret.
 /// `t` must be within 300 s of `now`. When any `v2` is present only `v2` counts
 /// (it covers the timestamp); a `v1`-only header (legacy senders) is checked as v1.
+/// At most five signatures per scheme, each 64 hex digits, else refused unread; the
+/// HMAC is computed once per secret (see [`super::signature`]).
 pub fn verify_signature(
     secrets: &[SecretString],
     headers: &HeaderMap,
@@ -384,23 +410,26 @@ pub fn verify_signature(
     for part in header.split(',') {
         let Some((k, v)) = part.trim().split_once('=') else { return Err(WebhookError::MalformedSignature) };
         match k.trim() {
+            "t" if t.is_some() => return Err(WebhookError::MalformedSignature),
             "t" => t = Some(v.trim()),
-            "v1" => v1.extend(hex::decode(v.trim()).ok()),
-            "v2" => v2.extend(hex::decode(v.trim()).ok()),
+            "v1" => v1.push(v),
+            "v2" => v2.push(v),
             _ => {}
+        }
+        if v1.len() > MAX_CANDIDATES || v2.len() > MAX_CANDIDATES {
+            return Err(WebhookError::TooManySignatures);
         }
     }
     let t = t.ok_or(WebhookError::MalformedSignature)?;
-    v1.retain(|s| !s.is_empty());
-    v2.retain(|s| !s.is_empty());
+    let (v1, v2) = (candidates(v1, from_hex)?, candidates(v2, from_hex)?);
     if v1.is_empty() && v2.is_empty() {
         return Err(WebhookError::MissingSignature);
     }
     check_window(t, now)?;
     let ok = if v2.is_empty() {
-        keys.iter().any(|k| v1.iter().any(|s| verify(k, &[body], s)))
+        matches_any(&keys, &[body], &v1)
     } else {
-        keys.iter().any(|k| v2.iter().any(|s| verify(k, &[t.as_bytes(), b".", body], s)))
+        matches_any(&keys, &[t.as_bytes(), b".", body], &v2)
     };
     if ok {
         Ok(())
@@ -432,6 +461,7 @@ fn parse_events(body: &[u8]) -> Result<Vec<ProviderEvent>, WebhookError> {
             invitation_id,
             previous: s("previousStatus").map(|p| status(&p)),
             status: status(&current),
+            status_known: known_status(&current).is_some(),
             provider_status: current,
             sender_id: whatsapp(s("senderId")),
             waba_id: whatsapp(s("wabaAccountId")),

@@ -198,6 +198,31 @@ impl Store {
         row.map(|r| Ok(NodeRef { id: r.try_get("", "id")?, status: r.try_get("", "status")? })).transpose()
     }
 
+    /// Keep a provider status this bspgraph does not know on a row without touching its
+    /// unified status (so it never moves, and no event is appended): only
+    /// `provider_status`, `raw` (when given) and `synced_at` change.
+    pub async fn keep_unknown_status(
+        &self,
+        table: NodeTable,
+        node_id: i64,
+        provider_status: &str,
+        raw: Option<serde_json::Value>,
+    ) -> Result<(), StoreError> {
+        use sea_orm::sea_query::{Alias, Expr, Query};
+        let mut update = Query::update();
+        update
+            .table(Alias::new(table.name()))
+            .value(Alias::new("provider_status"), provider_status)
+            .value(Alias::new("synced_at"), Utc::now())
+            .and_where(Expr::col(Alias::new("id")).eq(node_id));
+        if let Some(raw) = raw {
+            update.value(Alias::new("raw"), raw);
+        }
+        let backend = self.db().get_database_backend();
+        self.db().execute(backend.build(&update)).await?;
+        Ok(())
+    }
+
     /// Lease up to `limit` rows of `table` in one of `statuses`, not leased now, for
     /// `lease_ms`: each row goes to one poller (one instance) per lease period.
     #[tracing::instrument(skip_all, fields(table = table.name(), limit))]

@@ -9,8 +9,9 @@
 //! provider retries: never a 2xx for a delivery that was not stored.
 //!
 //! The SendZen path token must name a client (404 and nothing stored otherwise). The
-//! untokened `/webhooks/sendzen` serves the sandbox simulator, which posts there; in both
-//! the signature is what authenticates the delivery.
+//! untokened `/webhooks/sendzen` serves only a sandboxed SendZen's simulator, which posts
+//! there; in both the signature is what authenticates the delivery. A DISABLED provider
+//! (production without credentials) answers 404 and stores nothing.
 
 pub mod process;
 
@@ -24,7 +25,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 
 use crate::app::AppState;
-use crate::domain::{Provider, ProviderEvent, ProviderEventKind};
+use crate::domain::{Provider, ProviderEvent, ProviderEventKind, ProviderMode};
 
 pub use process::Processor;
 
@@ -48,8 +49,11 @@ pub enum Normalized {
     Invitation {
         /// Provider invitation id.
         invitation_id: String,
-        /// New unified status.
+        /// New unified status (a placeholder when `status_known` is false).
         status: String,
+        /// False for a provider status bspgraph does not know: only kept, never applied.
+        #[serde(default = "known")]
+        status_known: bool,
         /// Provider status text.
         provider_status: String,
         /// Failure reason.
@@ -63,6 +67,12 @@ pub enum Normalized {
         project_id: Option<String>,
         /// Completed, else failed.
         completed: bool,
+        /// False for a result status bspgraph does not know: only kept, never applied.
+        #[serde(default = "known")]
+        status_known: bool,
+        /// Provider status text (absent in rows stored before it was kept).
+        #[serde(default)]
+        provider_status: Option<String>,
         /// Failure message.
         message: Option<String>,
     },
@@ -81,8 +91,11 @@ pub enum Normalized {
         waba_id: Option<String>,
         /// Provider project.
         project_id: Option<String>,
-        /// Unified status.
+        /// Unified status (a placeholder when `status_known` is false).
         status: String,
+        /// False for an account state bspgraph does not know: only kept, never applied.
+        #[serde(default = "known")]
+        status_known: bool,
         /// Provider status text.
         provider_status: Option<String>,
     },
@@ -93,17 +106,36 @@ pub enum Normalized {
 impl From<ProviderEvent> for InboxPayload {
     fn from(e: ProviderEvent) -> Self {
         let event = match e.kind {
-            ProviderEventKind::InvitationStatus { invitation_id, status, provider_status, failure_reason, .. } => {
-                Normalized::Invitation {
-                    invitation_id,
-                    status: status.as_str().to_owned(),
-                    provider_status,
-                    failure_reason,
-                }
-            }
-            ProviderEventKind::OnboardingResult { client_identifier, project_id, completed, message, .. } => {
-                Normalized::Onboarding { client_identifier, project_id, completed, message }
-            }
+            ProviderEventKind::InvitationStatus {
+                invitation_id,
+                status,
+                status_known,
+                provider_status,
+                failure_reason,
+                ..
+            } => Normalized::Invitation {
+                invitation_id,
+                status: status.as_str().to_owned(),
+                status_known,
+                provider_status,
+                failure_reason,
+            },
+            ProviderEventKind::OnboardingResult {
+                client_identifier,
+                project_id,
+                completed,
+                status_known,
+                provider_status,
+                message,
+                ..
+            } => Normalized::Onboarding {
+                client_identifier,
+                project_id,
+                completed,
+                status_known,
+                provider_status: Some(provider_status),
+                message,
+            },
             ProviderEventKind::Sender(s) => {
                 Normalized::Sender { sender_id: s.id, project_id: s.project_id, status: s.status.as_str().to_owned() }
             }
@@ -111,12 +143,18 @@ impl From<ProviderEvent> for InboxPayload {
                 waba_id: w.waba_id,
                 project_id: w.project_id,
                 status: w.status.as_str().to_owned(),
+                status_known: w.status_known,
                 provider_status: w.provider_status,
             },
             ProviderEventKind::Other => Normalized::Other,
         };
         Self { event_type: e.event_type, event, raw: e.raw }
     }
+}
+
+/// Rows stored before `status_known` existed held only known statuses.
+fn known() -> bool {
+    true
 }
 
 /// The webhook routes, with the body limit from the settings.
@@ -158,15 +196,20 @@ async fn sendzen(
     }
 }
 
-/// The sandbox simulator posts here (no per-client token in sandbox mode).
+/// The sandbox simulator posts here (no per-client token in sandbox mode); a LIVE or
+/// DISABLED SendZen only ever gets the per-client URL, so this answers 404 for them.
 async fn sendzen_untokened(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    ingest(&state, Provider::Sendzen, &headers, &body).await
+    match state.providers.get(Provider::Sendzen) {
+        Some(a) if a.mode() == ProviderMode::Sandbox => ingest(&state, Provider::Sendzen, &headers, &body).await,
+        _ => StatusCode::NOT_FOUND.into_response(),
+    }
 }
 
 /// Verify, store, acknowledge, then process the new rows in the background.
 #[tracing::instrument(skip_all, fields(provider = provider.as_str(), bytes = body.len()))]
 async fn ingest(state: &AppState, provider: Provider, headers: &HeaderMap, body: &[u8]) -> Response {
-    let Some(adapter) = state.providers.get(provider) else {
+    // A disabled provider (production without credentials) takes no webhooks at all.
+    let Ok(adapter) = state.providers.require(provider) else {
         return (StatusCode::NOT_FOUND, "provider not configured").into_response();
     };
     let events = match adapter.verify_webhook(headers, body) {

@@ -20,6 +20,8 @@ use crate::store::{InboxItem, NewStatus, NodeTable, StatusChange, Store};
 
 /// How long a claimed row stays with its worker before another may take it over.
 pub const LEASE_MS: i64 = 60_000;
+/// Longest provider status text kept (and logged) for an unknown status.
+const MAX_STATUS_CHARS: usize = 64;
 /// Rows one sweep claims.
 const SWEEP_BATCH: u64 = 100;
 /// Sweeps run at least this often, for rows a crashed instance left behind.
@@ -123,21 +125,38 @@ impl Processor {
         let payload: InboxPayload = serde_json::from_str(&item.payload).context("unreadable inbox payload")?;
         let raw = Some(payload.raw);
         match payload.event {
-            Normalized::Invitation { invitation_id, status, provider_status, failure_reason } => {
+            Normalized::Invitation { invitation_id, status_known: false, provider_status, .. } => {
+                self.keep(provider, NodeTable::Invitations, &[&invitation_id], &provider_status, raw).await
+            }
+            Normalized::Invitation { invitation_id, status, provider_status, failure_reason, .. } => {
                 let status: InvitationStatus = status.parse().map_err(|_| anyhow::anyhow!("unknown status"))?;
                 let target = (NewStatus::Invitation(status), Some(provider_status), failure_reason, raw);
                 self.invitation(provider, &[&invitation_id], target).await
             }
-            Normalized::Onboarding { client_identifier, project_id, completed, message } => {
-                let status = if completed { InvitationStatus::Completed } else { InvitationStatus::Failed };
+            Normalized::Onboarding {
+                client_identifier,
+                project_id,
+                completed,
+                status_known,
+                provider_status,
+                message,
+            } => {
                 let ids: Vec<&str> =
                     [client_identifier.as_deref(), project_id.as_deref()].into_iter().flatten().collect();
-                let ps = Some(if completed { "completed" } else { "failed" }.to_owned());
-                self.invitation(provider, &ids, (NewStatus::Invitation(status), ps, message, raw)).await
+                let ps = provider_status.unwrap_or_else(|| if completed { "completed" } else { "failed" }.to_owned());
+                if !status_known {
+                    return self.keep(provider, NodeTable::Invitations, &ids, &ps, raw).await;
+                }
+                let status = if completed { InvitationStatus::Completed } else { InvitationStatus::Failed };
+                self.invitation(provider, &ids, (NewStatus::Invitation(status), Some(ps), message, raw)).await
             }
             Normalized::Sender { sender_id, project_id, .. } => self.sender(provider, &sender_id, project_id).await,
-            Normalized::Account { waba_id, project_id, status, provider_status } => {
+            Normalized::Account { waba_id, project_id, status, status_known, provider_status } => {
                 let ids: Vec<&str> = [waba_id.as_deref(), project_id.as_deref()].into_iter().flatten().collect();
+                if !status_known {
+                    let ps = provider_status.unwrap_or_default();
+                    return self.keep(provider, NodeTable::Wabas, &ids, &ps, raw).await;
+                }
                 let Some(node) = self.inner.store.node_by_provider_id(NodeTable::Wabas, provider, &ids).await? else {
                     return Ok(Some("unknown waba: left for sync".to_owned()));
                 };
@@ -173,9 +192,36 @@ impl Processor {
         };
         let adapter = self.inner.providers.require(provider)?;
         let fresh = adapter.get_sender(project.as_deref(), id).await?;
+        if !fresh.status_known {
+            let ps = fresh.provider_status.unwrap_or_default();
+            return self.keep(provider, NodeTable::Senders, &[id], &ps, Some(fresh.raw)).await;
+        }
         let status: SenderStatus = fresh.status;
         self.change(node.id, NewStatus::Sender(status), fresh.provider_status, fresh.status_reason, Some(fresh.raw))
             .await
+    }
+
+    /// A provider status bspgraph does not know: kept as `providerStatus` (and `raw`),
+    /// the unified status untouched (never moved backwards, or anywhere), and logged.
+    async fn keep(
+        &self,
+        provider: Provider,
+        table: NodeTable,
+        ids: &[&str],
+        provider_status: &str,
+        raw: Option<serde_json::Value>,
+    ) -> anyhow::Result<Option<String>> {
+        let store = &self.inner.store;
+        let Some(node) = store.node_by_provider_id(table, provider, ids).await? else {
+            return Ok(Some("unknown object: left for sync".to_owned()));
+        };
+        let shown: String = provider_status.chars().take(MAX_STATUS_CHARS).collect();
+        tracing::warn!(
+            provider = %provider, node_id = node.id, provider_status = %shown, unified = %node.status,
+            "unknown provider status: kept as providerStatus, unified status unchanged"
+        );
+        store.keep_unknown_status(table, node.id, &shown, raw).await?;
+        Ok(Some(format!("unknown provider status {shown:?}: kept, status unchanged")))
     }
 
     async fn change(

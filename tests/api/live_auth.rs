@@ -3,15 +3,16 @@
 //! only to its own client's events; a socket closes with 4403 once its key is revoked
 //! or its token expires.
 
-use bspgraph::modes::Mode;
 use secrecy::ExposeSecret;
 use serde_json::json;
 
-use crate::live_support::{spawn_live, LiveApp, Ws, STATUS_QUERY};
+use crate::live_support::{spawn_live, spawn_production, LiveApp, Ws, STATUS_QUERY};
 use crate::live_ws_limits::closed;
 
+/// Production with Zavu LIVE (against a standalone simulator), so invitations and
+/// signed webhooks exist; the sandbox is never mounted in production.
 async fn production() -> LiveApp {
-    spawn_live(|s| s.security.mode = Mode::Production).await
+    spawn_production(|_| {}).await
 }
 
 async fn init(app: &LiveApp, token: Option<&str>) -> Ws {
@@ -127,8 +128,7 @@ async fn a_sendzen_delivery_to_an_unknown_client_token_is_refused_and_not_stored
 
 /// A production app with `adjust`ed settings and a live operator key: (app, key id, key).
 async fn production_with_key(adjust: impl FnOnce(&mut bspgraph::config::Settings)) -> (LiveApp, i64, String) {
-    let app = spawn_live(|s| {
-        s.security.mode = Mode::Production;
+    let app = spawn_production(|s| {
         adjust(s);
     })
     .await;
@@ -174,8 +174,7 @@ async fn a_subscribe_after_revocation_is_refused_with_4403_and_never_runs() {
 #[tokio::test]
 async fn a_client_tokens_socket_closes_with_4403_at_the_tokens_expiry() {
     // Arrange: the timer re-check is off; the expiry is scheduled on its own.
-    let app = spawn_live(|s| {
-        s.security.mode = Mode::Production;
+    let app = spawn_production(|s| {
         s.live.ws_recheck_secs = 0.0;
     })
     .await;
@@ -203,8 +202,7 @@ fn token_expiry(app: &LiveApp, token: &str) -> i64 {
 #[tokio::test]
 async fn refused_connection_inits_from_one_address_are_throttled() {
     // Arrange: two refusals allowed, then the address is held back.
-    let app = spawn_live(|s| {
-        s.security.mode = Mode::Production;
+    let app = spawn_production(|s| {
         s.address_limits.auth_failure_burst = 2;
         s.address_limits.auth_failures_per_minute = 1;
     })

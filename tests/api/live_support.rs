@@ -9,6 +9,7 @@ use bspgraph::config::Settings;
 use bspgraph::domain::{ClientDraft, HostedInvitationRequest, OnboardingRequest, Provider};
 use futures_util::{SinkExt, StreamExt};
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
+use secrecy::ExposeSecret;
 use serde_json::{json, Value};
 use tokio::net::TcpStream;
 use tokio::sync::oneshot;
@@ -16,14 +17,20 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
-/// Sandbox Zavu webhook secret (the simulator default).
+/// Sandbox Zavu webhook secret (the simulator default, published in the source).
 pub const ZAVU_SECRET: &str = "whsec_sandbox_zavu_0123456789abcdef";
+/// The Zavu webhook secret an operator configures for a LIVE Zavu in production tests.
+pub const OPERATOR_ZAVU_SECRET: &str = "whsec_operator_configured_5f1e2d3c4b5a";
+/// A fixed `BSPGRAPH_SECRET_KEY` for production tests (production needs one).
+pub const TEST_SECRET_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 
 pub struct LiveApp {
     pub addr: std::net::SocketAddr,
     pub state: AppState,
     pub http: reqwest::Client,
     pub db: DatabaseConnection,
+    /// The secret `zavu_webhook(.., signed: true)` signs with.
+    pub zavu_secret: String,
     _dir: Option<tempfile::TempDir>,
     _stop: oneshot::Sender<()>,
 }
@@ -49,6 +56,7 @@ pub async fn spawn_live(adjust: impl FnOnce(&mut Settings)) -> LiveApp {
 pub async fn spawn_on(url: &str, dir: Option<tempfile::TempDir>, adjust: impl FnOnce(&mut Settings)) -> LiveApp {
     let mut settings = live_settings(url);
     adjust(&mut settings);
+    let settings_secret = settings.providers.zavu_webhook_secrets.first().map(|s| s.expose_secret().to_owned());
     let app = App::build(settings).await.unwrap();
     let addr = app.local_addr().unwrap();
     let state = app.state.clone();
@@ -57,7 +65,25 @@ pub async fn spawn_on(url: &str, dir: Option<tempfile::TempDir>, adjust: impl Fn
         let _ = stopped.await;
     }));
     let db = sea_orm::Database::connect(url).await.unwrap();
-    LiveApp { addr, state, http: reqwest::Client::new(), db, _dir: dir, _stop: stop }
+    let zavu_secret = settings_secret.unwrap_or_else(|| ZAVU_SECRET.to_owned());
+    LiveApp { addr, state, http: reqwest::Client::new(), db, zavu_secret, _dir: dir, _stop: stop }
+}
+
+/// Production mode with Zavu LIVE against a standalone Zavu simulator (standing in for
+/// the real API), its webhooks verified with [`OPERATOR_ZAVU_SECRET`]; Sinch and SendZen
+/// have no credentials, so they are DISABLED.
+pub async fn spawn_production(adjust: impl FnOnce(&mut Settings)) -> LiveApp {
+    let sim = bspgraph::sandbox::Sandbox::new(bspgraph::sandbox::SandboxConfig::default());
+    let sim_url = bspgraph::sandbox::serve_standalone(sim.router()).await.unwrap();
+    spawn_live(|s| {
+        s.security.mode = bspgraph::modes::Mode::Production;
+        s.secret_key = Some(TEST_SECRET_KEY.to_owned().into());
+        s.providers.zavu_api_key = Some(bspgraph::sandbox::SandboxConfig::default().zavu.api_key.into());
+        s.providers.zavu_base_url = format!("{sim_url}/sandbox/zavu");
+        s.providers.zavu_webhook_secrets = vec![OPERATOR_ZAVU_SECRET.to_owned().into()];
+        adjust(s);
+    })
+    .await
 }
 
 /// A fresh PostgreSQL database under `TEST_DATABASE_URL`, or `None` (with the reason printed).
@@ -126,7 +152,7 @@ impl LiveApp {
     pub async fn zavu_webhook(&self, event_id: &str, invitation: &str, status: &str, signed: bool) -> u16 {
         let body = zavu_body(event_id, invitation, status);
         let mut req = self.http.post(self.url("/webhooks/zavu")).header("content-type", "application/json");
-        let secret = if signed { ZAVU_SECRET } else { "whsec_wrong" };
+        let secret = if signed { self.zavu_secret.as_str() } else { "whsec_wrong" };
         req = req.header("x-zavu-signature", zavu_signature(secret, &body));
         req.body(body).send().await.unwrap().status().as_u16()
     }

@@ -17,6 +17,7 @@ mod onboarding_flows;
 mod onboarding_rules;
 mod onboarding_support;
 mod onboarding_sync;
+mod prodmode;
 mod providers_fidelity;
 mod providers_limits;
 mod providers_sdk;
@@ -31,6 +32,7 @@ mod schema_types;
 mod signatures;
 mod statements;
 mod store;
+mod unknown_status;
 
 mod live_auth;
 mod live_poller;

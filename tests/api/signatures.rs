@@ -134,12 +134,66 @@ fn sendzen_signatures() {
         check(&headers(&[("x-hub-signature-256", "md5=abc".into())]), BODY, &["sz_secret"]),
         Err(WebhookError::MalformedSignature)
     );
+    // A signature of the wrong length is refused before any HMAC runs.
     let truncated = sig("sz_secret", BODY)[..39].to_owned();
     assert_eq!(
         check(&headers(&[("x-hub-signature-256", truncated)]), BODY, &["sz_secret"]),
-        Err(WebhookError::BadSignature)
+        Err(WebhookError::MalformedSignature)
     );
     // Rotation: old and new secrets both accepted during the switch.
     assert_eq!(check(&ok, BODY, &["new", "sz_secret"]), Ok(()));
     // SendZen signs no timestamp: freshness comes from dedupe, so an old body still verifies.
+}
+
+/// Headers carrying more signatures than are ever read, or a signature that is not 32
+/// bytes, are refused before any HMAC runs, even when one candidate is valid.
+#[test]
+fn candidate_signatures_are_capped_and_length_checked() {
+    let now = Utc::now();
+    let t = now.timestamp();
+    let bogus = |n: usize| (0..n).map(|i| format!("{i:02x}").repeat(32)).collect::<Vec<_>>();
+    let zavu_ok = SignatureScheme::V2.header("whsec_a", t, BODY);
+    let zavu = |extra: &[String]| {
+        let mut header = zavu_ok.clone();
+        for s in extra {
+            header.push_str(&format!(",v2={s}"));
+        }
+        zavu::verify_signature(&[secret("whsec_a")], &headers(&[("x-zavu-signature", header)]), BODY.as_bytes(), now)
+    };
+    assert_eq!(zavu(&bogus(4)), Ok(()), "five candidates are read");
+    assert_eq!(zavu(&bogus(5)), Err(WebhookError::TooManySignatures));
+    assert_eq!(zavu(&bogus(3000)), Err(WebhookError::TooManySignatures));
+    assert_eq!(zavu(&["ab".repeat(31)]), Err(WebhookError::MalformedSignature), "wrong length");
+    assert_eq!(zavu(&["zz".repeat(32)]), Err(WebhookError::MalformedSignature), "not hex");
+
+    let sz_ok = format!("sha256={}", hex::encode(sign(b"sz", &[BODY.as_bytes()])));
+    let sendzen = |extra: &[String]| {
+        let header = std::iter::once(sz_ok.clone()).chain(extra.iter().map(|s| format!("sha256={s}")));
+        let header = header.collect::<Vec<_>>().join(",");
+        sendzen::verify_signature(&[secret("sz")], &headers(&[("x-hub-signature-256", header)]), BODY.as_bytes())
+    };
+    assert_eq!(sendzen(&bogus(4)), Ok(()));
+    assert_eq!(sendzen(&bogus(5)), Err(WebhookError::TooManySignatures));
+    assert_eq!(sendzen(&["0".repeat(63)]), Err(WebhookError::MalformedSignature));
+
+    let good: Vec<(String, String)> = sign_headers("sinch_secret", BODY);
+    let sinch = |extra: &[String]| {
+        let pairs: Vec<(&str, String)> = good
+            .iter()
+            .map(|(n, v)| {
+                let v = if n == "x-sinch-webhook-signature" { format!("{v} {}", extra.join(" ")) } else { v.clone() };
+                (n.as_str(), v)
+            })
+            .collect();
+        sinch::verify_signature(&[secret("sinch_secret")], &headers(&pairs), BODY.as_bytes(), now)
+    };
+    let b64 =
+        |n: usize| (0..n).map(|i| base64::engine::general_purpose::STANDARD.encode([i as u8; 32])).collect::<Vec<_>>();
+    assert_eq!(sinch(&b64(4)), Ok(()));
+    assert_eq!(sinch(&b64(5)), Err(WebhookError::TooManySignatures));
+    assert_eq!(
+        sinch(&[base64::engine::general_purpose::STANDARD.encode([1u8; 31])]),
+        Err(WebhookError::MalformedSignature)
+    );
+    assert_eq!(sinch(&["!!!not-base64".to_owned()]), Err(WebhookError::MalformedSignature));
 }

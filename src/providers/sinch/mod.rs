@@ -339,11 +339,16 @@ impl Provider for Sinch {
     }
 
     /// Register a provisioning webhook (`ALL` triggers) signed with our first secret;
-    /// an existing one with the same target is reused.
+    /// an existing one with the same target is reused. Without a configured secret
+    /// nothing is registered: callbacks signed with an empty secret could never verify.
     #[tracing::instrument(skip_all, fields(provider = "SINCH"))]
     async fn configure_webhook(&self, project: Option<&str>, target: &str) -> ProviderResult<WebhookSubscription> {
         let project = project.unwrap_or(&self.cfg.project_id);
-        let secret = self.cfg.webhook_secrets.first().map(|s| s.expose_secret().to_owned()).unwrap_or_default();
+        let Some(secret) =
+            self.cfg.webhook_secrets.first().map(|s| s.expose_secret().to_owned()).filter(|s| !s.is_empty())
+        else {
+            return Err(self.unsupported("configure_webhook without SINCH_WEBHOOK_SECRETS"));
+        };
         let body = json!({ "target": target, "secret": secret, "triggers": ["ALL"] });
         let call =
             Self::call_of("create_webhook", CallKind::Write, Method::POST, self.prov(project, "/webhooks")).json(body);

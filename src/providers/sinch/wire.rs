@@ -12,7 +12,7 @@ use crate::domain::{
     ProviderApp, ProviderEvent, ProviderEventKind, ProviderProject, ProviderSender, ProviderWaba, SenderRequest,
     SenderStatus, WabaStatus, WebhookSubscription,
 };
-use crate::providers::signature::{body_digest, check_window, usable, verify};
+use crate::providers::signature::{body_digest, candidates, check_window, matches_any, usable};
 use crate::providers::{ProviderError, ProviderResult, WebhookError};
 
 use super::ID;
@@ -43,19 +43,21 @@ fn text(v: &Value) -> Option<String> {
 }
 
 /// Unified sender status (reference 4.3): `state` when settled, else `changes.status`.
-fn sender_status(state: Option<&str>, change: Option<&str>, deleted: bool) -> SenderStatus {
+/// `None` when either is a value this adapter does not know (kept, never applied).
+fn sender_status(state: Option<&str>, change: Option<&str>, deleted: bool) -> Option<SenderStatus> {
     if deleted {
-        return SenderStatus::Deleted;
+        return Some(SenderStatus::Deleted);
     }
-    match (state, change) {
+    Some(match (state, change) {
         (Some("ACTIVE"), _) => SenderStatus::Active,
         (Some("PENDING_VERIFICATION"), _) => SenderStatus::PendingVerification,
         (Some("INACTIVE"), _) => SenderStatus::Inactive,
         (Some("SUSPENDED"), _) => SenderStatus::Suspended,
         (Some("ERROR"), _) | (None, Some("ERROR" | "MULTIPLE_WABA_ERROR")) => SenderStatus::Error,
         (None, Some("REJECTED")) => SenderStatus::Rejected,
-        _ => SenderStatus::Provisioning,
-    }
+        (Some("IN_PROGRESS"), _) | (None, Some("IN_PROGRESS" | "DRAFT") | None) => SenderStatus::Provisioning,
+        _ => return None,
+    })
 }
 
 /// A `WhatsappSenderDto`; the `bearerToken` moves into a secret and out of `raw`.
@@ -81,7 +83,8 @@ pub fn sender(mut raw: Value, project: Option<&str>) -> ProviderResult<ProviderS
         phone_number_id: None,
         waba_id: None,
         display_name: text(&raw["details"]["displayName"]).or_else(|| text(&raw["changes"]["details"]["displayName"])),
-        status: sender_status(state, change, deleted),
+        status: sender_status(state, change, deleted).unwrap_or(SenderStatus::Provisioning),
+        status_known: sender_status(state, change, deleted).is_some(),
         provider_status: state.or(change).map(str::to_owned),
         status_reason: text(&raw["changes"]["errorReason"]).or_else(|| text(&raw["changes"]["errorCode"])),
         region: text(&raw["region"]).filter(|r| r != "UNRECOGNIZED"),
@@ -135,6 +138,8 @@ pub fn sender_body(req: SenderRequest) -> (String, Value, Option<(String, String
 pub fn account(raw: Value, project: Option<&str>) -> ProviderWaba {
     let state = raw["state"].as_str();
     let change = raw["changes"]["status"].as_str();
+    let known = state.is_none_or(|s| ["ONBOARDED", "PENDING_FACEBOOK_VERIFICATION", "REJECTED"].contains(&s))
+        && change.is_none_or(|c| ["DRAFT", "IN_PROGRESS", "PENDING_FACEBOOK_VERIFICATION", "REJECTED"].contains(&c));
     let status = match (state, change) {
         (_, Some("REJECTED")) | (Some("REJECTED"), None) => WabaStatus::Rejected,
         (_, Some("PENDING_FACEBOOK_VERIFICATION")) | (Some("PENDING_FACEBOOK_VERIFICATION"), None) => {
@@ -148,6 +153,7 @@ pub fn account(raw: Value, project: Option<&str>) -> ProviderWaba {
         project_id: project.map(str::to_owned),
         name: text(&raw["details"]["wabaName"]).or_else(|| text(&raw["details"]["companyLegalName"])),
         status,
+        status_known: known,
         provider_status: change.or(state).map(str::to_owned),
         raw,
     }
@@ -188,8 +194,10 @@ pub fn webhook(v: &Value, target: &str) -> WebhookSubscription {
 }
 
 /// `x-sinch-webhook-signature` = base64 HMAC-SHA256 over `"{body}.{nonce}.{timestamp}"`,
-/// timestamp within 300 s, algorithm `HmacSHA256` when stated. Several signatures
-/// (space or comma separated) and several secrets are accepted for rotation.
+/// timestamp within 300 s, algorithm `HmacSHA256` when stated. Up to five signatures
+/// (space or comma separated, each 32 bytes) and several secrets are accepted for
+/// rotation; anything else is refused before any HMAC runs, and the HMAC is computed
+/// once per secret.
 pub fn verify_signature(
     secrets: &[SecretString],
     headers: &axum::http::HeaderMap,
@@ -213,17 +221,13 @@ pub fn verify_signature(
     if !alg.is_empty() && alg != "HmacSHA256" {
         return Err(WebhookError::MalformedSignature);
     }
-    check_window(ts, now)?;
-    let sigs: Vec<Vec<u8>> = sig
-        .split([' ', ','])
-        .filter_map(|s| base64::engine::general_purpose::STANDARD.decode(s.trim()).ok())
-        .filter(|s| !s.is_empty())
-        .collect();
+    let sigs = candidates(sig.split([' ', ',']), |s| base64::engine::general_purpose::STANDARD.decode(s).ok())?;
     if sigs.is_empty() {
         return Err(WebhookError::MalformedSignature);
     }
+    check_window(ts, now)?;
     let parts: [&[u8]; 5] = [body, b".", nonce.as_bytes(), b".", ts.as_bytes()];
-    if keys.iter().any(|k| sigs.iter().any(|s| verify(k, &parts, s))) {
+    if matches_any(&keys, &parts, &sigs) {
         Ok(())
     } else {
         Err(WebhookError::BadSignature)
