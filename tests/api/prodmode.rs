@@ -208,7 +208,7 @@ async fn refreshing_an_object_of_a_disabled_provider_is_a_provider_disabled_erro
     let gid = bspgraph::domain::GlobalId::new(bspgraph::domain::NodeType::Invitation, row).encode();
 
     // Act
-    let body = gql(&app, &key, "mutation($id: ID!) { refresh(id: $id) { id } }", json!({ "id": gid })).await;
+    let body = gql(&app, &key, "mutation($id: ID!) { refresh(id: $id) { node { id } } }", json!({ "id": gid })).await;
 
     // Assert
     assert_eq!(body["errors"][0]["extensions"]["code"], "PROVIDER_DISABLED", "{body}");

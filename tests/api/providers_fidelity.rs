@@ -191,12 +191,12 @@ async fn a_synced_zavu_messenger_invitation_stores_no_sender() {
         .find(|e| e["node"]["providerId"] == messenger.as_str())
         .unwrap()["node"]
         .clone();
-    let refresh = "mutation($id: ID!) { refresh(id: $id) { ... on Invitation { status sender { id } } } }";
+    let refresh = "mutation($id: ID!) { refresh(id: $id) { node { ... on Invitation { status sender { id } } } } }";
     let refreshed = app.data(refresh, json!({ "id": imported["id"] })).await;
     let senders = app.data("{ senders(first: 10) { edges { node { phoneNumber phoneNumberId } } } }", json!({})).await;
 
-    assert_eq!(refreshed["refresh"]["status"], "COMPLETED", "{refreshed}");
-    assert!(refreshed["refresh"]["sender"].is_null(), "{refreshed}");
+    assert_eq!(refreshed["refresh"]["node"]["status"], "COMPLETED", "{refreshed}");
+    assert!(refreshed["refresh"]["node"]["sender"].is_null(), "{refreshed}");
     let edges = senders["senders"]["edges"].as_array().unwrap();
     assert_eq!(edges.len(), 1, "only the WhatsApp sender: {senders}");
     assert!(edges[0]["node"]["phoneNumberId"].is_string());
