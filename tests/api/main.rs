@@ -7,6 +7,7 @@ mod provider_support;
 
 mod auth;
 mod canary;
+mod cors;
 mod errors;
 mod fidelity;
 mod hostile;
@@ -16,6 +17,7 @@ mod onboarding_flows;
 mod onboarding_rules;
 mod onboarding_support;
 mod onboarding_sync;
+mod playground;
 mod providers_sendzen;
 mod providers_sinch;
 mod providers_zavu;
