@@ -6,6 +6,7 @@ mod helpers;
 mod provider_support;
 
 mod auth;
+mod browser;
 mod canary;
 mod cors;
 mod errors;
