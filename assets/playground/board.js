@@ -245,7 +245,7 @@
     list.forEach(function (inv) { counts[inv.status] = (counts[inv.status] || 0) + 1; });
     var summary = STATUS_ORDER.filter(function (s) { return counts[s]; })
       .map(function (s) { return el('span', { class: 'sub' }, [badge(s), ' ', counts[s]]); });
-    var head = el('h2', {}, [provider, el('span', { class: 'sub' }, [list.length + ' invitations'])].concat(summary));
+    var head = el('h2', {}, [provider, el('span', { class: 'sub' }, [list.length + (list.length === 1 ? ' invitation' : ' invitations')])].concat(summary));
     if (!list.length) return el('section', { 'data-provider': provider }, [head, el('p', { class: 'empty' }, ['No invitations.'])]);
     list.sort(function (a, b) {
       return STATUS_ORDER.indexOf(a.status) - STATUS_ORDER.indexOf(b.status) || (a.updatedAt < b.updatedAt ? 1 : -1);

@@ -91,9 +91,9 @@ async fn graphiql_and_the_board_work_offline_in_chromium() {
         .stdin(Stdio::null())
         .kill_on_drop(true)
         .output();
-    let out = tokio::time::timeout(Duration::from_secs(180), run)
+    let out = tokio::time::timeout(Duration::from_secs(300), run)
         .await
-        .expect("the browser test did not finish within 180 s")
+        .expect("the browser test did not finish within 300 s")
         .expect("node could not be started");
     let stdout = String::from_utf8_lossy(&out.stdout);
     println!("{stdout}");

@@ -1,7 +1,7 @@
 // The board's checks in the browser test (browser.mjs): live rows from `statusChanged`,
 // a dropped socket resumed with the last cursor, a client-scoped token, the sign-in
 // notice in production, and a plain WebSocket to /graphql/ws.
-import { check, gql, noProblems, openPage, screenshot } from './browser-support.mjs';
+import { check, gql, noProblems, openPage, screenshot, WAIT } from './browser-support.mjs';
 
 const START = `mutation($input: StartOnboardingInput!) {
   startOnboarding(input: $input) { invitation { id client { id } } userErrors { code message } } }`;
@@ -30,13 +30,13 @@ function instrumentSockets() {
 const rowStatus = (page, id) =>
   page.$eval(`tr[data-id="${id}"]`, (tr) => tr.dataset.status).catch(() => null);
 
-const waitRow = (page, id, status, timeout = 15000) =>
+const waitRow = (page, id, status, timeout = WAIT) =>
   page.waitForFunction((i, s) => {
     const tr = document.querySelector(`tr[data-id="${i}"]`);
     return tr && tr.dataset.status === s;
   }, { timeout }, id, status);
 
-const waitConnection = (page, state, timeout = 15000) =>
+const waitConnection = (page, state, timeout = WAIT) =>
   page.waitForFunction((s) => document.getElementById('connection').dataset.state === s, { timeout }, state);
 
 async function start(base, name, token) {
@@ -73,7 +73,7 @@ async function liveAndResumed(page, dev) {
     if (done.sandboxSimulate.invitation.status !== 'COMPLETED') throw new Error(JSON.stringify(done));
     if ((await rowStatus(page, inv.id)) !== 'PENDING') throw new Error('the row changed while the socket was down');
     await page.evaluate(() => { window.__ws.hold = false; });
-    await waitRow(page, inv.id, 'COMPLETED', 30000);
+    await waitRow(page, inv.id, 'COMPLETED');
     const resumedWith = await page.evaluate((n) =>
       window.__ws.sent.filter((m) => m.type === 'subscribe').slice(n).map((m) => m.payload.variables.after), before.subscribes);
     if (!resumedWith.length || resumedWith.some((after) => after !== before.cursor)) {
@@ -83,7 +83,7 @@ async function liveAndResumed(page, dev) {
     await page.waitForFunction((i) => {
       const cells = document.querySelectorAll(`tr[data-id="${i}"] td`);
       return cells.length > 3 && cells[2].textContent.includes('ACTIVE') && cells[3].textContent.includes('ONBOARDED');
-    }, { timeout: 10000 }, inv.id);
+    }, { timeout: WAIT }, inv.id);
     await screenshot(page, 'board-completed');
   });
   return inv;
@@ -97,7 +97,7 @@ async function clientScoped(page, dev, mine) {
     await page.type('#token', token);
     await page.click('#token-form button[type="submit"]');
     await waitConnection(page, 'live');
-    await page.waitForFunction((i) => !!document.querySelector(`tr[data-id="${i}"]`), { timeout: 10000 }, mine.id);
+    await page.waitForFunction((i) => !!document.querySelector(`tr[data-id="${i}"]`), { timeout: WAIT }, mine.id);
     const clients = await page.$$eval('tr[data-id]', (trs) => [...new Set(trs.map((tr) => tr.dataset.client))]);
     if (clients.length !== 1 || clients[0] !== mine.client.id) throw new Error(`rows of clients ${clients}`);
     const stored = await page.evaluate(() => sessionStorage.getItem('bspgraph.board.token'));
@@ -113,7 +113,7 @@ async function production(browser, prod, prodKey) {
   const page = await openPage(browser, problems);
   await check('in production without a token it asks for one', async () => {
     await page.goto(`${prod}/board`, { waitUntil: 'networkidle0' });
-    await page.waitForSelector('#notice[data-kind="auth"]:not([hidden])', { timeout: 10000 });
+    await page.waitForSelector('#notice[data-kind="auth"]:not([hidden])', { timeout: WAIT });
     const text = await page.$eval('#notice', (n) => n.textContent);
     if (!/requires authentication|refused/.test(text)) throw new Error(`notice says: ${text}`);
     await screenshot(page, 'board-production-signed-out');
@@ -122,7 +122,7 @@ async function production(browser, prod, prodKey) {
     await page.type('#token', prodKey);
     await page.click('#token-form button[type="submit"]');
     await waitConnection(page, 'live');
-    await page.waitForSelector('tr[data-id]', { timeout: 10000 });
+    await page.waitForSelector('tr[data-id]', { timeout: WAIT });
     const hidden = await page.$eval('#notice', (n) => n.hidden);
     if (!hidden) throw new Error('the sign-in notice is still shown');
   });

@@ -11,6 +11,9 @@ export const env = (name) => {
 const shots = env('SCREENSHOT_DIR');
 mkdirSync(shots, { recursive: true });
 
+/** How long any one wait may take (generous: CI runs this beside the rest of the suite on 2 cores). */
+export const WAIT = 30000;
+
 export const results = { failed: 0, passed: 0, pending: 0 };
 
 /** Run one named check; `pendingFix` names a fix in flight: its failure is reported, not fatal. */
@@ -51,6 +54,8 @@ export async function screenshot(page, name) {
 export async function openPage(browser, problems) {
   const page = await browser.newPage();
   await page.setViewport({ width: 1360, height: 900 });
+  page.setDefaultTimeout(WAIT);
+  page.setDefaultNavigationTimeout(WAIT);
   await page.setRequestInterception(true);
   page.on('request', (req) => {
     const url = new URL(req.url());

@@ -10,7 +10,7 @@
 // Prints `ok`/`FAIL`/`PENDING` per check and exits 1 when any check failed.
 import puppeteer from 'puppeteer-core';
 import { boardChecks } from './browser-board.mjs';
-import { check, env, gql, noProblems, openPage, results, screenshot } from './browser-support.mjs';
+import { check, env, gql, noProblems, openPage, results, screenshot, WAIT } from './browser-support.mjs';
 
 const dev = env('BSPGRAPH_URL');
 const prod = env('BSPGRAPH_PROD_URL');
@@ -26,7 +26,7 @@ async function runOperation(page, text) {
   const name = /^\s*(?:query|mutation|subscription)\s+(\w+)/.exec(text)[1];
   await page.$eval('.graphiql-query-editor', (el, t) => el.querySelector('.CodeMirror').CodeMirror.setValue(t), text);
   await page.waitForFunction((n) => [...document.querySelectorAll('.graphiql-tab')].some((t) => t.textContent.includes(n)),
-    { timeout: 5000 }, name);
+    { timeout: WAIT }, name);
   await page.click('button[aria-label="Execute query (Ctrl-Enter)"]');
 }
 
@@ -38,20 +38,20 @@ async function graphiqlChecks(browser) {
 
   await check('GraphiQL renders from the binary with every other host blocked', async () => {
     await page.goto(`${dev}/`, { waitUntil: 'networkidle0' });
-    await page.waitForSelector('.graphiql-container', { timeout: 15000 });
-    await page.waitForSelector('.graphiql-query-editor .CodeMirror', { timeout: 15000 });
+    await page.waitForSelector('.graphiql-container', { timeout: WAIT });
+    await page.waitForSelector('.graphiql-query-editor .CodeMirror', { timeout: WAIT });
     const query = await editorText(page, '.graphiql-query-editor');
     if (!query.includes('query Onboarding')) throw new Error(`default query missing: ${query.slice(0, 80)}`);
   });
 
   await check('the Docs explorer lists Query (introspection passes the limits)', async () => {
     await page.click('button[aria-label="Show Documentation Explorer"]');
-    await page.waitForSelector('.graphiql-doc-explorer', { timeout: 5000 });
+    await page.waitForSelector('.graphiql-doc-explorer', { timeout: WAIT });
     try {
       await page.waitForFunction(() => {
         const docs = document.querySelector('.graphiql-doc-explorer');
         return docs && [...docs.querySelectorAll('a')].some((a) => a.textContent.trim() === 'Query');
-      }, { timeout: 10000 });
+      }, { timeout: WAIT });
     } catch {
       const text = await page.$eval('.graphiql-doc-explorer', (d) => d.innerText.replace(/\s+/g, ' ').slice(0, 200));
       throw new Error(`the Docs explorer shows no Query type; it says: "${text}"`);
@@ -64,7 +64,7 @@ async function graphiqlChecks(browser) {
     await page.waitForFunction((m) => {
       const cm = document.querySelector('.graphiql-response .CodeMirror');
       return cm && cm.CodeMirror.getValue().includes(m);
-    }, { timeout: 10000 }, marker);
+    }, { timeout: WAIT }, marker);
     const result = JSON.parse(await editorText(page, '.graphiql-response'));
     if (!result.data || !result.data.providers || result.data.providers.length !== 3) {
       throw new Error(`unexpected result: ${JSON.stringify(result).slice(0, 200)}`);
@@ -82,7 +82,7 @@ async function productionGraphiqlChecks(browser) {
   const problems = [];
   const page = await openPage(browser, problems);
   await page.goto(`${prod}/`, { waitUntil: 'networkidle0' });
-  await page.waitForSelector('.graphiql-query-editor .CodeMirror', { timeout: 15000 });
+  await page.waitForSelector('.graphiql-query-editor .CodeMirror', { timeout: WAIT });
   // (Production refuses the schema fetch without a key: its errors are expected here.)
 
   await check('the Authorization header from the Headers tab goes with queries', async () => {
@@ -92,20 +92,20 @@ async function productionGraphiqlChecks(browser) {
       tab.click();
     });
     const headers = await page.waitForSelector(
-      'section.graphiql-editor-tool[aria-label="Headers"] .graphiql-editor:not(.hidden) .CodeMirror', { timeout: 5000 });
+      'section.graphiql-editor-tool[aria-label="Headers"] .graphiql-editor:not(.hidden) .CodeMirror', { timeout: WAIT });
     await headers.evaluate((cm, key) => cm.CodeMirror.setValue(`{ "authorization": "Bearer ${key}" }`), prodKey);
     await runOperation(page, 'query ClientCount { clients(first: 5) { totalCount } }');
     await page.waitForFunction(() => {
       const cm = document.querySelector('.graphiql-response .CodeMirror');
       return cm && cm.CodeMirror.getValue().includes('totalCount');
-    }, { timeout: 10000 });
+    }, { timeout: WAIT });
   });
 
   await check('…and in connection_init of the subscription socket', async () => {
     await runOperation(page, 'subscription Changes { statusChanged { status node { __typename } } }');
     // No event replays without `after`; make one once the socket is up.
     let seen = false;
-    for (let attempt = 0; attempt < 20 && !seen; attempt += 1) {
+    for (let attempt = 0; attempt < 40 && !seen; attempt += 1) {
       const data = await gql(prod, 'mutation { startOnboarding(input: { provider: ZAVU, client: { name: "GraphiQL socket" } }) { invitation { id } } }', {}, prodKey);
       if (!data.startOnboarding.invitation) throw new Error('startOnboarding refused');
       seen = await page.waitForFunction(() => {
