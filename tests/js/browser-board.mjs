@@ -1,31 +1,12 @@
 // The board's checks in the browser test (browser.mjs): live rows from `statusChanged`,
 // a dropped socket resumed with the last cursor, a client-scoped token, the sign-in
 // notice in production, and a plain WebSocket to /graphql/ws.
-import { check, gql, noProblems, openPage, screenshot, WAIT } from './browser-support.mjs';
+import { check, gql, instrumentSockets, noProblems, openPage, screenshot, WAIT } from './browser-support.mjs';
 
 const START = `mutation($input: StartOnboardingInput!) {
   startOnboarding(input: $input) { invitation { id client { id } } userErrors { code message } } }`;
 const SIMULATE = `mutation($id: ID!, $action: SandboxAction!) {
   sandboxSimulate(invitationId: $id, action: $action) { invitation { status } userErrors { code } } }`;
-
-/** Record every WebSocket the page opens and what it sends and receives; while
- *  `__ws.hold` is set, new sockets go to a closed loopback port (a dropped network). */
-function instrumentSockets() {
-  const Native = window.WebSocket;
-  const ws = { hold: false, sockets: [], sent: [], received: [] };
-  window.__ws = ws;
-  window.WebSocket = class extends Native {
-    constructor(url, protocols) {
-      super(ws.hold ? String(url).replace(/:\d+\//, ':9/') : url, protocols);
-      ws.sockets.push(this);
-      this.addEventListener('message', (e) => ws.received.push(JSON.parse(e.data)));
-    }
-    send(data) {
-      ws.sent.push(JSON.parse(data));
-      super.send(data);
-    }
-  };
-}
 
 const rowStatus = (page, id) =>
   page.$eval(`tr[data-id="${id}"]`, (tr) => tr.dataset.status).catch(() => null);

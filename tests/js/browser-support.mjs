@@ -78,3 +78,22 @@ export function noProblems(problems) {
   if (problems.length) throw new Error(problems.join('; '));
 }
 
+
+/** Record every WebSocket the page opens and what it sends and receives; while
+ *  `__ws.hold` is set, new sockets go to a closed loopback port (a dropped network). */
+export function instrumentSockets() {
+  const Native = window.WebSocket;
+  const ws = { hold: false, sockets: [], sent: [], received: [] };
+  window.__ws = ws;
+  window.WebSocket = class extends Native {
+    constructor(url, protocols) {
+      super(ws.hold ? String(url).replace(/:\d+\//, ':9/') : url, protocols);
+      ws.sockets.push(this);
+      this.addEventListener('message', (e) => ws.received.push(JSON.parse(e.data)));
+    }
+    send(data) {
+      ws.sent.push(JSON.parse(data));
+      super.send(data);
+    }
+  };
+}

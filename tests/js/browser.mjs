@@ -10,7 +10,7 @@
 // Prints `ok`/`FAIL`/`PENDING` per check and exits 1 when any check failed.
 import puppeteer from 'puppeteer-core';
 import { boardChecks } from './browser-board.mjs';
-import { check, env, gql, noProblems, openPage, results, screenshot, WAIT } from './browser-support.mjs';
+import { check, env, gql, instrumentSockets, noProblems, openPage, results, screenshot, WAIT } from './browser-support.mjs';
 
 const dev = env('BSPGRAPH_URL');
 const prod = env('BSPGRAPH_PROD_URL');
@@ -78,43 +78,67 @@ async function graphiqlChecks(browser) {
   await page.close();
 }
 
-async function productionGraphiqlChecks(browser) {
-  const problems = [];
-  const page = await openPage(browser, problems);
-  await page.goto(`${prod}/`, { waitUntil: 'networkidle0' });
-  await page.waitForSelector('.graphiql-query-editor .CodeMirror', { timeout: WAIT });
-  // (Production refuses the schema fetch without a key: its errors are expected here.)
+/** Set the Headers tab of GraphiQL to an Authorization header. */
+async function setAuthorization(page, token) {
+  await page.evaluate(() => {
+    const tab = [...document.querySelectorAll('.graphiql-editor-tools button')].find((b) => b.textContent.trim() === 'Headers');
+    if (!tab) throw new Error('no Headers tab');
+    tab.click();
+  });
+  const headers = await page.waitForSelector(
+    'section.graphiql-editor-tool[aria-label="Headers"] .graphiql-editor:not(.hidden) .CodeMirror');
+  await headers.evaluate((cm, t) => cm.CodeMirror.setValue(`{ "authorization": "Bearer ${t}" }`), token);
+}
 
+const responseIncludes = (page, text, timeout = WAIT) => page.waitForFunction((t) => {
+  const cm = document.querySelector('.graphiql-response .CodeMirror');
+  return cm && cm.CodeMirror.getValue().includes(t);
+}, { timeout }, text).catch(async () => {
+  const pane = await editorText(page, '.graphiql-response').catch(() => '(no response pane)');
+  throw new Error(`the response pane never showed ${text}; it shows: ${pane.slice(0, 300)}`);
+});
+
+const START = 'mutation($input: StartOnboardingInput!) { startOnboarding(input: $input) { invitation { id client { id name } } } }';
+
+/** The Headers tab's Authorization reaches queries (production) and the subscription
+ *  socket's connection_init (dev: the client token there narrows the events to its client). */
+async function authorizationChecks(browser) {
+  const page = await openPage(browser, []);
+  await page.evaluateOnNewDocument(instrumentSockets);
   await check('the Authorization header from the Headers tab goes with queries', async () => {
-    await page.evaluate(() => {
-      const tab = [...document.querySelectorAll('.graphiql-editor-tools button')].find((b) => b.textContent.trim() === 'Headers');
-      if (!tab) throw new Error('no Headers tab');
-      tab.click();
-    });
-    const headers = await page.waitForSelector(
-      'section.graphiql-editor-tool[aria-label="Headers"] .graphiql-editor:not(.hidden) .CodeMirror', { timeout: WAIT });
-    await headers.evaluate((cm, key) => cm.CodeMirror.setValue(`{ "authorization": "Bearer ${key}" }`), prodKey);
+    await page.goto(`${prod}/`, { waitUntil: 'networkidle0' });
+    await page.waitForSelector('.graphiql-query-editor .CodeMirror');
+    // (Production refuses the schema fetch without a key: that error is expected here.)
     await runOperation(page, 'query ClientCount { clients(first: 5) { totalCount } }');
-    await page.waitForFunction(() => {
-      const cm = document.querySelector('.graphiql-response .CodeMirror');
-      return cm && cm.CodeMirror.getValue().includes('totalCount');
-    }, { timeout: WAIT });
+    await responseIncludes(page, 'UNAUTHENTICATED');
+    await setAuthorization(page, prodKey);
+    await runOperation(page, 'query ClientTotal { clients(first: 5) { totalCount } }');
+    await responseIncludes(page, 'totalCount');
   });
 
   await check('…and in connection_init of the subscription socket', async () => {
-    await runOperation(page, 'subscription Changes { statusChanged { status node { __typename } } }');
-    // No event replays without `after`; make one once the socket is up.
+    const mine = (await gql(dev, START, { input: { provider: 'ZAVU', client: { name: `Socket Co ${Date.now()}` } } }))
+      .startOnboarding.invitation.client;
+    const token = (await gql(dev, 'mutation($id: ID!) { issueClientToken(clientId: $id) { token } }', { id: mine.id }))
+      .issueClientToken.token;
+    await page.goto(`${dev}/`, { waitUntil: 'networkidle0' });
+    await page.waitForSelector('.graphiql-query-editor .CodeMirror');
+    const follow = 'subscription Mine { statusChanged { status node { ... on Invitation { client { name } } } } }';
+    await setAuthorization(page, token);
+    await runOperation(page, follow);
+    const init = await page.waitForFunction(() => window.__ws.sent.find((m) => m.type === 'connection_init'));
+    const payload = (await init.jsonValue()).payload || {};
+    if (payload.Authorization !== `Bearer ${token}`) throw new Error(`connection_init payload: ${JSON.stringify(payload)}`);
+    // No event replays without `after`: make them until one arrives on the open socket.
     let seen = false;
     for (let attempt = 0; attempt < 40 && !seen; attempt += 1) {
-      const data = await gql(prod, 'mutation { startOnboarding(input: { provider: ZAVU, client: { name: "GraphiQL socket" } }) { invitation { id } } }', {}, prodKey);
-      if (!data.startOnboarding.invitation) throw new Error('startOnboarding refused');
-      seen = await page.waitForFunction(() => {
-        const cm = document.querySelector('.graphiql-response .CodeMirror');
-        return cm && cm.CodeMirror.getValue().includes('"PENDING"');
-      }, { timeout: 1000 }).then(() => true, () => false);
+      await gql(dev, START, { input: { provider: 'SENDZEN', client: { name: `Not theirs ${attempt}` } } });
+      await gql(dev, START, { input: { provider: 'SENDZEN', clientId: mine.id } });
+      seen = await responseIncludes(page, mine.name, 1000).then(() => true, () => false);
     }
-    if (!seen) throw new Error(`no event in the response pane: ${(await editorText(page, '.graphiql-response')).slice(0, 200)}`);
-    await screenshot(page, 'graphiql-production-subscription');
+    const pane = await editorText(page, '.graphiql-response');
+    if (!seen || pane.includes('Not theirs')) throw new Error(`the response pane shows: ${pane.slice(0, 200)}`);
+    await screenshot(page, 'graphiql-subscription');
   });
   await page.close();
 }
@@ -125,7 +149,7 @@ const browser = await puppeteer.launch({
 });
 try {
   await graphiqlChecks(browser);
-  await productionGraphiqlChecks(browser);
+  await authorizationChecks(browser);
   await boardChecks(browser, { dev, prod, prodKey });
 } finally {
   await browser.close();
