@@ -5,6 +5,8 @@ WORKDIR /src
 COPY Cargo.toml Cargo.lock rustfmt.toml ./
 COPY migrations ./migrations
 COPY src ./src
+# The playground pages and vendored browser files are compiled in (include_bytes!).
+COPY assets ./assets
 RUN cargo build --release --locked --bin bspgraph
 
 FROM debian:bookworm-slim

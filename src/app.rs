@@ -4,10 +4,9 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use async_graphql::http::GraphiQLSource;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use tokio::net::TcpListener;
@@ -82,6 +81,7 @@ impl App {
             sandbox_control: settings.security.dev(),
             ..Limits::default()
         };
+        let cors = crate::cors::layer(&settings.cors_origins, settings.security.dev())?;
         let listener = TcpListener::bind(settings.listen).await?;
         // The adapters need this server's own URL in sandbox mode, so bind first.
         let base = self_url(listener.local_addr()?);
@@ -110,7 +110,7 @@ impl App {
             poller,
             sockets: crate::ws::Sockets::new(),
         };
-        Ok(Self { listener, router: router(state.clone()), state })
+        Ok(Self { listener, router: router(state.clone(), cors), state })
     }
 
     /// The address actually bound (the real port when asked for port 0).
@@ -178,14 +178,19 @@ fn self_url(addr: SocketAddr) -> String {
     format!("http://{}", SocketAddr::new(ip, addr.port()))
 }
 
-fn router(state: AppState) -> Router {
+fn router(state: AppState, cors: Option<tower_http::cors::CorsLayer>) -> Router {
     let graphql = get(crate::http::get_graphql)
         .post(crate::http::post_graphql)
         .layer(DefaultBodyLimit::max(state.settings.max_body_bytes));
     let graphql = graphql.layer(axum::middleware::from_fn_with_state(state.gate.clone(), authenticate));
+    // Outside the auth check: preflights carry no credentials, and refusals get CORS headers.
+    let graphql = match cors {
+        Some(cors) => graphql.layer(cors),
+        None => graphql,
+    };
     let mut app = Router::new();
     if state.settings.security.graphiql() {
-        app = app.route("/", get(graphiql));
+        app = app.merge(crate::playground::routes());
     }
     let app = app
         .route("/graphql", graphql)
@@ -202,10 +207,6 @@ fn router(state: AppState) -> Router {
         Some(sandbox) if state.settings.security.dev() => app.merge(sandbox.router()),
         _ => app,
     }
-}
-
-async fn graphiql() -> Html<String> {
-    Html(GraphiQLSource::build().endpoint("/graphql").subscription_endpoint("/graphql/ws").title("bspgraph").finish())
 }
 
 async fn readyz(State(state): State<AppState>) -> Response {

@@ -129,6 +129,10 @@ pub struct Settings {
     /// (default: the bound address).
     #[arg(long, env = "BSPGRAPH_PUBLIC_URL", global = true)]
     pub public_url: Option<String>,
+    /// Origins whose browser apps may call `/graphql` (CORS), comma-separated, e.g.
+    /// `https://app.example.com`; empty = no CORS headers. `*` (any origin) only in dev mode.
+    #[arg(long, env = "BSPGRAPH_CORS_ORIGINS", value_delimiter = ',', global = true)]
+    pub cors_origins: Vec<String>,
     /// Provider settings (credentials, base URLs, webhook secrets, timeouts).
     #[command(flatten)]
     pub providers: ProviderSettings,

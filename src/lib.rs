@@ -7,6 +7,8 @@
 //! - [`modes`]: dev and production modes and their startup checks.
 //! - [`app`]: application state, axum router, serving and shutdown.
 //! - [`http`]: the GraphQL-over-HTTP handler (content types, limits, status codes).
+//! - [`cors`]: cross-origin access to `/graphql` for browser apps on other origins.
+//! - [`playground`]: GraphiQL at `/` and the live board at `/board`, served from the binary.
 //! - [`metrics`]: Prometheus metrics and the request-id middleware.
 //! - [`domain`]: unified types, ids, statuses and validation (no I/O).
 //! - [`store`]: sea-orm tables and repository functions; the only module with SQL.
@@ -24,6 +26,7 @@
 pub mod app;
 pub mod auth;
 pub mod config;
+pub mod cors;
 pub mod domain;
 pub mod events;
 pub mod graphql;
@@ -31,6 +34,7 @@ pub mod http;
 pub mod metrics;
 pub mod modes;
 pub mod onboarding;
+pub mod playground;
 pub mod poller;
 pub mod providers;
 pub mod sandbox;

@@ -6,7 +6,9 @@ mod helpers;
 mod provider_support;
 
 mod auth;
+mod browser;
 mod canary;
+mod cors;
 mod doc_operations;
 mod errors;
 mod fidelity;
@@ -17,6 +19,7 @@ mod onboarding_flows;
 mod onboarding_rules;
 mod onboarding_support;
 mod onboarding_sync;
+mod playground;
 mod prodmode;
 mod providers_fidelity;
 mod providers_limits;
