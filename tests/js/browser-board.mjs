@@ -111,9 +111,6 @@ async function production(browser, prod, prodKey) {
 }
 
 async function plainWebSocket(page, dev) {
-  // TODO(sockets): the "sockets" helper fixes subprotocol negotiation (no
-  // Sec-WebSocket-Protocol in the answer when the client asked for none). Until it is
-  // merged this check reports PENDING instead of failing; drop the third argument then.
   await check('a plain new WebSocket(url) to /graphql/ws connects and is acknowledged', async () => {
     const outcome = await page.evaluate((url) => new Promise((resolve) => {
       const socket = new WebSocket(url);
@@ -122,7 +119,7 @@ async function plainWebSocket(page, dev) {
       socket.onclose = (e) => resolve(`closed with ${e.code}`);
     }), `${dev.replace('http', 'ws')}/graphql/ws`);
     if (!outcome.includes('connection_ack')) throw new Error(outcome);
-  }, 'TODO(sockets): subprotocol negotiation fix');
+  });
 }
 
 export async function boardChecks(browser, { dev, prod, prodKey }) {

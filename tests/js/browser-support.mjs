@@ -14,23 +14,18 @@ mkdirSync(shots, { recursive: true });
 /** How long any one wait may take (generous: CI runs this beside the rest of the suite on 2 cores). */
 export const WAIT = 30000;
 
-export const results = { failed: 0, passed: 0, pending: 0 };
+export const results = { failed: 0, passed: 0 };
 
-/** Run one named check; `pendingFix` names a fix in flight: its failure is reported, not fatal. */
-export async function check(name, fn, pendingFix) {
+/** Run one named check; a failure is reported and fails the run. */
+export async function check(name, fn) {
   try {
     await fn();
     results.passed += 1;
     console.log(`ok      ${name}`);
   } catch (e) {
     const why = (e && e.message ? e.message : String(e)).replace(/\s+/g, ' ').slice(0, 600);
-    if (pendingFix) {
-      results.pending += 1;
-      console.log(`PENDING ${name}: ${why} (${pendingFix})`);
-    } else {
-      results.failed += 1;
-      console.log(`FAIL    ${name}: ${why}`);
-    }
+    results.failed += 1;
+    console.log(`FAIL    ${name}: ${why}`);
   }
 }
 
