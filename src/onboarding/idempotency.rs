@@ -11,8 +11,10 @@ use super::{Onboarding, Outcome, Refusal, StartRequest};
 use crate::domain::Invitation;
 use crate::store::KeyClaim;
 
-/// How long a repeat waits for the first call with its key.
-const WAIT: Duration = Duration::from_secs(60);
+/// How long a repeat waits for the first call with its key before answering
+/// `IDEMPOTENCY_KEY_IN_USE` (well inside the default 30 s request timeout, so the caller
+/// gets that code rather than `TIMEOUT`).
+const WAIT: Duration = Duration::from_secs(5);
 const POLL: Duration = Duration::from_millis(50);
 
 /// Hash of the canonical input (a JSON value whose object keys serialize sorted).

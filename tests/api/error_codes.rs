@@ -4,6 +4,15 @@
 //! is asserted against a real response.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use bspgraph::sandbox::Fault;
+use sea_orm::ConnectionTrait;
+use secrecy::ExposeSecret;
+use serde_json::{json, Value};
+
+use crate::helpers::{create_client, error_codes, spawn_app, spawn_app_with};
+use crate::onboarding_support::{codes, start};
 
 /// The codes named in the second column of the README's "Error codes" table.
 /// `PROVIDER_*` stands for the provider error family and is left to the provider tests.
@@ -62,4 +71,77 @@ fn every_code_in_the_readme_table_is_asserted_by_a_test() {
         })
         .collect();
     assert!(untested.is_empty(), "README codes no test asserts: {untested:?}");
+}
+
+// The codes no feature test happens to produce: each is produced here, as a client sees it.
+
+
+#[tokio::test]
+async fn an_unusable_accept_header_is_not_acceptable() {
+    let app = spawn_app().await;
+    let resp = app.http.get(app.url("/graphql?query=%7B__typename%7D")).header("accept", "text/html").send().await;
+    let resp = resp.unwrap();
+    assert_eq!(resp.status(), 406);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(error_codes(&body), ["NOT_ACCEPTABLE"]);
+}
+
+#[tokio::test]
+async fn a_request_that_runs_past_the_timeout_is_stopped_with_timeout() {
+    let app = spawn_app_with(|s| s.request_timeout_secs = 1).await;
+    app.sandbox.clone().unwrap().zavu.core.inject(Fault::Latency(Duration::from_secs(3)), 1);
+    let q = "mutation($i: StartOnboardingInput!) { startOnboarding(input: $i) { invitation { id } } }";
+    let body = app.gql(q, json!({ "i": { "provider": "ZAVU", "client": { "name": "Slow Co" } } })).await;
+    assert_eq!(error_codes(&body), ["TIMEOUT"], "{body}");
+}
+
+#[tokio::test]
+async fn a_second_call_with_a_key_whose_first_call_still_runs_is_told_so() {
+    let app = spawn_app().await;
+    app.sandbox.clone().unwrap().zavu.core.inject(Fault::Latency(Duration::from_secs(8)), 1);
+    let input = json!({ "provider": "ZAVU", "client": { "name": "Busy Co" }, "idempotencyKey": "busy-1" });
+    let (first, second) = tokio::join!(start(&app, input.clone()), async {
+        // The first call holds the key once its provider call is on the wire.
+        let zavu = app.sandbox.clone().unwrap().zavu;
+        while zavu.core.requests().is_empty() {
+            tokio::task::yield_now().await;
+        }
+        start(&app, input.clone()).await
+    });
+    assert!(first["invitation"]["id"].is_string(), "{first}");
+    assert_eq!(codes(&second), ["IDEMPOTENCY_KEY_IN_USE"], "{second}");
+}
+
+#[tokio::test]
+async fn client_and_onboarding_input_codes() {
+    let app = spawn_app().await;
+    let client = create_client(&app, "Codes Co", None).await;
+    let q = "mutation($c: ID!, $t: Int) { issueClientToken(clientId: $c, ttlSeconds: $t) { userErrors { code } } }";
+    let token = app.data(q, json!({ "c": client, "t": 5 })).await;
+    let q = "mutation($i: CreateClientInput!) { createClient(input: $i) { userErrors { code } } }";
+    let bad_external = app.data(q, json!({ "i": { "name": "X", "externalId": "a\u{7}b" } })).await;
+    let countries = json!({ "provider": "ZAVU", "clientId": client, "allowedPhoneCountries": ["usa"] });
+    let started = start(&app, countries).await;
+
+    assert_eq!(token["issueClientToken"]["userErrors"][0]["code"], "TTL_OUT_OF_RANGE");
+    assert_eq!(bad_external["createClient"]["userErrors"][0]["code"], "INVALID_EXTERNAL_ID");
+    assert_eq!(codes(&started), ["INVALID_COUNTRY"]);
+}
+
+#[tokio::test]
+async fn a_key_that_cannot_be_checked_is_unavailable_not_unauthenticated() {
+    let app = spawn_app_with(|s| s.security.mode = bspgraph::modes::Mode::Production).await;
+    let key = bspgraph::auth::keys::generate();
+    app.store.create_api_key("k", &key.display_prefix, &key.digest).await.unwrap();
+    // The key store breaks behind the server's back.
+    let url = app.store.url().to_owned();
+    let db = sea_orm::Database::connect(url).await.unwrap();
+    db.execute_unprepared("DROP TABLE api_keys").await.unwrap();
+
+    let resp = app.http.post(app.url("/graphql")).bearer_auth(key.secret.expose_secret());
+    let resp = resp.json(&json!({ "query": "{ __typename }" })).send().await.unwrap();
+
+    assert_eq!(resp.status(), 503);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(error_codes(&body), ["UNAVAILABLE"]);
 }

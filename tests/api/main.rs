@@ -10,6 +10,7 @@ mod browser;
 mod canary;
 mod cors;
 mod doc_operations;
+mod error_codes;
 mod errors;
 mod fidelity;
 mod hostile;
