@@ -7,7 +7,7 @@
 
 use serde_json::json;
 
-use super::{sinch_es, sinch_obo, Onboarding, Outcome};
+use super::{ownership, sinch_es, sinch_obo, Onboarding, Outcome};
 use crate::domain::{
     AppRequest, ChangeSource, Invitation, InvitationStatus, OnboardingFlow, Provider, ProviderSender, SenderStatus,
     WabaStatus,
@@ -40,14 +40,17 @@ async fn zavu(ob: &Onboarding, inv: &Invitation, waba_hint: Option<String>, sour
     let fresh = adapter.get_invitation(pid).await?;
     if let (Some(sid), None) = (fresh.sender_id.as_deref(), inv.sender_id) {
         let sender = adapter.get_sender(None, sid).await?;
+        // Objects another client owns stay with it and are not linked (see `file_*`).
         let owner = Owner { client_id: Some(inv.client_id), project_id: inv.project_id, waba_id: None };
         let waba = match sender.waba_id.as_deref().or(waba_hint.as_deref()) {
-            Some(w) => Some(ob.store.upsert_waba(Provider::Zavu, owner, w, None, source).await?.0.id),
+            Some(w) => ownership::file_waba(ob, inv, Provider::Zavu, owner, w, source).await?,
             None => None,
         };
         let owner = Owner { waba_id: waba, ..owner };
-        let (row, _) = ob.store.upsert_sender(Provider::Zavu, owner, &sender, source).await?;
-        ob.store.link_invitation(inv.id, None, Some(row.id), waba).await?;
+        let row = ownership::file_sender(ob, inv, Provider::Zavu, owner, &sender, source).await?;
+        if row.is_some() || waba.is_some() {
+            ob.store.link_invitation(inv.id, None, row, waba).await?;
+        }
     }
     invitation(ob, inv.id, fresh.status, fresh.provider_status, fresh.failure_reason, Some(fresh.raw), source).await
 }

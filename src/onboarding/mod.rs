@@ -11,6 +11,7 @@
 pub mod advance;
 pub mod idempotency;
 mod input;
+pub mod ownership;
 pub mod sendzen;
 pub mod simulate;
 pub mod sinch_es;
@@ -27,6 +28,7 @@ use crate::secrets::SecretBox;
 use crate::store::{Store, StoreError};
 
 pub use input::{ClientRef, SinchParams, StartRequest};
+pub use ownership::OWNED_ELSEWHERE;
 
 /// Everything the flows need. Cheap to clone.
 #[derive(Clone)]

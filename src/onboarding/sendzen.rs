@@ -133,8 +133,12 @@ pub async fn apply_result(
         )
         .into());
     };
+    // The ids come from the caller (a relayed postMessage): another client's are refused
+    // before anything is written.
+    let named = (Some(phone_id), Some(phone_id));
+    super::ownership::ensure_not_elsewhere(ob, Provider::Sendzen, inv.client_id, Some(waba_id), named).await?;
     let owner = Owner { client_id: Some(inv.client_id), project_id: inv.project_id, waba_id: None };
-    let (waba, _) = ob.store.upsert_waba(Provider::Sendzen, owner, waba_id, None, source).await?;
+    let waba = super::ownership::file_waba(ob, inv, Provider::Sendzen, owner, waba_id, source).await?;
     let sender = ProviderSender {
         id: phone_id.to_owned(),
         project_id: None,
@@ -150,9 +154,13 @@ pub async fn apply_result(
         bearer_token: None,
         raw: raw.clone(),
     };
-    let owner = Owner { waba_id: Some(waba.id), ..owner };
-    let (sender, _) = ob.store.upsert_sender(Provider::Sendzen, owner, &sender, source).await?;
-    ob.store.link_invitation(inv.id, None, Some(sender.id), Some(waba.id)).await?;
+    let owner = Owner { waba_id: waba, ..owner };
+    let Some(sender) = super::ownership::file_sender(ob, inv, Provider::Sendzen, owner, &sender, source).await? else {
+        // Another client filed this number between the check and the write.
+        let message = "this phone number belongs to another client";
+        return Err(Refusal::new(&["input", "phoneNumberId"], super::OWNED_ELSEWHERE, message).into());
+    };
+    ob.store.link_invitation(inv.id, None, Some(sender), waba).await?;
     change(ob, inv, InvitationStatus::Completed, None, raw, source).await
 }
 

@@ -25,6 +25,7 @@ mod schema;
 mod signatures;
 mod statements;
 mod store;
+mod tenancy;
 
 mod live_auth;
 mod live_poller;
