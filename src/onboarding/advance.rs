@@ -19,19 +19,22 @@ use crate::store::{NewStatus, Owner, StatusChange};
 #[tracing::instrument(skip_all, fields(invitation_id = id, source = source.as_str()))]
 pub async fn advance(ob: &Onboarding, id: i64, source: ChangeSource) -> Outcome<()> {
     let inv = ob.store.invitation(id).await?;
-    match inv.provider {
-        Provider::Zavu => zavu(ob, &inv, None, source).await,
-        // SendZen has no read API for onboarding: results arrive by webhook or relay.
-        Provider::Sendzen => Ok(()),
-        Provider::Sinch => sinch(ob, &inv, source).await,
-    }
+    super::as_client(Some(inv.client_id), async {
+        match inv.provider {
+            Provider::Zavu => zavu(ob, &inv, None, source).await,
+            // SendZen has no read API for onboarding: results arrive by webhook or relay.
+            Provider::Sendzen => Ok(()),
+            Provider::Sinch => sinch(ob, &inv, source).await,
+        }
+    })
+    .await
 }
 
 /// Zavu: re-read invitation `id`; `waba_id` is the Meta WABA id when the caller knows
 /// it (Zavu reports it only in the `invitation.status_changed` webhook).
 pub async fn zavu_invitation(ob: &Onboarding, id: i64, waba_id: Option<String>, source: ChangeSource) -> Outcome<()> {
     let inv = ob.store.invitation(id).await?;
-    zavu(ob, &inv, waba_id, source).await
+    super::as_client(Some(inv.client_id), zavu(ob, &inv, waba_id, source)).await
 }
 
 async fn zavu(ob: &Onboarding, inv: &Invitation, waba_hint: Option<String>, source: ChangeSource) -> Outcome<()> {
@@ -79,36 +82,39 @@ async fn sinch(ob: &Onboarding, inv: &Invitation, source: ChangeSource) -> Outco
 /// Re-read sender `row` and advance the invitation it belongs to.
 #[tracing::instrument(skip_all, fields(sender_id = row.id))]
 pub async fn sender(ob: &Onboarding, row: &crate::domain::Sender, source: ChangeSource) -> Outcome<()> {
-    let project = match row.project_id {
-        Some(p) => Some(ob.store.project(p).await?.provider_id),
-        None => None,
-    };
-    let adapter = ob.registry.require(row.provider)?;
-    let fresh = adapter.get_sender(project.as_deref(), &row.provider_id).await?;
-    let change = StatusChange {
-        node_id: row.id,
-        status: NewStatus::Sender(fresh.status),
-        provider_status: fresh.provider_status.clone(),
-        reason: fresh.status_reason.clone(),
-        raw: Some(fresh.raw.clone()),
-        source,
-    };
-    ob.store.apply_status_change(change).await?;
-    let Some(inv) = ob.store.invitation_of_sender(row.id).await? else { return Ok(()) };
-    if inv.status.is_terminal() || row.provider != Provider::Sinch {
-        return Ok(());
-    }
-    match fresh.status {
-        SenderStatus::Active => app(ob, &inv, &fresh, source).await,
-        SenderStatus::Rejected | SenderStatus::Error => {
-            let reason = fresh.status_reason.clone().or(fresh.provider_status.clone());
-            invitation(ob, inv.id, InvitationStatus::Failed, None, reason, None, source).await
+    super::as_client(row.client_id, async {
+        let project = match row.project_id {
+            Some(p) => Some(ob.store.project(p).await?.provider_id),
+            None => None,
+        };
+        let adapter = ob.registry.require(row.provider)?;
+        let fresh = adapter.get_sender(project.as_deref(), &row.provider_id).await?;
+        let change = StatusChange {
+            node_id: row.id,
+            status: NewStatus::Sender(fresh.status),
+            provider_status: fresh.provider_status.clone(),
+            reason: fresh.status_reason.clone(),
+            raw: Some(fresh.raw.clone()),
+            source,
+        };
+        ob.store.apply_status_change(change).await?;
+        let Some(inv) = ob.store.invitation_of_sender(row.id).await? else { return Ok(()) };
+        if inv.status.is_terminal() || row.provider != Provider::Sinch {
+            return Ok(());
         }
-        SenderStatus::PendingVerification => {
-            invitation(ob, inv.id, InvitationStatus::AwaitingAction, None, None, None, source).await
+        match fresh.status {
+            SenderStatus::Active => app(ob, &inv, &fresh, source).await,
+            SenderStatus::Rejected | SenderStatus::Error => {
+                let reason = fresh.status_reason.clone().or(fresh.provider_status.clone());
+                invitation(ob, inv.id, InvitationStatus::Failed, None, reason, None, source).await
+            }
+            SenderStatus::PendingVerification => {
+                invitation(ob, inv.id, InvitationStatus::AwaitingAction, None, None, None, source).await
+            }
+            _ => invitation(ob, inv.id, InvitationStatus::InProgress, None, None, None, source).await,
         }
-        _ => invitation(ob, inv.id, InvitationStatus::InProgress, None, None, None, source).await,
-    }
+    })
+    .await
 }
 
 /// The sender is ACTIVE: create the Conversation API app (`static_bearer`), then `COMPLETED`.

@@ -88,26 +88,30 @@ pub async fn start(ob: &Onboarding, client: &Client) -> Outcome<Invitation> {
 /// A fresh iframe URL for the same client and project.
 #[tracing::instrument(skip_all, fields(invitation_id = inv.id))]
 pub async fn renew(ob: &Onboarding, inv: &Invitation) -> Outcome<()> {
-    if inv.status != InvitationStatus::Expired {
-        ensure_open(inv, &["id"])?;
-    }
-    let client = ob.resolve_client(&super::ClientRef::Id(inv.client_id)).await?.0;
-    let started = onboard(ob, &client).await?;
-    let fresh =
-        started.invitation.ok_or(ProviderError::Decode { provider: Provider::Sendzen, message: "no iframe".into() })?;
-    ob.store.set_invitation_url(inv.id, fresh.url, fresh.expires_at).await?;
-    if inv.status == InvitationStatus::Expired {
-        let change = StatusChange {
-            node_id: inv.id,
-            status: NewStatus::Invitation(InvitationStatus::Pending),
-            provider_status: None,
-            reason: None,
-            raw: None,
-            source: ChangeSource::Mutation,
-        };
-        ob.store.apply_status_change(change).await?;
-    }
-    Ok(())
+    super::as_client(Some(inv.client_id), async {
+        if inv.status != InvitationStatus::Expired {
+            ensure_open(inv, &["id"])?;
+        }
+        let client = ob.resolve_client(&super::ClientRef::Id(inv.client_id)).await?.0;
+        let started = onboard(ob, &client).await?;
+        let fresh = started
+            .invitation
+            .ok_or(ProviderError::Decode { provider: Provider::Sendzen, message: "no iframe".into() })?;
+        ob.store.set_invitation_url(inv.id, fresh.url, fresh.expires_at).await?;
+        if inv.status == InvitationStatus::Expired {
+            let change = StatusChange {
+                node_id: inv.id,
+                status: NewStatus::Invitation(InvitationStatus::Pending),
+                provider_status: None,
+                reason: None,
+                raw: None,
+                source: ChangeSource::Mutation,
+            };
+            ob.store.apply_status_change(change).await?;
+        }
+        Ok(())
+    })
+    .await
 }
 
 /// Apply the onboarding result: on completion the WABA and sender exist and are linked.

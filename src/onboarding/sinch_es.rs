@@ -76,31 +76,35 @@ pub async fn complete(
     waba_id: Option<String>,
     phone_number_id: Option<String>,
 ) -> Outcome<()> {
-    ensure_open(inv, &["input", "invitationId"])?;
-    if inv.flow != OnboardingFlow::EmbeddedSignup || inv.sender_id.is_some() {
-        return Err(wrong_state(
-            &["input", "invitationId"],
-            "this invitation does not take an embedded signup result now",
-        ));
-    }
-    let (Some(waba_id), Some(phone_number_id)) = (waba_id, phone_number_id) else {
-        return Err(Refusal::new(&["input", "wabaId"], "REQUIRED", "wabaId and phoneNumberId are required").into());
-    };
-    // Before the provider hears of it: another client's WABA or number is refused.
-    let sender = (None, Some(phone_number_id.as_str()));
-    ownership::ensure_not_elsewhere(ob, Provider::Sinch, inv.client_id, Some(&waba_id), sender).await?;
-    let (params, project) = context(ob, inv).await?;
-    let req = SenderRequest::EmbeddedSignup {
-        project_id: project.clone(),
-        region: params.region.clone(),
-        meta_local_storage: params.meta_local_storage.clone(),
-        waba_id: waba_id.clone(),
-        phone_number_id: phone_number_id.clone(),
-    };
-    let sender =
-        create_sender(ob, &project, req, |s| s.phone_number_id.as_deref() == Some(phone_number_id.as_str())).await?;
-    link_sender(ob, inv, &sender, Some(&waba_id), ChangeSource::Mutation).await?;
-    advance::advance(ob, inv.id, ChangeSource::Mutation).await
+    super::as_client(Some(inv.client_id), async {
+        ensure_open(inv, &["input", "invitationId"])?;
+        if inv.flow != OnboardingFlow::EmbeddedSignup || inv.sender_id.is_some() {
+            return Err(wrong_state(
+                &["input", "invitationId"],
+                "this invitation does not take an embedded signup result now",
+            ));
+        }
+        let (Some(waba_id), Some(phone_number_id)) = (waba_id, phone_number_id) else {
+            return Err(Refusal::new(&["input", "wabaId"], "REQUIRED", "wabaId and phoneNumberId are required").into());
+        };
+        // Before the provider hears of it: another client's WABA or number is refused.
+        let sender = (None, Some(phone_number_id.as_str()));
+        ownership::ensure_not_elsewhere(ob, Provider::Sinch, inv.client_id, Some(&waba_id), sender).await?;
+        let (params, project) = context(ob, inv).await?;
+        let req = SenderRequest::EmbeddedSignup {
+            project_id: project.clone(),
+            region: params.region.clone(),
+            meta_local_storage: params.meta_local_storage.clone(),
+            waba_id: waba_id.clone(),
+            phone_number_id: phone_number_id.clone(),
+        };
+        let sender =
+            create_sender(ob, &project, req, |s| s.phone_number_id.as_deref() == Some(phone_number_id.as_str()))
+                .await?;
+        link_sender(ob, inv, &sender, Some(&waba_id), ChangeSource::Mutation).await?;
+        advance::advance(ob, inv.id, ChangeSource::Mutation).await
+    })
+    .await
 }
 
 /// Create a sender; after a timeout, adopt the one the provider made (`same`) first.

@@ -8,6 +8,7 @@
 //! discipline (timeouts, retries, rate limits, auth) lives in [`http`].
 
 mod error;
+pub mod fair;
 pub mod http;
 pub mod sendzen;
 mod setup;

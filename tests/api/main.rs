@@ -8,6 +8,7 @@ mod provider_support;
 mod auth;
 mod canary;
 mod errors;
+mod fairness;
 mod fidelity;
 mod hostile;
 mod http_surface;
