@@ -223,3 +223,50 @@ async fn a_client_token_cannot_reach_another_clients_objects_by_any_path() {
     })
     .await;
 }
+
+/// The first value of `key` anywhere in `v`.
+fn find<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
+    match v {
+        Value::Object(map) => map.get(key).or_else(|| map.values().find_map(|i| find(i, key))),
+        Value::Array(items) => items.iter().find_map(|i| find(i, key)),
+        _ => None,
+    }
+}
+
+#[tokio::test]
+async fn a_sender_a_provider_reports_for_one_client_stays_with_the_client_that_owns_it() {
+    each_backend_with(without_webhooks, |app| async move {
+        // Arrange: A's Zavu invitation completes at Zavu; B already owns that sender.
+        let a = start(&app, json!({ "provider": "ZAVU", "client": { "name": "Alpha" } })).await["invitation"].clone();
+        let b_id = crate::helpers::create_client(&app, "Bravo", Some("tenant-b")).await;
+        let zavu_id = a["providerId"].as_str().unwrap().to_owned();
+        let sandbox = app.sandbox.clone().unwrap();
+        sandbox.simulate(Provider::Zavu, &zavu_id, bspgraph::sandbox::SimAction::Start).unwrap();
+        sandbox.simulate(Provider::Zavu, &zavu_id, bspgraph::sandbox::SimAction::Complete).unwrap();
+        let url = app.url(&format!("/sandbox/zavu/v1/invitations/{zavu_id}"));
+        let at_zavu: Value =
+            app.http.get(url).bearer_auth("zv_test_sandbox").send().await.unwrap().json().await.unwrap();
+        let sender_id = find(&at_zavu, "senderId").and_then(Value::as_str).unwrap().to_owned();
+        let owner = Owner { client_id: Some(row(&json!(b_id))), project_id: None, waba_id: None };
+        let theirs = match app.store.upsert_sender(Provider::Zavu, owner, &sender(&sender_id), ChangeSource::Poll).await
+        {
+            Ok(Filed::Ours(s, true)) => s.id,
+            other => panic!("{other:?}"),
+        };
+        let count = "{ senders { totalCount } wabas { totalCount } }";
+        let before = app.data(count, json!({})).await;
+
+        // Act: A's invitation is re-read from Zavu, which names B's sender.
+        let q = "mutation($id: ID!) { refresh(id: $id) { ... on Invitation { status sender { id } } } }";
+        let refreshed = app.data(q, json!({ "id": a["id"] })).await;
+
+        // Assert: A's invitation moves on, unlinked; the sender stays B's, untouched.
+        assert_eq!(refreshed["refresh"]["status"], "COMPLETED", "{refreshed}");
+        assert!(refreshed["refresh"]["sender"].is_null(), "{refreshed}");
+        let gid = GlobalId::new(bspgraph::domain::NodeType::Sender, theirs).encode();
+        let q = "query($id: ID!) { node(id: $id) { ... on Sender { client { id } } } }";
+        assert_eq!(app.data(q, json!({ "id": gid })).await["node"]["client"]["id"], json!(b_id));
+        assert_eq!(app.data(count, json!({})).await, before, "no sender or WABA row was added");
+    })
+    .await;
+}
