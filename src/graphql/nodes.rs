@@ -10,7 +10,6 @@ use super::batch::{BatchKey, Loaders};
 use super::connection::{list_cost, page_args, slice, InvitationConnection, Total};
 use super::error::ApiResult;
 use super::loaders::*;
-use super::scope::{visible_one, visible_only, Owned};
 use crate::domain::{
     ChangeSource, Client, Event, GlobalId, Invitation, InvitationStatus, NodeType, OnboardingFlow, Project, Provider,
     Sender, SenderStatus, Waba, WabaStatus,
@@ -45,10 +44,10 @@ fn loaders<'a>(ctx: &Context<'a>) -> &'a Loaders {
 async fn one<K>(ctx: &Context<'_>, key: Option<K>) -> ApiResult<Option<K::Value>>
 where
     K: BatchKey,
-    K::Value: Owned,
+    K::Value: super::scope::Owned,
 {
     match key {
-        Some(k) => Ok(visible_one(ctx, loaders(ctx).load_one(k).await?)),
+        Some(k) => Ok(super::scope::visible_one(ctx, loaders(ctx).load_one(k).await?)),
         None => Ok(None),
     }
 }
@@ -57,21 +56,26 @@ where
 async fn many<K, V>(ctx: &Context<'_>, key: K) -> ApiResult<Vec<V>>
 where
     K: BatchKey<Value = Vec<V>>,
-    V: Owned,
+    V: super::scope::Owned,
 {
-    Ok(visible_only(ctx, loaders(ctx).load_one(key).await?.unwrap_or_default()))
+    Ok(super::scope::visible_only(ctx, loaders(ctx).load_one(key).await?.unwrap_or_default()))
 }
 
 /// Load any node by global id through the loaders (`None` when it does not exist).
 pub async fn load_node(ctx: &Context<'_>, id: GlobalId) -> ApiResult<Option<Node>> {
-    // `one` hides a node the caller may not see exactly like one that does not exist.
-    Ok(match id.node_type {
-        NodeType::Client => one(ctx, Some(ClientId(id.id))).await?.map(|n| Node::Client(ClientNode(n))),
-        NodeType::Project => one(ctx, Some(ProjectId(id.id))).await?.map(|n| Node::Project(ProjectNode(n))),
-        NodeType::Invitation => one(ctx, Some(InvitationId(id.id))).await?.map(|n| Node::Invitation(InvitationNode(n))),
-        NodeType::Sender => one(ctx, Some(SenderId(id.id))).await?.map(|n| Node::Sender(SenderNode(n))),
-        NodeType::Waba => one(ctx, Some(WabaId(id.id))).await?.map(|n| Node::Waba(WabaNode(n))),
-    })
+    let node = match id.node_type {
+        NodeType::Client => one(ctx, Some(ClientId(id.id))).await?.map(|n| (Some(n.id), Node::Client(ClientNode(n)))),
+        NodeType::Project => {
+            one(ctx, Some(ProjectId(id.id))).await?.map(|n| (n.client_id, Node::Project(ProjectNode(n))))
+        }
+        NodeType::Invitation => {
+            one(ctx, Some(InvitationId(id.id))).await?.map(|n| (Some(n.client_id), Node::Invitation(InvitationNode(n))))
+        }
+        NodeType::Sender => one(ctx, Some(SenderId(id.id))).await?.map(|n| (n.client_id, Node::Sender(SenderNode(n)))),
+        NodeType::Waba => one(ctx, Some(WabaId(id.id))).await?.map(|n| (n.client_id, Node::Waba(WabaNode(n)))),
+    };
+    // A node the caller may not see reads exactly like one that does not exist.
+    Ok(node.filter(|(owner, _)| super::scope::visible(ctx, *owner)).map(|(_, node)| node))
 }
 
 fn wrap<T, N>(items: Vec<T>, f: impl Fn(T) -> N) -> Vec<N> {
