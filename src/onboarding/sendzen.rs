@@ -143,7 +143,21 @@ pub async fn apply_result(
     super::ownership::ensure_not_elsewhere(ob, Provider::Sendzen, inv.client_id, Some(waba_id), named).await?;
     let owner = Owner { client_id: Some(inv.client_id), project_id: inv.project_id, waba_id: None };
     let waba = super::ownership::file_waba(ob, inv, Provider::Sendzen, owner, waba_id, source).await?;
-    let sender = ProviderSender {
+    let sender = relayed_sender(phone_id, waba_id, &raw);
+    let owner = Owner { waba_id: waba, ..owner };
+    let Some(sender) = super::ownership::file_sender(ob, inv, Provider::Sendzen, owner, &sender, source).await? else {
+        // Another client filed this number between the check and the write.
+        let message = "this phone number belongs to another client";
+        return Err(Refusal::new(&["input", "phoneNumberId"], super::OWNED_ELSEWHERE, message).into());
+    };
+    ob.store.link_invitation(inv.id, None, Some(sender), waba).await?;
+    change(ob, inv, InvitationStatus::Completed, None, raw, source).await
+}
+
+/// The sender a relayed SendZen result names: SendZen has no sender API, so the Meta
+/// phone-number id is its id.
+pub fn relayed_sender(phone_id: &str, waba_id: &str, raw: &serde_json::Value) -> ProviderSender {
+    ProviderSender {
         id: phone_id.to_owned(),
         project_id: None,
         phone_number: None,
@@ -157,15 +171,7 @@ pub async fn apply_result(
         quality_rating: None,
         bearer_token: None,
         raw: raw.clone(),
-    };
-    let owner = Owner { waba_id: waba, ..owner };
-    let Some(sender) = super::ownership::file_sender(ob, inv, Provider::Sendzen, owner, &sender, source).await? else {
-        // Another client filed this number between the check and the write.
-        let message = "this phone number belongs to another client";
-        return Err(Refusal::new(&["input", "phoneNumberId"], super::OWNED_ELSEWHERE, message).into());
-    };
-    ob.store.link_invitation(inv.id, None, Some(sender), waba).await?;
-    change(ob, inv, InvitationStatus::Completed, None, raw, source).await
+    }
 }
 
 async fn change(

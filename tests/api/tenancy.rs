@@ -6,7 +6,7 @@
 
 use std::collections::BTreeSet;
 
-use bspgraph::domain::{ChangeSource, GlobalId, Provider, ProviderSender, SenderStatus};
+use bspgraph::domain::{ChangeSource, GlobalId, Provider, ProviderSender};
 use bspgraph::store::{Filed, Owner};
 use serde_json::{json, Value};
 
@@ -45,22 +45,9 @@ fn assert_absent(body: &Value, secrets: &BTreeSet<String>, what: &str) {
     assert!(leaked.is_empty(), "{what} leaked {leaked:?}: {body}");
 }
 
+/// A sender as a provider would report it (the relayed SendZen shape: its id is the number).
 fn sender(id: &str) -> ProviderSender {
-    ProviderSender {
-        id: id.to_owned(),
-        project_id: None,
-        phone_number: None,
-        phone_number_id: Some(id.to_owned()),
-        waba_id: None,
-        display_name: None,
-        status: SenderStatus::Active,
-        provider_status: None,
-        status_reason: None,
-        region: None,
-        quality_rating: None,
-        bearer_token: None,
-        raw: json!({}),
-    }
+    bspgraph::onboarding::sendzen::relayed_sender(id, "WABA_ANY", &json!({}))
 }
 
 async fn file_sender(app: &TestApp, id: &str, owner: Owner) -> i64 {
