@@ -279,4 +279,8 @@ pub struct ProviderSettings {
     /// Attempts per retryable provider call (first included).
     #[arg(long, env = "BSPGRAPH_PROVIDER_MAX_ATTEMPTS", default_value_t = 3, global = true)]
     pub provider_max_attempts: u32,
+    /// Override every provider rate-limit bucket with this many requests per minute,
+    /// evenly spaced (unset: each provider's published limits).
+    #[arg(long, env = "BSPGRAPH_PROVIDER_RATE_LIMIT_PER_MINUTE", global = true)]
+    pub provider_rate_limit_per_minute: Option<u32>,
 }

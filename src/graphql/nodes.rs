@@ -40,18 +40,25 @@ fn loaders<'a>(ctx: &Context<'a>) -> &'a Loaders {
     ctx.data_unchecked::<Arc<Loaders>>()
 }
 
-async fn one<K: BatchKey>(ctx: &Context<'_>, key: Option<K>) -> ApiResult<Option<K::Value>> {
+/// A related object, `None` when it does not exist or the caller may not see it.
+async fn one<K>(ctx: &Context<'_>, key: Option<K>) -> ApiResult<Option<K::Value>>
+where
+    K: BatchKey,
+    K::Value: super::scope::Owned,
+{
     match key {
-        Some(k) => Ok(loaders(ctx).load_one(k).await?),
+        Some(k) => Ok(super::scope::visible_one(ctx, loaders(ctx).load_one(k).await?)),
         None => Ok(None),
     }
 }
 
+/// Related objects, narrowed to those the caller may see.
 async fn many<K, V>(ctx: &Context<'_>, key: K) -> ApiResult<Vec<V>>
 where
     K: BatchKey<Value = Vec<V>>,
+    V: super::scope::Owned,
 {
-    Ok(loaders(ctx).load_one(key).await?.unwrap_or_default())
+    Ok(super::scope::visible_only(ctx, loaders(ctx).load_one(key).await?.unwrap_or_default()))
 }
 
 /// Load any node by global id through the loaders (`None` when it does not exist).

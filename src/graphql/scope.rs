@@ -61,3 +61,47 @@ pub fn narrow(ctx: &Context<'_>, requested: Option<i64>) -> Option<i64> {
         (Some(_), Some(_)) => Some(-1),
     }
 }
+
+/// A row that belongs to (at most) one client: what relation fields check, exactly
+/// as `node` does, before they hand a related object to the caller.
+pub trait Owned {
+    /// The owning client's row id (`None`: owned by no client, operators only).
+    fn owner(&self) -> Option<i64>;
+}
+
+impl Owned for crate::domain::Client {
+    fn owner(&self) -> Option<i64> {
+        Some(self.id)
+    }
+}
+
+impl Owned for crate::domain::Invitation {
+    fn owner(&self) -> Option<i64> {
+        Some(self.client_id)
+    }
+}
+
+macro_rules! owned_by_column {
+    ($($t:ty),*) => {$(
+        impl Owned for $t {
+            fn owner(&self) -> Option<i64> {
+                self.client_id
+            }
+        }
+    )*};
+}
+owned_by_column!(crate::domain::Project, crate::domain::Sender, crate::domain::Waba);
+
+/// `item` when the caller may see it, else `None` (a related object of another
+/// client reads as if it did not exist).
+pub fn visible_one<T: Owned>(ctx: &Context<'_>, item: Option<T>) -> Option<T> {
+    item.filter(|i| visible(ctx, i.owner()))
+}
+
+/// The items the caller may see, in their order.
+pub fn visible_only<T: Owned>(ctx: &Context<'_>, mut items: Vec<T>) -> Vec<T> {
+    if client_scope(ctx).is_some() {
+        items.retain(|i| visible(ctx, i.owner()));
+    }
+    items
+}

@@ -7,7 +7,7 @@
 
 use serde_json::json;
 
-use super::{sinch_es, sinch_obo, Onboarding, Outcome};
+use super::{ownership, sinch_es, sinch_obo, Onboarding, Outcome};
 use crate::domain::{
     AppRequest, ChangeSource, Invitation, InvitationStatus, OnboardingFlow, Provider, ProviderSender, SenderStatus,
     WabaStatus,
@@ -19,19 +19,22 @@ use crate::store::{NewStatus, Owner, StatusChange};
 #[tracing::instrument(skip_all, fields(invitation_id = id, source = source.as_str()))]
 pub async fn advance(ob: &Onboarding, id: i64, source: ChangeSource) -> Outcome<()> {
     let inv = ob.store.invitation(id).await?;
-    match inv.provider {
-        Provider::Zavu => zavu(ob, &inv, None, source).await,
-        // SendZen has no read API for onboarding: results arrive by webhook or relay.
-        Provider::Sendzen => Ok(()),
-        Provider::Sinch => sinch(ob, &inv, source).await,
-    }
+    super::as_client(Some(inv.client_id), async {
+        match inv.provider {
+            Provider::Zavu => zavu(ob, &inv, None, source).await,
+            // SendZen has no read API for onboarding: results arrive by webhook or relay.
+            Provider::Sendzen => Ok(()),
+            Provider::Sinch => sinch(ob, &inv, source).await,
+        }
+    })
+    .await
 }
 
 /// Zavu: re-read invitation `id`; `waba_id` is the Meta WABA id when the caller knows
 /// it (Zavu reports it only in the `invitation.status_changed` webhook).
 pub async fn zavu_invitation(ob: &Onboarding, id: i64, waba_id: Option<String>, source: ChangeSource) -> Outcome<()> {
     let inv = ob.store.invitation(id).await?;
-    zavu(ob, &inv, waba_id, source).await
+    super::as_client(Some(inv.client_id), zavu(ob, &inv, waba_id, source)).await
 }
 
 async fn zavu(ob: &Onboarding, inv: &Invitation, waba_hint: Option<String>, source: ChangeSource) -> Outcome<()> {
@@ -40,14 +43,17 @@ async fn zavu(ob: &Onboarding, inv: &Invitation, waba_hint: Option<String>, sour
     let fresh = adapter.get_invitation(pid).await?;
     if let (Some(sid), None) = (fresh.sender_id.as_deref(), inv.sender_id) {
         let sender = adapter.get_sender(None, sid).await?;
+        // Objects another client owns stay with it and are not linked (see `file_*`).
         let owner = Owner { client_id: Some(inv.client_id), project_id: inv.project_id, waba_id: None };
         let waba = match sender.waba_id.as_deref().or(waba_hint.as_deref()) {
-            Some(w) => Some(ob.store.upsert_waba(Provider::Zavu, owner, w, None, source).await?.0.id),
+            Some(w) => ownership::file_waba(ob, inv, Provider::Zavu, owner, w, source).await?,
             None => None,
         };
         let owner = Owner { waba_id: waba, ..owner };
-        let (row, _) = ob.store.upsert_sender(Provider::Zavu, owner, &sender, source).await?;
-        ob.store.link_invitation(inv.id, None, Some(row.id), waba).await?;
+        let row = ownership::file_sender(ob, inv, Provider::Zavu, owner, &sender, source).await?;
+        if row.is_some() || waba.is_some() {
+            ob.store.link_invitation(inv.id, None, row, waba).await?;
+        }
     }
     invitation(ob, inv.id, fresh.status, fresh.provider_status, fresh.failure_reason, Some(fresh.raw), source).await
 }
@@ -76,36 +82,39 @@ async fn sinch(ob: &Onboarding, inv: &Invitation, source: ChangeSource) -> Outco
 /// Re-read sender `row` and advance the invitation it belongs to.
 #[tracing::instrument(skip_all, fields(sender_id = row.id))]
 pub async fn sender(ob: &Onboarding, row: &crate::domain::Sender, source: ChangeSource) -> Outcome<()> {
-    let project = match row.project_id {
-        Some(p) => Some(ob.store.project(p).await?.provider_id),
-        None => None,
-    };
-    let adapter = ob.registry.require(row.provider)?;
-    let fresh = adapter.get_sender(project.as_deref(), &row.provider_id).await?;
-    let change = StatusChange {
-        node_id: row.id,
-        status: NewStatus::Sender(fresh.status),
-        provider_status: fresh.provider_status.clone(),
-        reason: fresh.status_reason.clone(),
-        raw: Some(fresh.raw.clone()),
-        source,
-    };
-    ob.store.apply_status_change(change).await?;
-    let Some(inv) = ob.store.invitation_of_sender(row.id).await? else { return Ok(()) };
-    if inv.status.is_terminal() || row.provider != Provider::Sinch {
-        return Ok(());
-    }
-    match fresh.status {
-        SenderStatus::Active => app(ob, &inv, &fresh, source).await,
-        SenderStatus::Rejected | SenderStatus::Error => {
-            let reason = fresh.status_reason.clone().or(fresh.provider_status.clone());
-            invitation(ob, inv.id, InvitationStatus::Failed, None, reason, None, source).await
+    super::as_client(row.client_id, async {
+        let project = match row.project_id {
+            Some(p) => Some(ob.store.project(p).await?.provider_id),
+            None => None,
+        };
+        let adapter = ob.registry.require(row.provider)?;
+        let fresh = adapter.get_sender(project.as_deref(), &row.provider_id).await?;
+        let change = StatusChange {
+            node_id: row.id,
+            status: NewStatus::Sender(fresh.status),
+            provider_status: fresh.provider_status.clone(),
+            reason: fresh.status_reason.clone(),
+            raw: Some(fresh.raw.clone()),
+            source,
+        };
+        ob.store.apply_status_change(change).await?;
+        let Some(inv) = ob.store.invitation_of_sender(row.id).await? else { return Ok(()) };
+        if inv.status.is_terminal() || row.provider != Provider::Sinch {
+            return Ok(());
         }
-        SenderStatus::PendingVerification => {
-            invitation(ob, inv.id, InvitationStatus::AwaitingAction, None, None, None, source).await
+        match fresh.status {
+            SenderStatus::Active => app(ob, &inv, &fresh, source).await,
+            SenderStatus::Rejected | SenderStatus::Error => {
+                let reason = fresh.status_reason.clone().or(fresh.provider_status.clone());
+                invitation(ob, inv.id, InvitationStatus::Failed, None, reason, None, source).await
+            }
+            SenderStatus::PendingVerification => {
+                invitation(ob, inv.id, InvitationStatus::AwaitingAction, None, None, None, source).await
+            }
+            _ => invitation(ob, inv.id, InvitationStatus::InProgress, None, None, None, source).await,
         }
-        _ => invitation(ob, inv.id, InvitationStatus::InProgress, None, None, None, source).await,
-    }
+    })
+    .await
 }
 
 /// The sender is ACTIVE: create the Conversation API app (`static_bearer`), then `COMPLETED`.

@@ -11,6 +11,7 @@
 pub mod advance;
 pub mod idempotency;
 mod input;
+pub mod ownership;
 pub mod sendzen;
 pub mod simulate;
 pub mod sinch_es;
@@ -27,6 +28,7 @@ use crate::secrets::SecretBox;
 use crate::store::{Store, StoreError};
 
 pub use input::{ClientRef, SinchParams, StartRequest};
+pub use ownership::OWNED_ELSEWHERE;
 
 /// Everything the flows need. Cheap to clone.
 #[derive(Clone)]
@@ -112,6 +114,20 @@ impl From<Refusal> for Failure {
 /// Result of a flow step.
 pub type Outcome<T> = Result<T, Failure>;
 
+/// Run `fut` with its provider calls queued as `client`'s, so one client's burst cannot
+/// hold back another's calls (fair turns at each provider's rate limit, see
+/// [`crate::providers::fair`]); calls for no client share one queue of their own.
+/// Boxed, so the flows' (large) futures are moved once, not copied up every caller's stack.
+pub(crate) fn as_client<'a, T>(
+    client: Option<i64>,
+    fut: impl std::future::Future<Output = T> + Send + 'a,
+) -> futures_util::future::BoxFuture<'a, T> {
+    match client {
+        Some(id) => Box::pin(crate::providers::fair::for_client(id, fut)),
+        None => Box::pin(fut),
+    }
+}
+
 /// `WRONG_STATE` for `field`.
 pub(crate) fn wrong_state(field: &[&str], message: impl Into<String>) -> Failure {
     Refusal::new(field, "WRONG_STATE", message).into()
@@ -172,15 +188,18 @@ impl Onboarding {
     #[tracing::instrument(skip_all, fields(provider = %req.provider))]
     pub async fn start(&self, req: &StartRequest) -> Outcome<Invitation> {
         let (client, created) = self.resolve_client(&req.client).await?;
-        let result = match req.provider {
-            Provider::Zavu => zavu::start(self, &client, req).await,
-            Provider::Sendzen => sendzen::start(self, &client).await,
-            Provider::Sinch => match req.sinch.as_ref() {
-                Some(p) if p.is_on_behalf_of() => sinch_obo::start(self, &client, p).await,
-                Some(p) => sinch_es::start(self, &client, p).await,
-                None => Err(Refusal::new(&["input", "sinch"], "REQUIRED", "sinch is required for SINCH").into()),
-            },
-        };
+        let result = as_client(Some(client.id), async {
+            match req.provider {
+                Provider::Zavu => zavu::start(self, &client, req).await,
+                Provider::Sendzen => sendzen::start(self, &client).await,
+                Provider::Sinch => match req.sinch.as_ref() {
+                    Some(p) if p.is_on_behalf_of() => sinch_obo::start(self, &client, p).await,
+                    Some(p) => sinch_es::start(self, &client, p).await,
+                    None => Err(Refusal::new(&["input", "sinch"], "REQUIRED", "sinch is required for SINCH").into()),
+                },
+            }
+        })
+        .await;
         if result.is_err() {
             self.undo_client(&client, created).await;
         }

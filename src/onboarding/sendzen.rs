@@ -88,26 +88,30 @@ pub async fn start(ob: &Onboarding, client: &Client) -> Outcome<Invitation> {
 /// A fresh iframe URL for the same client and project.
 #[tracing::instrument(skip_all, fields(invitation_id = inv.id))]
 pub async fn renew(ob: &Onboarding, inv: &Invitation) -> Outcome<()> {
-    if inv.status != InvitationStatus::Expired {
-        ensure_open(inv, &["id"])?;
-    }
-    let client = ob.resolve_client(&super::ClientRef::Id(inv.client_id)).await?.0;
-    let started = onboard(ob, &client).await?;
-    let fresh =
-        started.invitation.ok_or(ProviderError::Decode { provider: Provider::Sendzen, message: "no iframe".into() })?;
-    ob.store.set_invitation_url(inv.id, fresh.url, fresh.expires_at).await?;
-    if inv.status == InvitationStatus::Expired {
-        let change = StatusChange {
-            node_id: inv.id,
-            status: NewStatus::Invitation(InvitationStatus::Pending),
-            provider_status: None,
-            reason: None,
-            raw: None,
-            source: ChangeSource::Mutation,
-        };
-        ob.store.apply_status_change(change).await?;
-    }
-    Ok(())
+    super::as_client(Some(inv.client_id), async {
+        if inv.status != InvitationStatus::Expired {
+            ensure_open(inv, &["id"])?;
+        }
+        let client = ob.resolve_client(&super::ClientRef::Id(inv.client_id)).await?.0;
+        let started = onboard(ob, &client).await?;
+        let fresh = started
+            .invitation
+            .ok_or(ProviderError::Decode { provider: Provider::Sendzen, message: "no iframe".into() })?;
+        ob.store.set_invitation_url(inv.id, fresh.url, fresh.expires_at).await?;
+        if inv.status == InvitationStatus::Expired {
+            let change = StatusChange {
+                node_id: inv.id,
+                status: NewStatus::Invitation(InvitationStatus::Pending),
+                provider_status: None,
+                reason: None,
+                raw: None,
+                source: ChangeSource::Mutation,
+            };
+            ob.store.apply_status_change(change).await?;
+        }
+        Ok(())
+    })
+    .await
 }
 
 /// Apply the onboarding result: on completion the WABA and sender exist and are linked.
@@ -133,9 +137,27 @@ pub async fn apply_result(
         )
         .into());
     };
+    // The ids come from the caller (a relayed postMessage): another client's are refused
+    // before anything is written.
+    let named = (Some(phone_id), Some(phone_id));
+    super::ownership::ensure_not_elsewhere(ob, Provider::Sendzen, inv.client_id, Some(waba_id), named).await?;
     let owner = Owner { client_id: Some(inv.client_id), project_id: inv.project_id, waba_id: None };
-    let (waba, _) = ob.store.upsert_waba(Provider::Sendzen, owner, waba_id, None, source).await?;
-    let sender = ProviderSender {
+    let waba = super::ownership::file_waba(ob, inv, Provider::Sendzen, owner, waba_id, source).await?;
+    let sender = relayed_sender(phone_id, waba_id, &raw);
+    let owner = Owner { waba_id: waba, ..owner };
+    let Some(sender) = super::ownership::file_sender(ob, inv, Provider::Sendzen, owner, &sender, source).await? else {
+        // Another client filed this number between the check and the write.
+        let message = "this phone number belongs to another client";
+        return Err(Refusal::new(&["input", "phoneNumberId"], super::OWNED_ELSEWHERE, message).into());
+    };
+    ob.store.link_invitation(inv.id, None, Some(sender), waba).await?;
+    change(ob, inv, InvitationStatus::Completed, None, raw, source).await
+}
+
+/// The sender a relayed SendZen result names: SendZen has no sender API, so the Meta
+/// phone-number id is its id.
+pub fn relayed_sender(phone_id: &str, waba_id: &str, raw: &serde_json::Value) -> ProviderSender {
+    ProviderSender {
         id: phone_id.to_owned(),
         project_id: None,
         phone_number: None,
@@ -150,11 +172,7 @@ pub async fn apply_result(
         quality_rating: None,
         bearer_token: None,
         raw: raw.clone(),
-    };
-    let owner = Owner { waba_id: Some(waba.id), ..owner };
-    let (sender, _) = ob.store.upsert_sender(Provider::Sendzen, owner, &sender, source).await?;
-    ob.store.link_invitation(inv.id, None, Some(sender.id), Some(waba.id)).await?;
-    change(ob, inv, InvitationStatus::Completed, None, raw, source).await
+    }
 }
 
 async fn change(

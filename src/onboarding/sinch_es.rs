@@ -3,7 +3,7 @@
 //! `completeOnboarding` creates the ES sender in that subproject, and [`super::advance`]
 //! takes it to the Conversation API app and `COMPLETED` once the sender is ACTIVE.
 
-use super::{advance, ensure_open, wrong_state, Onboarding, Outcome, Refusal, SinchParams};
+use super::{advance, ensure_open, ownership, wrong_state, Onboarding, Outcome, Refusal, SinchParams};
 use crate::domain::{
     ChangeSource, Client, GlobalId, Invitation, InvitationStatus, NodeType, OnboardingFlow, OnboardingRequest, Project,
     Provider, ProviderSender, SenderRequest,
@@ -76,28 +76,35 @@ pub async fn complete(
     waba_id: Option<String>,
     phone_number_id: Option<String>,
 ) -> Outcome<()> {
-    ensure_open(inv, &["input", "invitationId"])?;
-    if inv.flow != OnboardingFlow::EmbeddedSignup || inv.sender_id.is_some() {
-        return Err(wrong_state(
-            &["input", "invitationId"],
-            "this invitation does not take an embedded signup result now",
-        ));
-    }
-    let (Some(waba_id), Some(phone_number_id)) = (waba_id, phone_number_id) else {
-        return Err(Refusal::new(&["input", "wabaId"], "REQUIRED", "wabaId and phoneNumberId are required").into());
-    };
-    let (params, project) = context(ob, inv).await?;
-    let req = SenderRequest::EmbeddedSignup {
-        project_id: project.clone(),
-        region: params.region.clone(),
-        meta_local_storage: params.meta_local_storage.clone(),
-        waba_id: waba_id.clone(),
-        phone_number_id: phone_number_id.clone(),
-    };
-    let sender =
-        create_sender(ob, &project, req, |s| s.phone_number_id.as_deref() == Some(phone_number_id.as_str())).await?;
-    link_sender(ob, inv, &sender, Some(&waba_id), ChangeSource::Mutation).await?;
-    advance::advance(ob, inv.id, ChangeSource::Mutation).await
+    super::as_client(Some(inv.client_id), async {
+        ensure_open(inv, &["input", "invitationId"])?;
+        if inv.flow != OnboardingFlow::EmbeddedSignup || inv.sender_id.is_some() {
+            return Err(wrong_state(
+                &["input", "invitationId"],
+                "this invitation does not take an embedded signup result now",
+            ));
+        }
+        let (Some(waba_id), Some(phone_number_id)) = (waba_id, phone_number_id) else {
+            return Err(Refusal::new(&["input", "wabaId"], "REQUIRED", "wabaId and phoneNumberId are required").into());
+        };
+        // Before the provider hears of it: another client's WABA or number is refused.
+        let sender = (None, Some(phone_number_id.as_str()));
+        ownership::ensure_not_elsewhere(ob, Provider::Sinch, inv.client_id, Some(&waba_id), sender).await?;
+        let (params, project) = context(ob, inv).await?;
+        let req = SenderRequest::EmbeddedSignup {
+            project_id: project.clone(),
+            region: params.region.clone(),
+            meta_local_storage: params.meta_local_storage.clone(),
+            waba_id: waba_id.clone(),
+            phone_number_id: phone_number_id.clone(),
+        };
+        let sender =
+            create_sender(ob, &project, req, |s| s.phone_number_id.as_deref() == Some(phone_number_id.as_str()))
+                .await?;
+        link_sender(ob, inv, &sender, Some(&waba_id), ChangeSource::Mutation).await?;
+        advance::advance(ob, inv.id, ChangeSource::Mutation).await
+    })
+    .await
 }
 
 /// Create a sender; after a timeout, adopt the one the provider made (`same`) first.
@@ -120,7 +127,8 @@ pub async fn create_sender(
     }
 }
 
-/// Store the sender (and its WABA when known), link them, and mark `IN_PROGRESS`.
+/// Store the sender (and its WABA when known), link them, and mark `IN_PROGRESS`. A
+/// WABA or sender another client owns stays with that client and is not linked.
 pub async fn link_sender(
     ob: &Onboarding,
     inv: &Invitation,
@@ -130,12 +138,14 @@ pub async fn link_sender(
 ) -> Outcome<()> {
     let owner = Owner { client_id: Some(inv.client_id), project_id: inv.project_id, waba_id: None };
     let waba = match waba_id.or(sender.waba_id.as_deref()) {
-        Some(w) => Some(ob.store.upsert_waba(Provider::Sinch, owner, w, None, source).await?.0.id),
+        Some(w) => ownership::file_waba(ob, inv, Provider::Sinch, owner, w, source).await?,
         None => None,
     };
     let owner = Owner { waba_id: waba, ..owner };
-    let (row, _) = ob.store.upsert_sender(Provider::Sinch, owner, sender, source).await?;
-    ob.store.link_invitation(inv.id, None, Some(row.id), waba).await?;
+    let Some(row) = ownership::file_sender(ob, inv, Provider::Sinch, owner, sender, source).await? else {
+        return Ok(());
+    };
+    ob.store.link_invitation(inv.id, None, Some(row), waba).await?;
     let change = StatusChange {
         node_id: inv.id,
         status: NewStatus::Invitation(InvitationStatus::InProgress),

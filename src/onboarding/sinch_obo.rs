@@ -102,24 +102,30 @@ async fn pending(ob: &Onboarding, sender: &Sender) -> Outcome<String> {
 /// Ask Sinch to send the verification code.
 #[tracing::instrument(skip_all, fields(sender_id = sender.id))]
 pub async fn register(ob: &Onboarding, sender: &Sender, method: VerificationMethod) -> Outcome<()> {
-    let project = pending(ob, sender).await?;
-    ob.registry.require(Provider::Sinch)?.register_sender(&project, &sender.provider_id, method).await?;
-    Ok(())
+    super::as_client(sender.client_id, async {
+        let project = pending(ob, sender).await?;
+        ob.registry.require(Provider::Sinch)?.register_sender(&project, &sender.provider_id, method).await?;
+        Ok(())
+    })
+    .await
 }
 
 /// Submit the code; a refused code is `WRONG_OTP`. Then re-read and advance.
 #[tracing::instrument(skip_all, fields(sender_id = sender.id))]
 pub async fn verify(ob: &Onboarding, sender: &Sender, code: &str) -> Outcome<()> {
-    let project = pending(ob, sender).await?;
-    let adapter = ob.registry.require(Provider::Sinch)?;
-    match adapter.verify_sender(&project, &sender.provider_id, code).await {
-        Ok(()) => {}
-        Err(ProviderError::InvalidRequest { message, .. } | ProviderError::Conflict { message, .. }) => {
-            return Err(Refusal::new(&["code"], "WRONG_OTP", message).into())
+    super::as_client(sender.client_id, async {
+        let project = pending(ob, sender).await?;
+        let adapter = ob.registry.require(Provider::Sinch)?;
+        match adapter.verify_sender(&project, &sender.provider_id, code).await {
+            Ok(()) => {}
+            Err(ProviderError::InvalidRequest { message, .. } | ProviderError::Conflict { message, .. }) => {
+                return Err(Refusal::new(&["code"], "WRONG_OTP", message).into())
+            }
+            Err(e) => return Err(e.into()),
         }
-        Err(e) => return Err(e.into()),
-    }
-    advance::sender(ob, sender, ChangeSource::Mutation).await
+        advance::sender(ob, sender, ChangeSource::Mutation).await
+    })
+    .await
 }
 
 /// Record the account's status on the invitation.

@@ -8,7 +8,7 @@ use crate::domain::{
     Capability, ChangeSource, ClientDraft, OnboardingFlow, Provider, ProviderInvitation, ProviderSender,
 };
 use crate::providers::ProviderError;
-use crate::store::{NewInvitation, NewStatus, Owner, StatusChange};
+use crate::store::{Filed, NewInvitation, NewStatus, Owner, StatusChange};
 
 /// What a sync did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -105,7 +105,11 @@ async fn sender(
     counts: &mut SyncCounts,
 ) -> Outcome<()> {
     let owner = Owner { client_id: None, project_id: project, waba_id: None };
-    let (row, created) = ob.store.upsert_sender(provider, owner, &s, ChangeSource::Poll).await?;
+    // No client is named: a known sender keeps its owner, whoever that is.
+    let (row, created) = match ob.store.upsert_sender(provider, owner, &s, ChangeSource::Poll).await? {
+        Filed::Ours(row, created) => (row, created),
+        Filed::Elsewhere(row) => (row, false),
+    };
     if created {
         counts.imported += 1;
         return Ok(());

@@ -88,21 +88,24 @@ async fn reconcile(
 /// Cancel at Zavu, then record `CANCELLED`.
 #[tracing::instrument(skip_all, fields(invitation_id = inv.id))]
 pub async fn cancel(ob: &Onboarding, inv: &Invitation) -> Outcome<()> {
-    ensure_open(inv, &["id"])?;
-    if let Some(id) = inv.provider_id.as_deref() {
-        let answered = ob.registry.require(Provider::Zavu)?.cancel_invitation(id).await?;
-        let change = StatusChange {
-            node_id: inv.id,
-            status: NewStatus::Invitation(answered.status),
-            provider_status: answered.provider_status,
-            reason: None,
-            raw: Some(answered.raw),
-            source: ChangeSource::Mutation,
-        };
-        ob.store.apply_status_change(change).await?;
-        return Ok(());
-    }
-    local_cancel(ob, inv).await
+    super::as_client(Some(inv.client_id), async {
+        ensure_open(inv, &["id"])?;
+        if let Some(id) = inv.provider_id.as_deref() {
+            let answered = ob.registry.require(Provider::Zavu)?.cancel_invitation(id).await?;
+            let change = StatusChange {
+                node_id: inv.id,
+                status: NewStatus::Invitation(answered.status),
+                provider_status: answered.provider_status,
+                reason: None,
+                raw: Some(answered.raw),
+                source: ChangeSource::Mutation,
+            };
+            ob.store.apply_status_change(change).await?;
+            return Ok(());
+        }
+        local_cancel(ob, inv).await
+    })
+    .await
 }
 
 /// Record `CANCELLED` without a provider call (SendZen and Sinch sessions).

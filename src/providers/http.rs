@@ -1,5 +1,6 @@
 //! The HTTP discipline every adapter shares: a reqwest client with connect and total
-//! timeouts, client-side rate limiting per provider, bounded retries with exponential
+//! timeouts, client-side rate limiting per provider (fair across clients, see
+//! [`super::fair`]), bounded retries with exponential
 //! backoff and full jitter (reads, connect failures, and 429/503 answers, honouring a
 //! capped `Retry-After`), no blind retry of a create (a create that timed out after
 //! being sent is [`ProviderError::UncertainCreate`]), auth (Bearer, Basic, or an OAuth2
@@ -15,12 +16,13 @@ use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::http::{HeaderMap, Method};
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use governor::{Quota, RateLimiter};
 use rand::Rng;
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use super::fair::FairGate;
 use super::{ProviderError, ProviderResult};
 use crate::domain::{Provider, ProviderHealth};
 
@@ -39,6 +41,9 @@ pub struct HttpSettings {
     pub base_backoff: Duration,
     /// Longest `Retry-After` we honour; longer values are cut to this.
     pub max_retry_after: Duration,
+    /// Replaces every bucket's published limit with this many requests per minute,
+    /// evenly spaced (no burst): for accounts with a lower limit, and for tests.
+    pub rate_limit_per_minute: Option<u32>,
 }
 
 impl Default for HttpSettings {
@@ -49,6 +54,7 @@ impl Default for HttpSettings {
             max_attempts: 3,
             base_backoff: Duration::from_millis(200),
             max_retry_after: Duration::from_secs(60),
+            rate_limit_per_minute: None,
         }
     }
 }
@@ -137,7 +143,7 @@ pub struct Transport {
     provider: Provider,
     client: reqwest::Client,
     settings: HttpSettings,
-    buckets: Vec<(&'static str, DefaultDirectRateLimiter)>,
+    buckets: Vec<(&'static str, Arc<FairGate>)>,
     parse_error: ErrorParser,
     health: Mutex<ProviderHealth>,
 }
@@ -159,8 +165,13 @@ impl Transport {
         let buckets = buckets
             .iter()
             .map(|(name, per_min)| {
-                let n = NonZeroU32::new(*per_min).unwrap_or(NonZeroU32::MIN);
-                (*name, RateLimiter::direct(Quota::per_minute(n)))
+                let quota = match settings.rate_limit_per_minute {
+                    Some(n) => {
+                        Quota::per_minute(NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN)).allow_burst(NonZeroU32::MIN)
+                    }
+                    None => Quota::per_minute(NonZeroU32::new(*per_min).unwrap_or(NonZeroU32::MIN)),
+                };
+                (*name, FairGate::new(RateLimiter::direct(quota)))
             })
             .collect();
         Ok(Self { provider, client, settings, buckets, parse_error, health: Mutex::new(ProviderHealth::default()) })
@@ -208,8 +219,8 @@ impl Transport {
 
     async fn throttle(&self, bucket: &str) {
         let limiter = self.buckets.iter().find(|(n, _)| *n == bucket).or(self.buckets.last());
-        if let Some((_, limiter)) = limiter {
-            limiter.until_ready().await;
+        if let Some((_, gate)) = limiter {
+            gate.acquire().await;
         }
     }
 

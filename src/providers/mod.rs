@@ -9,6 +9,7 @@
 
 mod disabled;
 mod error;
+pub mod fair;
 pub mod http;
 pub mod sendzen;
 mod setup;

@@ -67,6 +67,7 @@ pub fn build_registry(s: &ProviderSettings, base: &str, production: bool) -> any
         connect_timeout: Duration::from_secs(s.provider_connect_timeout_secs),
         timeout: Duration::from_secs(s.provider_timeout_secs),
         max_attempts: s.provider_max_attempts.max(1),
+        rate_limit_per_minute: s.provider_rate_limit_per_minute.filter(|n| *n > 0),
         ..HttpSettings::default()
     };
     let sb = sandbox_config(s, base);

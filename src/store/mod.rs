@@ -31,7 +31,7 @@ pub use idempotency::KeyClaim;
 pub use ingest::{inbox_state, now_ms, InboxEntry, InboxItem, NodeRef, NodeTable, PollTarget};
 pub use nodes::{InvitationFilter, OwnedFilter, SenderFilter};
 pub use onboarding::NewInvitation;
-pub use onboarding_senders::Owner;
+pub use onboarding_senders::{Filed, Owner};
 pub use page::{Page, PageArgs};
 pub use seed::SeedCounts;
 

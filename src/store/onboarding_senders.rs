@@ -2,15 +2,21 @@
 //! provider id) and (provider, Meta WABA id). A new row gets its creation event in the
 //! same transaction (published after commit); status changes of existing rows go
 //! through [`Store::apply_status_change`].
+//!
+//! Each such row belongs to at most one client. Filing a row under an owner never moves
+//! it away from another client: a row owned by nobody (imported by a sync) is claimed
+//! with a guarded update, a row another client owns comes back as
+//! [`Filed::Elsewhere`], untouched, for the flow to refuse or leave alone.
 
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, Set, TransactionTrait};
 
 use super::changes::append_event;
 use super::onboarding::created;
 use super::tables::{invitations, senders, wabas};
 use super::{unique_violation, Store, StoreError};
-use crate::domain::{ChangeSource, Invitation, NodeType, Provider, ProviderSender, ProviderWaba, Sender};
+use crate::domain::{ChangeSource, Invitation, NodeType, Provider, ProviderSender, ProviderWaba, Sender, Waba};
 
 /// Who a new sender or WABA belongs to.
 #[derive(Debug, Clone, Copy, Default)]
@@ -23,8 +29,35 @@ pub struct Owner {
     pub waba_id: Option<i64>,
 }
 
+/// Where a sender or WABA ended up when a flow filed it under an [`Owner`].
+#[derive(Debug)]
+pub enum Filed<T> {
+    /// The owner's: found (already its own, or owned by no client and now claimed; or
+    /// any row when the owner names no client) or created (`true`).
+    Ours(T, bool),
+    /// Another client owns it; nothing was changed.
+    Elsewhere(T),
+}
+
+enum Settle {
+    Keep,
+    Claim(i64),
+    Elsewhere,
+}
+
+/// What filing a row owned by `current` under `wanted` does.
+fn settle(current: Option<i64>, wanted: Option<i64>) -> Settle {
+    match (current, wanted) {
+        (_, None) => Settle::Keep,
+        (Some(c), Some(w)) if c == w => Settle::Keep,
+        (None, Some(w)) => Settle::Claim(w),
+        (Some(_), Some(_)) => Settle::Elsewhere,
+    }
+}
+
 impl Store {
-    /// Find or insert a sender by (provider, provider id); a new one gets its creation event.
+    /// Find or insert a sender by (provider, provider id) for `owner`; a new one gets
+    /// its creation event. A sender another client owns is returned untouched.
     #[tracing::instrument(skip_all, fields(provider = %provider, sender = %s.id))]
     pub async fn upsert_sender(
         &self,
@@ -32,10 +65,28 @@ impl Store {
         owner: Owner,
         s: &ProviderSender,
         source: ChangeSource,
-    ) -> Result<(Sender, bool), StoreError> {
+    ) -> Result<Filed<Sender>, StoreError> {
         if let Some(found) = self.sender_by_provider_id(provider, &s.id).await? {
-            return Ok((found, false));
+            return self.settle_sender(found, owner.client_id).await;
         }
+        match self.insert_sender(provider, owner, s, source).await {
+            Ok(row) => Ok(Filed::Ours(row, true)),
+            // A concurrent call stored it first: settle with that row.
+            Err(StoreError::Duplicate(_)) => {
+                let found = self.sender_by_provider_id(provider, &s.id).await?.ok_or(StoreError::NotFound("sender"))?;
+                self.settle_sender(found, owner.client_id).await
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn insert_sender(
+        &self,
+        provider: Provider,
+        owner: Owner,
+        s: &ProviderSender,
+        source: ChangeSource,
+    ) -> Result<Sender, StoreError> {
         let now = Utc::now();
         let txn = self.db().begin().await?;
         let model = senders::ActiveModel {
@@ -66,7 +117,27 @@ impl Store {
                 .await?;
         txn.commit().await?;
         self.publish([event.seq]);
-        Ok((Sender::try_from(model)?, true))
+        Sender::try_from(model)
+    }
+
+    /// Keep an existing sender with its owner; claim it for `wanted` only when it has none.
+    async fn settle_sender(&self, found: Sender, wanted: Option<i64>) -> Result<Filed<Sender>, StoreError> {
+        match settle(found.client_id, wanted) {
+            Settle::Keep => return Ok(Filed::Ours(found, false)),
+            Settle::Elsewhere => return Ok(Filed::Elsewhere(found)),
+            Settle::Claim(client) => {
+                senders::Entity::update_many()
+                    .col_expr(senders::Column::ClientId, Expr::value(client))
+                    .col_expr(senders::Column::UpdatedAt, Expr::value(Utc::now()))
+                    .filter(senders::Column::Id.eq(found.id))
+                    .filter(senders::Column::ClientId.is_null())
+                    .exec(self.db())
+                    .await?;
+            }
+        }
+        // Whoever won the guarded update owns it now.
+        let now = self.sender(found.id).await?;
+        Ok(if now.client_id == wanted { Filed::Ours(now, false) } else { Filed::Elsewhere(now) })
     }
 
     /// The sender with this provider id.
@@ -79,7 +150,49 @@ impl Store {
         row.map(Sender::try_from).transpose()
     }
 
-    /// Find or insert a WABA by (provider, Meta WABA id); a new one gets its creation event.
+    /// The clients owning a sender at `provider` with this provider id or this Meta
+    /// phone-number id (checked before a flow names them to a provider).
+    pub async fn sender_owners(
+        &self,
+        provider: Provider,
+        provider_id: Option<&str>,
+        phone_number_id: Option<&str>,
+    ) -> Result<Vec<i64>, StoreError> {
+        let mut either = Condition::any();
+        if let Some(id) = provider_id {
+            either = either.add(senders::Column::ProviderId.eq(id));
+        }
+        if let Some(id) = phone_number_id {
+            either = either.add(senders::Column::PhoneNumberId.eq(id));
+        }
+        if either.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows = senders::Entity::find()
+            .filter(senders::Column::Provider.eq(provider.as_str()))
+            .filter(either)
+            .filter(senders::Column::ClientId.is_not_null())
+            .all(self.db())
+            .await?;
+        Ok(rows.into_iter().filter_map(|r| r.client_id).collect())
+    }
+
+    /// The client owning the WABA (provider, Meta WABA id), if it is stored and owned.
+    pub async fn waba_owner(&self, provider: Provider, waba_id: &str) -> Result<Option<i64>, StoreError> {
+        Ok(self.waba_by_meta_id(provider, waba_id).await?.and_then(|w| w.client_id))
+    }
+
+    async fn waba_by_meta_id(&self, provider: Provider, waba_id: &str) -> Result<Option<Waba>, StoreError> {
+        let row = wabas::Entity::find()
+            .filter(wabas::Column::Provider.eq(provider.as_str()))
+            .filter(wabas::Column::WabaId.eq(waba_id))
+            .one(self.db())
+            .await?;
+        row.map(Waba::try_from).transpose()
+    }
+
+    /// Find or insert a WABA by (provider, Meta WABA id) for `owner`; a new one gets its
+    /// creation event. A WABA another client owns is returned untouched.
     #[tracing::instrument(skip_all, fields(provider = %provider))]
     pub async fn upsert_waba(
         &self,
@@ -88,15 +201,28 @@ impl Store {
         waba_id: &str,
         w: Option<&ProviderWaba>,
         source: ChangeSource,
-    ) -> Result<(crate::domain::Waba, bool), StoreError> {
-        let found = wabas::Entity::find()
-            .filter(wabas::Column::Provider.eq(provider.as_str()))
-            .filter(wabas::Column::WabaId.eq(waba_id))
-            .one(self.db())
-            .await?;
-        if let Some(found) = found {
-            return Ok((found.try_into()?, false));
+    ) -> Result<Filed<Waba>, StoreError> {
+        if let Some(found) = self.waba_by_meta_id(provider, waba_id).await? {
+            return self.settle_waba(found, owner.client_id).await;
         }
+        match self.insert_waba(provider, owner, waba_id, w, source).await {
+            Ok(row) => Ok(Filed::Ours(row, true)),
+            Err(StoreError::Duplicate(_)) => {
+                let found = self.waba_by_meta_id(provider, waba_id).await?.ok_or(StoreError::NotFound("waba"))?;
+                self.settle_waba(found, owner.client_id).await
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn insert_waba(
+        &self,
+        provider: Provider,
+        owner: Owner,
+        waba_id: &str,
+        w: Option<&ProviderWaba>,
+        source: ChangeSource,
+    ) -> Result<Waba, StoreError> {
         let status = w.map_or(crate::domain::WabaStatus::Onboarded, |w| w.status);
         let now = Utc::now();
         let txn = self.db().begin().await?;
@@ -123,7 +249,27 @@ impl Store {
                 .await?;
         txn.commit().await?;
         self.publish([event.seq]);
-        Ok((model.try_into()?, true))
+        model.try_into()
+    }
+
+    /// Keep an existing WABA with its owner; claim it for `wanted` only when it has none.
+    async fn settle_waba(&self, found: Waba, wanted: Option<i64>) -> Result<Filed<Waba>, StoreError> {
+        match settle(found.client_id, wanted) {
+            Settle::Keep => return Ok(Filed::Ours(found, false)),
+            Settle::Elsewhere => return Ok(Filed::Elsewhere(found)),
+            Settle::Claim(client) => {
+                wabas::Entity::update_many()
+                    .col_expr(wabas::Column::ClientId, Expr::value(client))
+                    .col_expr(wabas::Column::UpdatedAt, Expr::value(Utc::now()))
+                    .filter(wabas::Column::Id.eq(found.id))
+                    .filter(wabas::Column::ClientId.is_null())
+                    .exec(self.db())
+                    .await?;
+            }
+        }
+        let row = wabas::Entity::find_by_id(found.id).one(self.db()).await?.ok_or(StoreError::NotFound("waba"))?;
+        let now = Waba::try_from(row)?;
+        Ok(if now.client_id == wanted { Filed::Ours(now, false) } else { Filed::Elsewhere(now) })
     }
 
     /// The invitation linked to this sender row.

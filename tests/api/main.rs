@@ -12,6 +12,7 @@ mod cors;
 mod doc_operations;
 mod error_codes;
 mod errors;
+mod fairness;
 mod fidelity;
 mod hostile;
 mod http_surface;
@@ -36,6 +37,7 @@ mod schema_types;
 mod signatures;
 mod statements;
 mod store;
+mod tenancy;
 mod unknown_status;
 
 mod live_auth;

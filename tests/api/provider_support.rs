@@ -31,6 +31,7 @@ pub fn fast_http() -> HttpSettings {
         max_attempts: 3,
         base_backoff: Duration::from_millis(20),
         max_retry_after: Duration::from_secs(60),
+        ..HttpSettings::default()
     }
 }
 
