@@ -50,6 +50,8 @@ pub struct AppState {
     pub processor: Processor,
     /// Refreshes non-terminal rows from their providers.
     pub poller: Poller,
+    /// Automatic persisted queries (APQ).
+    pub persisted: crate::persisted::PersistedQueries,
 }
 
 /// A bound, not yet serving application.
@@ -91,7 +93,9 @@ impl App {
         let gate = Gate::new(authenticator, security.rate_limit_per_minute, !security.dev());
         let processor = Processor::new(store.clone(), built.registry.clone(), &settings.live);
         let poller = Poller::new(store.clone(), built.registry.clone(), &settings.live);
+        let persisted = crate::persisted::PersistedQueries::new(settings.persisted_query_cache_bytes);
         let state = AppState {
+            persisted,
             gate,
             store,
             schema,

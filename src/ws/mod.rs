@@ -28,7 +28,7 @@ use protocol::{parse, Incoming};
 
 use crate::app::AppState;
 use crate::config::secs;
-use crate::graphql::{add_missing_codes, Access, Loaders};
+use crate::graphql::{add_missing_codes, Access, Loaders, Shape};
 
 /// Outgoing frames a socket may queue before its operations wait.
 const OUT_BUFFER: usize = 16;
@@ -250,10 +250,12 @@ async fn run_operation(
     out: mpsc::Sender<Out>,
     done: mpsc::UnboundedSender<String>,
 ) {
+    let mut shape = Shape::of(&request);
     let mut stream = std::pin::pin!(state.schema.execute_stream(request));
     let mut first = true;
     while let Some(mut response) = stream.next().await {
         add_missing_codes(&mut response);
+        shape.apply(&mut response);
         let text = if first && response.data == async_graphql::Value::Null && !response.errors.is_empty() {
             let errors = serde_json::to_value(&response.errors).unwrap_or_default();
             let _ = out.send(Out::Text(protocol::error(protocol, &id, errors))).await;

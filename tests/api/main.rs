@@ -7,10 +7,12 @@ mod provider_support;
 
 mod auth;
 mod canary;
+mod conformance;
 mod errors;
 mod fidelity;
 mod hostile;
 mod http_surface;
+mod js_clients;
 mod mutations;
 mod onboarding_flows;
 mod onboarding_rules;
