@@ -51,6 +51,8 @@ pub struct AppState {
     pub poller: Poller,
     /// Open WebSockets, closed with 1001 on shutdown.
     pub sockets: crate::ws::Sockets,
+    /// Automatic persisted queries (APQ).
+    pub persisted: crate::persisted::PersistedQueries,
 }
 
 /// How long a shutdown waits for open WebSockets to send their close frames.
@@ -97,7 +99,9 @@ impl App {
         let gate = Gate::new(authenticator, security.rate_limit_per_minute, !security.dev(), &settings.address_limits);
         let processor = Processor::new(store.clone(), built.registry.clone(), &settings.live);
         let poller = Poller::new(store.clone(), built.registry.clone(), &settings.live);
+        let persisted = crate::persisted::PersistedQueries::new(settings.persisted_query_cache_bytes);
         let state = AppState {
+            persisted,
             gate,
             store,
             schema,

@@ -104,6 +104,10 @@ pub struct Settings {
     /// Most operations in one batched request.
     #[arg(long, env = "BSPGRAPH_MAX_BATCH", default_value_t = 10, global = true)]
     pub max_batch: usize,
+    /// Bytes of query text the automatic persisted query (APQ) store keeps, least
+    /// recently used first out (0 turns APQ off).
+    #[arg(long, env = "BSPGRAPH_PERSISTED_QUERY_CACHE_BYTES", default_value_t = 8 * 1024 * 1024, global = true)]
+    pub persisted_query_cache_bytes: usize,
     /// Deepest selection set allowed.
     #[arg(long, env = "BSPGRAPH_MAX_DEPTH", default_value_t = 12, global = true)]
     pub max_depth: usize,

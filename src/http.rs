@@ -3,7 +3,6 @@
 //! `Accept`, runs each operation with fresh DataLoaders under a timeout, counts
 //! errors by code and picks the status code the GraphQL-over-HTTP spec asks for.
 
-use async_graphql::http::parse_query_string;
 use async_graphql::parser::types::OperationType;
 use async_graphql::{BatchRequest, BatchResponse, Request as GqlRequest, Response as GqlResponse};
 use axum::body::Bytes;
@@ -16,7 +15,8 @@ use serde_json::json;
 
 use crate::app::AppState;
 use crate::auth::Caller;
-use crate::graphql::{add_missing_codes, current_request_id, Access, Loaders};
+use crate::graphql::{add_missing_codes, current_request_id, Access, Loaders, Shape};
+use crate::wire;
 
 const JSON: &str = "application/json";
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
@@ -44,19 +44,23 @@ fn negotiate(headers: &HeaderMap) -> Result<&'static str, Response> {
     }
 }
 
-/// A request error (parse or validation failure): no data and no error with a path.
-fn is_request_error(resp: &GqlResponse) -> bool {
-    resp.data == async_graphql::Value::Null && !resp.errors.is_empty() && resp.errors.iter().all(|e| e.path.is_empty())
-}
-
 async fn execute(state: &AppState, access: &Access, mut request: GqlRequest) -> GqlResponse {
     // Parse here (the schema reuses the parsed document) so parse errors get their code.
-    if let Err(mut err) = request.parsed_query().map(|_| ()) {
-        let code = if err.message.contains("recursion") { "QUERY_TOO_DEEP" } else { "GRAPHQL_PARSE_FAILED" };
-        err.extensions.get_or_insert_with(Default::default).set("code", code);
-        state.metrics.graphql_error(code);
+    if let Err(err) = request.parsed_query().map(|_| ()) {
+        let err = parse_error(err, &request.query);
+        if let Some(code) = err.extensions.as_ref().and_then(|e| e.get("code")) {
+            state.metrics.graphql_error(code.to_string().trim_matches('"'));
+        }
         return GqlResponse::from_errors(vec![err]);
     }
+    if let Ok(doc) = request.parsed_query() {
+        let errors = crate::graphql::enum_literal_errors(doc);
+        if !errors.is_empty() {
+            state.metrics.graphql_error("GRAPHQL_VALIDATION_FAILED");
+            return GqlResponse::from_errors(errors);
+        }
+    }
+    let mut shape = Shape::of(&request);
     let loaders = Loaders::new(state.store.clone());
     let request = request.data(loaders.clone()).data(access.clone());
     let mut response = match tokio::time::timeout(
@@ -76,6 +80,7 @@ async fn execute(state: &AppState, access: &Access, mut request: GqlRequest) -> 
         }
     };
     add_missing_codes(&mut response);
+    shape.apply(&mut response);
     for err in &response.errors {
         let code =
             err.extensions.as_ref().and_then(|e| e.get("code")).map(|c| c.to_string().trim_matches('"').to_owned());
@@ -84,12 +89,45 @@ async fn execute(state: &AppState, access: &Access, mut request: GqlRequest) -> 
     response
 }
 
+/// A parse error with its code, and a one-line graphql-js style message for syntax errors.
+fn parse_error(mut err: async_graphql::ServerError, query: &str) -> async_graphql::ServerError {
+    let code = if err.message.contains("recursion") { "QUERY_TOO_DEEP" } else { "GRAPHQL_PARSE_FAILED" };
+    if let (true, Some(pos)) = (err.message.contains('\n'), err.locations.first()) {
+        err.message = crate::graphql::syntax_message(&err.message, *pos, query);
+    }
+    err.extensions.get_or_insert_with(Default::default).set("code", code);
+    err
+}
+
+/// Resolve a persisted-query hash (APQ); a miss is answered without running anything.
+#[allow(clippy::result_large_err)] // the error is the response itself, returned at once
+fn persisted(state: &AppState, mut request: GqlRequest) -> Result<GqlRequest, GqlResponse> {
+    match state.persisted.resolve(&mut request) {
+        Ok(()) => Ok(request),
+        Err(miss) => {
+            let (message, code) = miss.describe();
+            state.metrics.graphql_error(code);
+            let mut err = async_graphql::ServerError::new(message, None);
+            err.extensions.get_or_insert_with(Default::default).set("code", code);
+            Err(GqlResponse::from_errors(vec![err]))
+        }
+    }
+}
+
+/// Resolve the persisted query, then execute.
+async fn run(state: &AppState, access: &Access, request: GqlRequest) -> GqlResponse {
+    match persisted(state, request) {
+        Ok(request) => execute(state, access, request).await,
+        Err(miss) => miss,
+    }
+}
+
 fn respond(media: &'static str, batch: BatchResponse) -> Response {
-    let status = match (&batch, media) {
-        (BatchResponse::Single(r), GRAPHQL_RESPONSE) if is_request_error(r) => StatusCode::BAD_REQUEST,
-        _ => StatusCode::OK,
+    let status = match &batch {
+        BatchResponse::Single(r) => wire::status(r, media == GRAPHQL_RESPONSE),
+        BatchResponse::Batch(_) => StatusCode::OK,
     };
-    match serde_json::to_string(&batch) {
+    match wire::body(&batch) {
         Ok(body) => (status, [(header::CONTENT_TYPE, media)], body).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "response serialization failed");
@@ -135,12 +173,12 @@ pub async fn post_graphql(
         }
         Err(_) => return refuse(StatusCode::BAD_REQUEST, "BAD_REQUEST", "the request body could not be read"),
     };
-    let batch: BatchRequest = match serde_json::from_slice(&body) {
+    let batch = match wire::decode_body(&body) {
         Ok(batch) => batch,
-        Err(_) => return refuse(StatusCode::BAD_REQUEST, "BAD_REQUEST", "the body is not a GraphQL request in JSON"),
+        Err(refusal) => return refuse(StatusCode::BAD_REQUEST, refusal.code, &refusal.message),
     };
     match batch {
-        BatchRequest::Single(request) => respond(media, BatchResponse::Single(execute(&state, &access, request).await)),
+        BatchRequest::Single(request) => respond(media, BatchResponse::Single(run(&state, &access, request).await)),
         BatchRequest::Batch(requests) => {
             if requests.is_empty() || requests.len() > state.settings.max_batch {
                 let message = format!("a batch holds 1 to {} operations", state.settings.max_batch);
@@ -148,7 +186,7 @@ pub async fn post_graphql(
             }
             let mut responses = Vec::with_capacity(requests.len());
             for request in requests {
-                responses.push(execute(&state, &access, request).await);
+                responses.push(run(&state, &access, request).await);
             }
             respond(media, BatchResponse::Batch(responses))
         }
@@ -177,9 +215,13 @@ pub async fn get_graphql(
         Ok(media) => media,
         Err(refusal) => return refusal,
     };
-    let request = match parse_query_string(query.as_deref().unwrap_or("")) {
+    let request = match wire::decode_get(query.as_deref().unwrap_or("")) {
         Ok(request) => request,
-        Err(_) => return refuse(StatusCode::BAD_REQUEST, "BAD_REQUEST", "pass the operation in the query parameter"),
+        Err(refusal) => return refuse(StatusCode::BAD_REQUEST, refusal.code, &refusal.message),
+    };
+    let request = match persisted(&state, request) {
+        Ok(request) => request,
+        Err(miss) => return respond(media, BatchResponse::Single(miss)),
     };
     if !only_queries(&request) {
         let mut response =

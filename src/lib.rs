@@ -15,12 +15,14 @@
 //! - [`graphql`]: schema, queries, mutations, node types, connections, loaders.
 //! - [`providers`]: the `Provider` trait, the SendZen, Zavu and Sinch adapters, HTTP discipline.
 //! - [`onboarding`]: the onboarding flows per provider, advancing them, idempotency, sync.
+//! - [`persisted`]: automatic persisted queries (APQ), an LRU store bounded in bytes.
 //! - [`secrets`]: AES-256-GCM sealing of provider secrets at rest, bound to row and field.
 //! - [`sandbox`]: stateful simulators of the three provider APIs and their control surface.
 //! - [`telemetry`]: tracing subscriber setup.
 //! - [`webhooks`]: signed webhook ingestion into the inbox, and its processing.
 //! - [`poller`]: reconciliation of non-terminal rows with their providers.
 //! - [`events`]: the event bus (in-process and PostgreSQL NOTIFY) and resumable streams.
+//! - [`wire`]: GraphQL-over-HTTP request decoding and response bodies.
 //! - [`ws`]: the GraphQL WebSocket protocols (`graphql-transport-ws`, legacy `graphql-ws`).
 
 pub mod app;
@@ -34,6 +36,7 @@ pub mod http;
 pub mod metrics;
 pub mod modes;
 pub mod onboarding;
+pub mod persisted;
 pub mod playground;
 pub mod poller;
 pub mod providers;
@@ -42,4 +45,5 @@ pub mod secrets;
 pub mod store;
 pub mod telemetry;
 pub mod webhooks;
+pub mod wire;
 pub mod ws;

@@ -4,11 +4,13 @@
 mod batch;
 mod codes;
 mod connection;
+mod enum_literals;
 mod error;
 mod event;
 mod loaders;
 mod mutation;
 mod nodes;
+mod nulls;
 mod onboarding;
 mod onboarding_input;
 mod providers;
@@ -16,6 +18,8 @@ mod query;
 mod scalars;
 mod scope;
 mod subscription;
+mod syntax;
+mod typemap;
 
 use async_graphql::{MergedObject, Schema};
 
@@ -23,8 +27,11 @@ pub use subscription::Subscription;
 
 pub use batch::Loaders;
 pub use codes::add_missing_codes;
+pub use enum_literals::check as enum_literal_errors;
 pub use error::{current_request_id, with_request_id, ApiError, MAX_PAGE_SIZE};
+pub use nulls::Shape;
 pub use scope::Access;
+pub use syntax::one_line as syntax_message;
 
 use crate::events::EventBus;
 use crate::onboarding::Onboarding;

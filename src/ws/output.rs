@@ -9,7 +9,7 @@ use tokio::sync::mpsc;
 
 use super::protocol::{self, Protocol};
 use crate::app::AppState;
-use crate::graphql::add_missing_codes;
+use crate::graphql::{add_missing_codes, Shape};
 
 /// A frame for the writer.
 pub(super) enum Out {
@@ -44,10 +44,12 @@ pub(super) async fn run_operation(
     out: mpsc::Sender<Out>,
     done: mpsc::UnboundedSender<String>,
 ) {
+    let mut shape = Shape::of(&request);
     let mut stream = std::pin::pin!(state.schema.execute_stream(request));
     let mut first = true;
     while let Some(mut response) = stream.next().await {
         add_missing_codes(&mut response);
+        shape.apply(&mut response);
         let text = if first && response.data == async_graphql::Value::Null && !response.errors.is_empty() {
             let errors = serde_json::to_value(&response.errors).unwrap_or_default();
             let _ = out.send(Out::Text(protocol::error(protocol, &id, errors))).await;
