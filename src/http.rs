@@ -50,12 +50,9 @@ fn is_request_error(resp: &GqlResponse) -> bool {
 }
 
 async fn execute(state: &AppState, access: &Access, mut request: GqlRequest) -> GqlResponse {
-    // Parse here (the schema reuses the parsed document) so parse errors get their code.
-    if let Err(mut err) = request.parsed_query().map(|_| ()) {
-        let code = if err.message.contains("recursion") { "QUERY_TOO_DEEP" } else { "GRAPHQL_PARSE_FAILED" };
-        err.extensions.get_or_insert_with(Default::default).set("code", code);
-        state.metrics.graphql_error(code);
-        return GqlResponse::from_errors(vec![err]);
+    // Size, nesting, parse, cost and input checks (the schema reuses the parsed document).
+    if let Err(err) = crate::graphql::admit(&state.schema, &mut request) {
+        return counted(state, GqlResponse::from_errors(vec![err]));
     }
     let loaders = Loaders::new(state.store.clone());
     let request = request.data(loaders.clone()).data(access.clone());
@@ -76,6 +73,11 @@ async fn execute(state: &AppState, access: &Access, mut request: GqlRequest) -> 
         }
     };
     add_missing_codes(&mut response);
+    counted(state, response)
+}
+
+/// `response`, its errors counted by code.
+fn counted(state: &AppState, response: GqlResponse) -> GqlResponse {
     for err in &response.errors {
         let code =
             err.extensions.as_ref().and_then(|e| e.get("code")).map(|c| c.to_string().trim_matches('"').to_owned());
@@ -158,9 +160,9 @@ pub async fn post_graphql(
 /// Whether every operation in the document is a query. GET refuses a document that
 /// holds any mutation or subscription, whichever operation it names: safe whatever
 /// the client sends as the operation name.
-fn only_queries(request: &GqlRequest) -> bool {
-    let Ok(doc) = async_graphql::parser::parse_query(&request.query) else {
-        return true; // execution reports the parse error
+fn only_queries(state: &AppState, request: &GqlRequest) -> bool {
+    let Ok(doc) = crate::graphql::guarded_parse(&state.schema, &request.query) else {
+        return true; // execution reports the refusal
     };
     doc.operations.iter().all(|(_, op)| op.node.ty == OperationType::Query)
 }
@@ -181,7 +183,7 @@ pub async fn get_graphql(
         Ok(request) => request,
         Err(_) => return refuse(StatusCode::BAD_REQUEST, "BAD_REQUEST", "pass the operation in the query parameter"),
     };
-    if !only_queries(&request) {
+    if !only_queries(&state, &request) {
         let mut response =
             refuse(StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED", "only queries may be sent with GET; use POST");
         response.headers_mut().insert(header::ALLOW, header::HeaderValue::from_static("POST"));

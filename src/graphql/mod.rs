@@ -5,6 +5,7 @@ mod batch;
 mod codes;
 mod connection;
 mod error;
+mod guard;
 mod loaders;
 mod mutation;
 mod nodes;
@@ -22,6 +23,7 @@ pub use subscription::Subscription;
 pub use batch::Loaders;
 pub use codes::add_missing_codes;
 pub use error::{current_request_id, with_request_id, ApiError, MAX_PAGE_SIZE};
+pub use guard::{admit, execute_stream as guarded_stream, parse as guarded_parse};
 pub use scope::Access;
 
 use crate::events::EventBus;
@@ -54,14 +56,27 @@ pub type AppSchema = Schema<RootQuery, RootMutation, Subscription>;
 /// Limits that protect the server from hostile documents.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
-    /// Deepest selection allowed.
+    /// Deepest selection of user data allowed (`__schema`/`__type` selections have
+    /// their own bound, `max_introspection_depth`).
     pub max_depth: usize,
-    /// Largest total cost allowed (list fields cost `first` times their items).
+    /// Largest cost of an operation (list fields cost `first` times their items,
+    /// fields that run a statement of their own cost `guard::STATEMENT_COST`).
     pub max_complexity: usize,
     /// Most directives allowed on one field.
     pub max_directives: usize,
-    /// Parser recursion cap (nested lists, objects, fragments).
+    /// Deepest nesting of brackets, braces and parentheses in a document's text
+    /// (checked before parsing), and async-graphql's recursion cap after it.
     pub max_recursive_depth: usize,
+    /// Largest document, in bytes (checked before parsing).
+    pub max_document_bytes: usize,
+    /// Most selections (fields, aliases, `__typename`, spreads) once fragments are
+    /// expanded, summed over a document's operations.
+    pub max_selections: usize,
+    /// Deepest nesting of fragment spreads.
+    pub max_fragment_depth: usize,
+    /// Deepest field under `__schema` / `__type`, counted from the root: what the
+    /// standard introspection query of GraphiQL and codegen tools needs.
+    pub max_introspection_depth: usize,
     /// Serve introspection (`__schema`, `__type`); off in production unless enabled.
     pub introspection: bool,
     /// "Did you mean ...?" hints in validation errors (they leak the schema); off in production.
@@ -85,6 +100,10 @@ impl Default for Limits {
             max_complexity: 20_000,
             max_directives: 10,
             max_recursive_depth: 32,
+            max_document_bytes: 64 * 1024,
+            max_selections: 2_000,
+            max_fragment_depth: 32,
+            max_introspection_depth: 15,
             introspection: true,
             suggestions: true,
             sandbox_control: true,
@@ -120,9 +139,10 @@ pub fn build_schema(
     if !limits.sandbox_control {
         builder = builder.data(SandboxControlOff);
     }
+    // Depth and complexity are checked by `guard` (before validation, with
+    // introspection counted apart); async-graphql keeps its directive and recursion caps.
     builder
-        .limit_depth(limits.max_depth)
-        .limit_complexity(limits.max_complexity)
+        .data(guard::Guard::new(limits, &sdl()))
         .limit_directives(limits.max_directives)
         .limit_recursive_depth(limits.max_recursive_depth)
         .finish()

@@ -250,7 +250,7 @@ async fn run_operation(
     out: mpsc::Sender<Out>,
     done: mpsc::UnboundedSender<String>,
 ) {
-    let mut stream = std::pin::pin!(state.schema.execute_stream(request));
+    let mut stream = std::pin::pin!(crate::graphql::guarded_stream(&state.schema, request));
     let mut first = true;
     while let Some(mut response) = stream.next().await {
         add_missing_codes(&mut response);

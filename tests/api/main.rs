@@ -9,6 +9,8 @@ mod auth;
 mod canary;
 mod errors;
 mod fidelity;
+mod guards;
+mod guards_prop;
 mod hostile;
 mod http_surface;
 mod mutations;
