@@ -1,6 +1,7 @@
 //! The GraphQL-over-HTTP handler: `POST /graphql` (JSON, batches capped) and
 //! `GET /graphql` (queries only). It checks content type, body size, batch size and
-//! `Accept`, runs each operation with fresh DataLoaders under a timeout, counts
+//! `Accept`, passes each operation through `graphql::admit` (size, nesting, cost and
+//! input checks), runs it with fresh DataLoaders under a timeout, counts
 //! errors by code and picks the status code the GraphQL-over-HTTP spec asks for.
 
 use async_graphql::http::parse_query_string;

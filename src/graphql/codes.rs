@@ -22,7 +22,7 @@ pub const BAD_USER_INPUT: &str = "BAD_USER_INPUT";
 
 /// The code for an error async-graphql raised, from the message it gives each limit
 /// (pinned by tests); other errors without a path are validation errors (parse errors
-/// are coded where the request is parsed, see `http.rs`).
+/// are coded where the request is parsed, see `guard`).
 fn code_for(err: &ServerError) -> &'static str {
     let message = err.message.as_str();
     if message.contains("nested too deep") || message.contains("recursion") {

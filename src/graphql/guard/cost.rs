@@ -19,7 +19,6 @@
 use std::collections::{HashMap, HashSet};
 
 use async_graphql::parser::types::{ExecutableDocument, Field, OperationType, Selection, SelectionSet};
-use async_graphql_value::{ConstValue, Value};
 
 use super::schema_map::{FieldInfo, SchemaMap};
 use super::Vars;
@@ -113,7 +112,16 @@ pub fn check(
     vars: &Vars<'_>,
     limits: &CostLimits,
 ) -> Result<Cost, CostRefusal> {
-    let mut walker = Walker { doc, map, vars, limits, memo: HashMap::new(), open: HashSet::new(), spread_depth: 0 };
+    let mut walker = Walker {
+        doc,
+        map,
+        vars,
+        limits,
+        memo: HashMap::new(),
+        open: HashSet::new(),
+        reached: HashSet::new(),
+        spread_depth: 0,
+    };
     let mut total = Cost::default();
     for (_, op) in doc.operations.iter() {
         let root = match op.node.ty {
@@ -128,6 +136,13 @@ pub fn check(
         total.depth = total.depth.max(cost.depth);
         total.intro_depth = total.intro_depth.max(cost.intro_depth);
         total.fragment_depth = total.fragment_depth.max(cost.fragment_depth);
+    }
+    // Validation walks fragments no operation uses too: their selections count as well.
+    for name in doc.fragments.keys() {
+        if !walker.reached.contains(name.as_str()) {
+            let cost = walker.spread(name.as_str(), Level::Nested, false)?;
+            total.selections = total.selections.saturating_add(cost.selections);
+        }
     }
     if total.selections > limits.max_selections {
         return Err(CostRefusal::TooManySelections(limits.max_selections));
@@ -153,6 +168,8 @@ struct Walker<'a> {
     memo: HashMap<(&'a str, Level, bool), Cost>,
     /// Fragments being computed (a spread of one of them is a cycle).
     open: HashSet<&'a str>,
+    /// Fragments computed in any context.
+    reached: HashSet<&'a str>,
     spread_depth: u32,
 }
 
@@ -225,6 +242,7 @@ impl<'a> Walker<'a> {
                     return Err(CostRefusal::FragmentsTooDeep(self.limits.max_fragment_depth));
                 }
                 self.open.insert(key.as_str());
+                self.reached.insert(key.as_str());
                 self.spread_depth += 1;
                 let on = fragment.node.type_condition.node.on.node.as_str();
                 let result = self.set(&fragment.node.selection_set.node, Some(on), level, intro);
@@ -266,30 +284,5 @@ fn runs_statement(level: Level, name: &str) -> bool {
         Level::Root => !CHEAP_ROOT_FIELDS.contains(&name),
         Level::UnderRoot => name == "totalCount",
         Level::Nested => false,
-    }
-}
-
-/// Reading argument values for costs.
-impl Vars<'_> {
-    fn int(&self, value: &Value) -> Option<i64> {
-        match value {
-            Value::Number(n) => n.as_i64(),
-            Value::Variable(name) => match self.get(name.as_str())? {
-                ConstValue::Number(n) => n.as_i64(),
-                _ => None,
-            },
-            _ => None,
-        }
-    }
-
-    fn list_len(&self, value: &Value) -> usize {
-        match value {
-            Value::List(items) => items.len(),
-            Value::Variable(name) => match self.get(name.as_str()) {
-                Some(ConstValue::List(items)) => items.len(),
-                _ => 1,
-            },
-            _ => 1,
-        }
     }
 }

@@ -18,7 +18,7 @@ use std::sync::OnceLock;
 
 use async_graphql::parser::types::ExecutableDocument;
 use async_graphql::{Request, Response, ServerError, Variables};
-use async_graphql_value::ConstValue;
+use async_graphql_value::{ConstValue, Value};
 use futures_util::stream::BoxStream;
 
 use super::codes;
@@ -104,6 +104,33 @@ impl<'a> Vars<'a> {
 
     fn get(&self, name: &str) -> Option<&'a ConstValue> {
         self.given.get(name).or_else(|| self.defaults.get(name).copied())
+    }
+}
+
+/// Reading argument values for costs.
+impl Vars<'_> {
+    /// An integer argument, inline or through a variable.
+    fn int(&self, value: &Value) -> Option<i64> {
+        match value {
+            Value::Number(n) => n.as_i64(),
+            Value::Variable(name) => match self.get(name.as_str())? {
+                ConstValue::Number(n) => n.as_i64(),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// The length of a list argument (a single value counts as one).
+    fn list_len(&self, value: &Value) -> usize {
+        match value {
+            Value::List(items) => items.len(),
+            Value::Variable(name) => match self.get(name.as_str()) {
+                Some(ConstValue::List(items)) => items.len(),
+                _ => 1,
+            },
+            _ => 1,
+        }
     }
 }
 

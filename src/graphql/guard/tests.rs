@@ -66,6 +66,11 @@ fn cycles_and_deep_spread_chains_are_refused() {
     }
     chain.push_str("fragment C50 on Query { __typename }");
     assert_eq!(refusal_code(&chain).as_deref(), Some("\"QUERY_TOO_DEEP\""));
+    // Fragments no operation uses are validated too, so they are counted too.
+    let unused = doubling_fragments(22).replace("{ ...F0 }", "{ __typename }");
+    assert_eq!(refusal_code(&unused).as_deref(), Some("\"QUERY_TOO_COMPLEX\""));
+    let unused_cycle = "{ __typename } fragment A on Query { ...B } fragment B on Query { ...A }";
+    assert_eq!(refusal_code(unused_cycle).as_deref(), Some("\"GRAPHQL_VALIDATION_FAILED\""));
 }
 
 #[test]
