@@ -184,3 +184,26 @@ async fn long_strings_are_bad_user_input_never_internal() {
         .await;
     assert_eq!(data["createClient"]["userErrors"][0]["code"], "INVALID_NAME");
 }
+
+#[tokio::test]
+async fn production_with_introspection_enabled_serves_the_standard_query_and_refuses_attacks() {
+    use secrecy::ExposeSecret;
+    let app = crate::helpers::spawn_app_with(|s| {
+        s.security.mode = bspgraph::modes::Mode::Production;
+        s.security.enable_introspection = true;
+    })
+    .await;
+    let key = bspgraph::auth::keys::generate();
+    app.store.create_api_key("backend", &key.display_prefix, &key.digest).await.unwrap();
+    let post = |query: String| {
+        app.http.post(app.url("/graphql")).bearer_auth(key.secret.expose_secret()).json(&json!({ "query": query }))
+    };
+    let query = include_str!("../fixtures/introspection_query.graphql");
+    let body: Value = post(query.to_owned()).send().await.unwrap().json().await.unwrap();
+    assert!(body.get("errors").is_none(), "{body}");
+    assert_eq!(body["data"]["__schema"]["queryType"]["name"], "Query");
+    for (doc, code) in [(deep_list(2000), "QUERY_TOO_DEEP"), (doubling_fragments(24), "QUERY_TOO_COMPLEX")] {
+        let body: Value = post(doc).send().await.unwrap().json().await.unwrap();
+        assert_eq!(error_codes(&body), [code]);
+    }
+}
