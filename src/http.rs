@@ -1,6 +1,7 @@
 //! The GraphQL-over-HTTP handler: `POST /graphql` (JSON, batches capped) and
 //! `GET /graphql` (queries only). It checks content type, body size, batch size and
-//! `Accept`, runs each operation with fresh DataLoaders under a timeout, counts
+//! `Accept`, passes each operation through `graphql::admit` (size, nesting, cost and
+//! input checks), runs it with fresh DataLoaders under a timeout, counts
 //! errors by code and picks the status code the GraphQL-over-HTTP spec asks for.
 
 use async_graphql::parser::types::OperationType;
@@ -45,20 +46,10 @@ fn negotiate(headers: &HeaderMap) -> Result<&'static str, Response> {
 }
 
 async fn execute(state: &AppState, access: &Access, mut request: GqlRequest) -> GqlResponse {
-    // Parse here (the schema reuses the parsed document) so parse errors get their code.
-    if let Err(err) = request.parsed_query().map(|_| ()) {
-        let err = parse_error(err, &request.query);
-        if let Some(code) = err.extensions.as_ref().and_then(|e| e.get("code")) {
-            state.metrics.graphql_error(code.to_string().trim_matches('"'));
-        }
-        return GqlResponse::from_errors(vec![err]);
-    }
-    if let Ok(doc) = request.parsed_query() {
-        let errors = crate::graphql::enum_literal_errors(doc);
-        if !errors.is_empty() {
-            state.metrics.graphql_error("GRAPHQL_VALIDATION_FAILED");
-            return GqlResponse::from_errors(errors);
-        }
+    // Size, nesting, parse, cost, input and enum-literal checks (the schema reuses the
+    // parsed document).
+    if let Err(errors) = crate::graphql::admit(&state.schema, &mut request) {
+        return counted(state, GqlResponse::from_errors(errors));
     }
     let mut shape = Shape::of(&request);
     let loaders = Loaders::new(state.store.clone());
@@ -81,22 +72,17 @@ async fn execute(state: &AppState, access: &Access, mut request: GqlRequest) -> 
     };
     add_missing_codes(&mut response);
     shape.apply(&mut response);
+    counted(state, response)
+}
+
+/// `response`, its errors counted by code.
+fn counted(state: &AppState, response: GqlResponse) -> GqlResponse {
     for err in &response.errors {
         let code =
             err.extensions.as_ref().and_then(|e| e.get("code")).map(|c| c.to_string().trim_matches('"').to_owned());
         state.metrics.graphql_error(code.as_deref().unwrap_or("UNKNOWN"));
     }
     response
-}
-
-/// A parse error with its code, and a one-line graphql-js style message for syntax errors.
-fn parse_error(mut err: async_graphql::ServerError, query: &str) -> async_graphql::ServerError {
-    let code = if err.message.contains("recursion") { "QUERY_TOO_DEEP" } else { "GRAPHQL_PARSE_FAILED" };
-    if let (true, Some(pos)) = (err.message.contains('\n'), err.locations.first()) {
-        err.message = crate::graphql::syntax_message(&err.message, *pos, query);
-    }
-    err.extensions.get_or_insert_with(Default::default).set("code", code);
-    err
 }
 
 /// Resolve a persisted-query hash (APQ); a miss is answered without running anything.
@@ -196,9 +182,9 @@ pub async fn post_graphql(
 /// Whether every operation in the document is a query. GET refuses a document that
 /// holds any mutation or subscription, whichever operation it names: safe whatever
 /// the client sends as the operation name.
-fn only_queries(request: &GqlRequest) -> bool {
-    let Ok(doc) = async_graphql::parser::parse_query(&request.query) else {
-        return true; // execution reports the parse error
+fn only_queries(state: &AppState, request: &GqlRequest) -> bool {
+    let Ok(doc) = crate::graphql::guarded_parse(&state.schema, &request.query) else {
+        return true; // execution reports the refusal
     };
     doc.operations.iter().all(|(_, op)| op.node.ty == OperationType::Query)
 }
@@ -223,7 +209,7 @@ pub async fn get_graphql(
         Ok(request) => request,
         Err(miss) => return respond(media, BatchResponse::Single(miss)),
     };
-    if !only_queries(&request) {
+    if !only_queries(&state, &request) {
         let mut response =
             refuse(StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED", "only queries may be sent with GET; use POST");
         response.headers_mut().insert(header::ALLOW, header::HeaderValue::from_static("POST"));

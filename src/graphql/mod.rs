@@ -7,6 +7,7 @@ mod connection;
 mod enum_literals;
 mod error;
 mod event;
+mod guard;
 mod loaders;
 mod mutation;
 mod nodes;
@@ -27,11 +28,10 @@ pub use subscription::Subscription;
 
 pub use batch::Loaders;
 pub use codes::add_missing_codes;
-pub use enum_literals::check as enum_literal_errors;
 pub use error::{current_request_id, with_request_id, ApiError, MAX_PAGE_SIZE};
+pub use guard::{admit, execute_stream as guarded_stream, parse as guarded_parse};
 pub use nulls::Shape;
 pub use scope::Access;
-pub use syntax::one_line as syntax_message;
 
 use crate::events::EventBus;
 use crate::onboarding::Onboarding;
@@ -63,14 +63,27 @@ pub type AppSchema = Schema<RootQuery, RootMutation, Subscription>;
 /// Limits that protect the server from hostile documents.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
-    /// Deepest selection allowed.
+    /// Deepest selection of user data allowed (`__schema`/`__type` selections have
+    /// their own bound, `max_introspection_depth`).
     pub max_depth: usize,
-    /// Largest total cost allowed (list fields cost `first` times their items).
+    /// Largest cost of an operation (list fields cost `first` times their items,
+    /// fields that run a statement of their own cost `guard::STATEMENT_COST`).
     pub max_complexity: usize,
     /// Most directives allowed on one field.
     pub max_directives: usize,
-    /// Parser recursion cap (nested lists, objects, fragments).
+    /// Deepest nesting of brackets, braces and parentheses in a document's text
+    /// (checked before parsing), and async-graphql's recursion cap after it.
     pub max_recursive_depth: usize,
+    /// Largest document, in bytes (checked before parsing).
+    pub max_document_bytes: usize,
+    /// Most selections (fields, aliases, `__typename`, spreads) once fragments are
+    /// expanded, summed over a document's operations.
+    pub max_selections: usize,
+    /// Deepest nesting of fragment spreads.
+    pub max_fragment_depth: usize,
+    /// Deepest field under `__schema` / `__type`, counted from the root: what the
+    /// standard introspection query of GraphiQL and codegen tools needs.
+    pub max_introspection_depth: usize,
     /// Serve introspection (`__schema`, `__type`); off in production unless enabled.
     pub introspection: bool,
     /// "Did you mean ...?" hints in validation errors (they leak the schema); off in production.
@@ -94,6 +107,10 @@ impl Default for Limits {
             max_complexity: 20_000,
             max_directives: 10,
             max_recursive_depth: 32,
+            max_document_bytes: 64 * 1024,
+            max_selections: 2_000,
+            max_fragment_depth: 32,
+            max_introspection_depth: 15,
             introspection: true,
             suggestions: true,
             sandbox_control: true,
@@ -129,9 +146,10 @@ pub fn build_schema(
     if !limits.sandbox_control {
         builder = builder.data(SandboxControlOff);
     }
+    // Depth and complexity are checked by `guard` (before validation, with
+    // introspection counted apart); async-graphql keeps its directive and recursion caps.
     builder
-        .limit_depth(limits.max_depth)
-        .limit_complexity(limits.max_complexity)
+        .data(guard::Guard::new(limits))
         .limit_directives(limits.max_directives)
         .limit_recursive_depth(limits.max_recursive_depth)
         .finish()

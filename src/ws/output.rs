@@ -45,7 +45,7 @@ pub(super) async fn run_operation(
     done: mpsc::UnboundedSender<String>,
 ) {
     let mut shape = Shape::of(&request);
-    let mut stream = std::pin::pin!(state.schema.execute_stream(request));
+    let mut stream = std::pin::pin!(crate::graphql::guarded_stream(&state.schema, request));
     let mut first = true;
     while let Some(mut response) = stream.next().await {
         add_missing_codes(&mut response);

@@ -11,7 +11,7 @@ use std::time::Duration;
 use bspgraph::modes::Mode;
 use secrecy::ExposeSecret;
 
-use crate::helpers::{spawn_app_with, TestApp};
+use crate::helpers::{spawn_app, spawn_app_with, TestApp};
 
 /// What the browser test needs on this machine, or why it is skipped.
 struct Tools {
@@ -47,12 +47,7 @@ fn screenshot_dir() -> PathBuf {
 
 /// The dev app of the test: sandbox control on, GraphiQL on.
 async fn dev_app() -> TestApp {
-    spawn_app_with(|s| {
-        // TODO(guards): GraphiQL's standard introspection query is deeper than the default
-        // max_depth (12) until the "guards" fix exempts introspection; remove this then.
-        s.max_depth = 20;
-    })
-    .await
+    spawn_app().await
 }
 
 /// A production app with GraphiQL enabled, two seeded clients and an operator key.

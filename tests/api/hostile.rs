@@ -18,7 +18,7 @@ async fn refused_before_execution(app: &TestApp, body: Value) -> (StatusCode, Ve
 
 /// No background work (poller, inbox sweeps), and startup reads settled, so the
 /// statement counter sees only what requests do.
-async fn quiet_app() -> TestApp {
+pub(crate) async fn quiet_app() -> TestApp {
     let app = spawn_app_with(without_background).await;
     let mut last = app.store.statements();
     loop {

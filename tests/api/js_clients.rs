@@ -7,7 +7,7 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use crate::helpers::{create_client, spawn_app, spawn_app_with, TestApp};
+use crate::helpers::{create_client, spawn_app, TestApp};
 
 fn js_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/js")
@@ -76,10 +76,8 @@ async fn graphql_js_builds_a_client_schema_from_the_standard_introspection() {
         eprintln!("skipping the introspection test: {reason}");
         return;
     }
-    // TODO(guards): the default depth limit refuses graphql-js's standard introspection
-    // query; drop this raised limit once the guards branch (introspection-aware depth
-    // limits) is merged.
-    let app = spawn_app_with(|s| s.max_depth = 32).await;
+    // Default limits: introspection is bounded apart from user data (see README, Limits).
+    let app = spawn_app().await;
 
     node("introspection.mjs", vec![graphql_url(&app)]).await;
 }

@@ -15,6 +15,8 @@ mod error_codes;
 mod errors;
 mod fairness;
 mod fidelity;
+mod guards;
+mod guards_prop;
 mod hostile;
 mod http_surface;
 mod js_clients;

@@ -69,7 +69,9 @@ async fn a_value_outside_a_closed_set_is_refused_before_any_provider_call() {
     let complete = "mutation { completeOnboarding(input: { invitationId: \"x\", status: \"completed\" }) { userErrors { code } } }";
     let bad_outcome = app.gql(complete, json!({})).await;
 
-    for (body, name) in [(&bad_region, "region"), (&bad_supplier, "phoneNumberProvider"), (&bad_outcome, "status")] {
+    for (body, name) in
+        [(&bad_region, "region"), (&bad_supplier, "phoneNumberProvider"), (&bad_outcome, "OnboardingOutcome")]
+    {
         assert_eq!(error_codes(body), ["GRAPHQL_VALIDATION_FAILED"], "{body}");
         assert!(body["errors"][0]["message"].as_str().unwrap().contains(name), "{body}");
         assert!(body["data"].is_null(), "nothing ran: {body}");
