@@ -13,7 +13,7 @@ use crate::domain::{
     WabaStatus,
 };
 use crate::providers::ProviderError;
-use crate::store::{NewStatus, Owner, StatusChange};
+use crate::store::{NewStatus, NodeTable, Owner, StatusChange};
 
 /// Re-read invitation `id`'s provider objects and advance its flow.
 #[tracing::instrument(skip_all, fields(invitation_id = id, source = source.as_str()))]
@@ -55,7 +55,26 @@ async fn zavu(ob: &Onboarding, inv: &Invitation, waba_hint: Option<String>, sour
             ob.store.link_invitation(inv.id, None, row, waba).await?;
         }
     }
+    if !fresh.status_known {
+        return keep_unknown(ob, NodeTable::Invitations, inv.id, fresh.provider_status, fresh.raw).await;
+    }
     invitation(ob, inv.id, fresh.status, fresh.provider_status, fresh.failure_reason, Some(fresh.raw), source).await
+}
+
+/// A status the adapter does not know: keep the provider's text and payload on row
+/// `id` and leave its unified status (and the flow) where they are, as webhooks and the
+/// poller do.
+pub(super) async fn keep_unknown(
+    ob: &Onboarding,
+    table: NodeTable,
+    id: i64,
+    provider_status: Option<String>,
+    raw: serde_json::Value,
+) -> Outcome<()> {
+    let text = provider_status.unwrap_or_default();
+    tracing::warn!(table = table.name(), id, provider_status = %text, "unknown provider status kept; unified status unchanged");
+    ob.store.keep_unknown_status(table, id, &text, Some(raw)).await?;
+    Ok(())
 }
 
 async fn sinch(ob: &Onboarding, inv: &Invitation, source: ChangeSource) -> Outcome<()> {
@@ -89,6 +108,9 @@ pub async fn sender(ob: &Onboarding, row: &crate::domain::Sender, source: Change
         };
         let adapter = ob.registry.require(row.provider)?;
         let fresh = adapter.get_sender(project.as_deref(), &row.provider_id).await?;
+        if !fresh.status_known {
+            return keep_unknown(ob, NodeTable::Senders, row.id, fresh.provider_status, fresh.raw).await;
+        }
         let change = StatusChange {
             node_id: row.id,
             status: NewStatus::Sender(fresh.status),

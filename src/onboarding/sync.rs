@@ -8,7 +8,7 @@ use crate::domain::{
     Capability, ChangeSource, ClientDraft, OnboardingFlow, Provider, ProviderInvitation, ProviderSender,
 };
 use crate::providers::ProviderError;
-use crate::store::{Filed, NewInvitation, NewStatus, Owner, StatusChange};
+use crate::store::{Filed, NewInvitation, NewStatus, NodeTable, Owner, StatusChange};
 
 /// What a sync did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -61,6 +61,10 @@ async fn invitation(
 ) -> Outcome<()> {
     let Some(pid) = inv.id.clone() else { return Ok(()) };
     if let Some(known) = ob.store.invitation_by_provider_id(provider, &pid).await? {
+        if !inv.status_known {
+            return super::advance::keep_unknown(ob, NodeTable::Invitations, known.id, inv.provider_status, inv.raw)
+                .await;
+        }
         let change = StatusChange {
             node_id: known.id,
             status: NewStatus::Invitation(inv.status),
@@ -113,6 +117,9 @@ async fn sender(
     if created {
         counts.imported += 1;
         return Ok(());
+    }
+    if !s.status_known {
+        return super::advance::keep_unknown(ob, NodeTable::Senders, row.id, s.provider_status, s.raw).await;
     }
     let change = StatusChange {
         node_id: row.id,

@@ -284,7 +284,8 @@ pub enum NodeTable {
 }
 
 impl NodeTable {
-    fn name(self) -> &'static str {
+    /// The table's SQL name.
+    pub fn name(self) -> &'static str {
         match self {
             Self::Invitations => "invitations",
             Self::Senders => "senders",

@@ -5,6 +5,8 @@
 
 use std::time::Duration;
 
+use serde_json::json;
+
 use bspgraph::domain::{InvitationStatus, Provider, ProviderEventKind};
 use bspgraph::providers::Provider as _;
 use bspgraph::sandbox::sinch::{sign_headers, SinchSimConfig};
@@ -101,3 +103,77 @@ fn unknown_sinch_sender_and_account_states_are_marked_unknown() {
     assert!(known(verify(account("ONBOARDED"))));
     assert!(!known(verify(account("MIGRATING"))));
 }
+
+/// A Zavu newer than this adapter: a standalone simulator behind a proxy whose
+/// invitation reads (one or a list) report `renamed` where the simulator says `completed`.
+/// Returns (base URL for the adapter, the simulator, to act as the customer).
+async fn newer_zavu(renamed: &'static str) -> (String, bspgraph::sandbox::Sandbox) {
+    use axum::extract::{Request, State};
+    use axum::response::IntoResponse;
+
+    async fn forward(
+        State((http, base, renamed)): State<(reqwest::Client, String, &'static str)>,
+        req: Request,
+    ) -> axum::response::Response {
+        let (parts, body) = req.into_parts();
+        let body = axum::body::to_bytes(body, 1 << 20).await.unwrap();
+        let url = format!("{base}{}", parts.uri.path_and_query().map_or("", |p| p.as_str()));
+        let mut out = http.request(parts.method.clone(), url).body(body.to_vec());
+        for (name, value) in parts.headers.iter().filter(|(n, _)| *n != "host") {
+            out = out.header(name, value);
+        }
+        let resp = out.send().await.unwrap();
+        let status = resp.status();
+        let text = resp.text().await.unwrap();
+        let text = if parts.method == axum::http::Method::GET && parts.uri.path().starts_with("/v1/invitations") {
+            text.replace("\"status\":\"completed\"", &format!("\"status\":\"{renamed}\""))
+        } else {
+            text
+        };
+        (status, [("content-type", "application/json")], text).into_response()
+    }
+
+    let sim = bspgraph::sandbox::Sandbox::new(bspgraph::sandbox::SandboxConfig::default());
+    let sim_url = bspgraph::sandbox::serve_standalone(sim.router()).await.unwrap();
+    let state = (reqwest::Client::new(), format!("{sim_url}/sandbox/zavu"), renamed);
+    let proxy = axum::Router::new().fallback(forward).with_state(state);
+    (bspgraph::sandbox::serve_standalone(proxy).await.unwrap(), sim)
+}
+
+#[tokio::test]
+async fn refresh_and_sync_keep_an_unknown_zavu_status_without_moving_the_invitation() {
+    // Arrange: Zavu LIVE against a newer Zavu; the customer has started (IN_PROGRESS),
+    // then finishes, which this Zavu reports as a status the adapter does not know.
+    let (zavu_url, sim) = newer_zavu("awaiting_meta_review").await;
+    let app = crate::helpers::spawn_app_with(|s| {
+        crate::helpers::without_webhooks(s);
+        s.providers.zavu_api_key = Some(bspgraph::sandbox::SandboxConfig::default().zavu.api_key.into());
+        s.providers.zavu_base_url = zavu_url;
+    })
+    .await;
+    let started =
+        crate::onboarding_support::start(&app, json!({ "provider": "ZAVU", "client": { "name": "Newer" } })).await;
+    let id = started["invitation"]["id"].as_str().unwrap().to_owned();
+    let pid = started["invitation"]["providerId"].as_str().unwrap().to_owned();
+    sim.simulate(Provider::Zavu, &pid, bspgraph::sandbox::SimAction::Start).unwrap();
+    let first = app.data(REFRESH, json!({ "id": id })).await;
+    assert_eq!(first["refresh"]["node"]["status"], "IN_PROGRESS", "{first}");
+    sim.simulate(Provider::Zavu, &pid, bspgraph::sandbox::SimAction::Complete).unwrap();
+
+    // Act
+    let refreshed = app.data(REFRESH, json!({ "id": id })).await;
+    let synced = app.data("mutation { syncProvider(provider: ZAVU) { updated userErrors { code } } }", json!({})).await;
+
+    // Assert
+    assert_eq!(refreshed["refresh"]["userErrors"], json!([]), "{refreshed}");
+    assert_eq!(refreshed["refresh"]["node"]["status"], "IN_PROGRESS", "not moved back to PENDING: {refreshed}");
+    assert_eq!(refreshed["refresh"]["node"]["providerStatus"], "awaiting_meta_review", "{refreshed}");
+    assert_eq!(synced["syncProvider"]["userErrors"], json!([]), "{synced}");
+    assert_eq!(synced["syncProvider"]["updated"], 0, "{synced}");
+    let again = app.data(REFRESH, json!({ "id": id })).await;
+    assert_eq!(again["refresh"]["node"]["status"], "IN_PROGRESS", "{again}");
+}
+
+const REFRESH: &str = "mutation($id: ID!) { refresh(id: $id) {
+    node { id ... on Invitation { status providerStatus } }
+    userErrors { field code message } } }";
