@@ -152,6 +152,20 @@ async fn persisted_queries_miss_then_store_then_hit_over_post_and_get() {
     assert_eq!((status, error_codes(&refused)), (400, vec!["PERSISTED_QUERY_HASH_MISMATCH".to_owned()]));
 }
 
+#[tokio::test]
+async fn persisted_queries_turned_off_answer_not_supported_and_still_run_full_queries() {
+    let app = crate::helpers::spawn_app_with(|s| s.persisted_query_cache_bytes = 0).await;
+    let ext = json!({ "persistedQuery": { "version": 1, "sha256Hash": "00".repeat(32) } });
+
+    let (status, refused) = post(&app, json!({ "extensions": ext }), "application/json").await;
+    let (_, plain) = post(&app, json!({ "query": "{ __typename }" }), "application/json").await;
+
+    assert_eq!(status, 200);
+    assert_eq!(refused["errors"][0]["message"], "PersistedQueryNotSupported");
+    assert_eq!(error_codes(&refused), ["PERSISTED_QUERY_NOT_SUPPORTED"]);
+    assert_eq!(plain["data"]["__typename"], "Query");
+}
+
 fn urlencode(text: &str) -> String {
     text.bytes()
         .map(|b| match b {
