@@ -77,7 +77,7 @@ impl Guard {
 
     fn check(&self, doc: &ExecutableDocument, variables: &Variables) -> Result<(), ServerError> {
         let vars = Vars::new(variables, doc);
-        cost::check(doc, &self.map, &vars, &self.cost_limits()).map_err(cost_refusal)?;
+        cost::check(doc, self.map, &vars, &self.cost_limits()).map_err(cost_refusal)?;
         strings::check(doc, &vars).map_err(|e| {
             refusal(codes::BAD_USER_INPUT, format!("`{}` may be at most {} characters long", e.name, e.max))
         })
