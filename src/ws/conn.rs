@@ -98,7 +98,10 @@ impl Conn {
         let ping_every = secs(live.ws_ping_secs);
         let mut ping = tokio::time::interval(if ping_every.is_zero() { NEVER } else { ping_every });
         ping.tick().await;
-        let recheck_every = secs(live.ws_recheck_secs);
+        // Ticks at half the interval, each looking the key up unless some socket found
+        // it valid less than half an interval ago: a revoked key's sockets close within
+        // one interval, with at most two lookups per key per interval.
+        let recheck_every = secs(live.ws_recheck_secs) / 2;
         let mut recheck = tokio::time::interval(if recheck_every.is_zero() { NEVER } else { recheck_every });
         recheck.set_missed_tick_behavior(MissedTickBehavior::Delay);
         recheck.tick().await;
