@@ -93,12 +93,13 @@ impl App {
         let signer = TokenSigner::new(onboarding.secrets.derived_key());
         let bus = EventBus::new(store.clone());
         let (registry, sandbox) = (built.registry.clone(), built.sandbox.clone());
+        let flows = onboarding.clone();
         let schema = build_schema(store.clone(), limits, registry, sandbox, onboarding, bus.clone());
         let authenticator = Authenticator::new(store.clone(), signer);
         let security = &settings.security;
         let gate = Gate::new(authenticator, security.rate_limit_per_minute, !security.dev(), &settings.address_limits);
-        let processor = Processor::new(store.clone(), built.registry.clone(), &settings.live);
-        let poller = Poller::new(store.clone(), built.registry.clone(), &settings.live);
+        let processor = Processor::new(flows.clone(), &settings.live);
+        let poller = Poller::new(flows, &settings.live);
         let persisted = crate::persisted::PersistedQueries::new(settings.persisted_query_cache_bytes);
         let state = AppState {
             persisted,
@@ -173,6 +174,7 @@ fn onboarding_state(settings: &Settings, store: &Store, built: &Built, base: Str
         sandbox: built.sandbox.clone(),
         secrets: Arc::new(secrets),
         public_url: settings.public_url.clone().unwrap_or(base),
+        in_step: crate::onboarding::InStep::default(),
     })
 }
 

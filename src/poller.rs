@@ -1,6 +1,7 @@
 //! The reconciliation poller: every interval (plus up to 20% jitter) it leases the
 //! non-terminal invitations and transitional senders and re-reads them from their
-//! providers, a few at a time, applying any difference with `source: POLL`. It
+//! providers, a few at a time, applying any difference with `source: POLL` and taking
+//! the flow step it calls for, as a webhook would (`onboarding::observed`). It
 //! catches what webhooks miss: Zavu expiry (Zavu sends nothing), dropped or exhausted
 //! webhook deliveries, Sinch state moves. Terminal rows are never leased.
 //!
@@ -19,8 +20,14 @@ use tokio::sync::watch;
 
 use crate::config::{secs, LiveSettings};
 use crate::domain::{ChangeSource, Provider};
-use crate::providers::{ProviderError, Registry};
-use crate::store::{NewStatus, NodeTable, PollTarget, StatusChange, Store, StoreError};
+use crate::onboarding::advance::keep_unknown;
+use crate::onboarding::observed::{self, describe};
+use crate::onboarding::{Failure, Onboarding, Outcome};
+use crate::providers::ProviderError;
+use crate::store::{NewStatus, NodeTable, PollTarget, StatusChange, StoreError};
+
+/// The source of every change a poll makes.
+const POLL: ChangeSource = ChangeSource::Poll;
 
 /// Invitation statuses that can still change.
 const OPEN_INVITATIONS: &[&str] = &["PENDING", "IN_PROGRESS", "AWAITING_ACTION"];
@@ -34,8 +41,8 @@ pub struct Poller {
 }
 
 struct Inner {
-    store: Store,
-    providers: Registry,
+    /// The flows polls advance (their store and adapters are the poller's).
+    flows: Onboarding,
     interval: Duration,
     concurrency: usize,
     batch: u64,
@@ -50,11 +57,10 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl Poller {
-    /// A poller with the interval, concurrency and batch from `settings`.
-    pub fn new(store: Store, providers: Registry, settings: &LiveSettings) -> Self {
+    /// A poller advancing `flows`, with the interval, concurrency and batch from `settings`.
+    pub fn new(flows: Onboarding, settings: &LiveSettings) -> Self {
         let inner = Inner {
-            store,
-            providers,
+            flows,
             interval: secs(settings.poll_interval_secs),
             concurrency: settings.poll_concurrency.max(1),
             batch: settings.poll_batch.max(1),
@@ -90,7 +96,7 @@ impl Poller {
     #[tracing::instrument(skip_all, fields(polled))]
     pub async fn round(&self) -> Result<usize, StoreError> {
         let lease = (self.inner.interval.as_millis() as i64 * 9 / 10).max(1_000);
-        let store = &self.inner.store;
+        let store = &self.inner.flows.store;
         let mut targets: Vec<(NodeTable, PollTarget)> = Vec::new();
         for (table, open) in [(NodeTable::Invitations, OPEN_INVITATIONS), (NodeTable::Senders, OPEN_SENDERS)] {
             let leased = store.poll_lease(table, open, self.inner.batch, lease).await?;
@@ -109,61 +115,54 @@ impl Poller {
         Ok(polled)
     }
 
-    /// Re-read one row from its provider and apply any change.
+    /// Re-read one row from its provider and take the step it calls for, as a webhook
+    /// would (`onboarding::observed`): a completed Zavu invitation files its sender and
+    /// WABA; a sender is re-read and, once a Sinch sender is `ACTIVE`, its invitation
+    /// gets the app and completes.
     async fn refresh(&self, table: NodeTable, target: &PollTarget) -> anyhow::Result<()> {
         let provider: Provider = target.provider.parse().map_err(|_| anyhow::anyhow!("unknown provider"))?;
         if lock(&self.inner.paused).get(&provider).is_some_and(|until| Instant::now() < *until) {
             return Ok(());
         }
-        if !self.inner.providers.enabled(provider) {
+        if !self.inner.flows.registry.enabled(provider) {
             return Ok(()); // DISABLED in production: nothing is sent to it
         }
-        let adapter = self.inner.providers.require(provider)?;
-        let read =
-            match table {
-                NodeTable::Invitations => adapter.get_invitation(&target.provider_id).await.map(|i| {
-                    (NewStatus::Invitation(i.status), i.status_known, i.provider_status, i.failure_reason, i.raw)
-                }),
-                _ => {
-                    let project = match target.project_id {
-                        Some(id) => self.inner.store.project_provider_id(id).await?,
-                        None => None,
-                    };
-                    adapter.get_sender(project.as_deref(), &target.provider_id).await.map(|s| {
-                        (NewStatus::Sender(s.status), s.status_known, s.provider_status, s.status_reason, s.raw)
-                    })
-                }
-            };
-        let (status, known, provider_status, reason, raw) = match read {
-            Ok(read) => read,
-            Err(ProviderError::Unsupported { .. }) => return Ok(()),
-            Err(e @ ProviderError::RateLimited { .. }) => {
+        let done = match table {
+            NodeTable::Invitations => self.invitation(provider, target).await,
+            _ => observed::sender(&self.inner.flows, target.id, POLL).await,
+        };
+        match done {
+            Ok(()) | Err(Failure::Provider(ProviderError::Unsupported { .. })) => Ok(()),
+            Err(Failure::Provider(e @ ProviderError::RateLimited { .. })) => {
                 let wait = match &e {
                     ProviderError::RateLimited { retry_after: Some(d), .. } => *d,
                     _ => self.inner.interval,
                 };
                 tracing::info!(provider = %provider, wait_ms = wait.as_millis() as u64, "provider rate-limited the poller");
                 lock(&self.inner.paused).insert(provider, Instant::now() + wait);
-                return Err(e.into());
+                Err(e.into())
             }
-            Err(e) => return Err(e.into()),
-        };
-        if !known {
-            // A status this bspgraph does not know never moves the row: keep the text only.
-            let ps = provider_status.unwrap_or_default();
-            tracing::warn!(provider = %provider, row = target.id, provider_status = %ps, "unknown provider status kept");
-            self.inner.store.keep_unknown_status(table, target.id, &ps, Some(raw)).await?;
-            return Ok(());
+            Err(e) => Err(describe(e)),
+        }
+    }
+
+    /// An invitation: apply what the provider reports (a status this bspgraph does not
+    /// know is only kept), then the step it calls for.
+    async fn invitation(&self, provider: Provider, target: &PollTarget) -> Outcome<()> {
+        let flows = &self.inner.flows;
+        let read = flows.registry.require(provider)?.get_invitation(&target.provider_id).await?;
+        if !read.status_known {
+            return keep_unknown(flows, NodeTable::Invitations, target.id, read.provider_status, read.raw).await;
         }
         let change = StatusChange {
             node_id: target.id,
-            status,
-            provider_status,
-            reason,
-            raw: Some(raw),
-            source: ChangeSource::Poll,
+            status: NewStatus::Invitation(read.status),
+            provider_status: read.provider_status,
+            reason: read.failure_reason,
+            raw: Some(read.raw),
+            source: POLL,
         };
-        self.inner.store.apply_status_change(change).await?;
-        Ok(())
+        flows.store.apply_status_change(change).await?;
+        observed::invitation(flows, target.id, read.status, None, POLL).await
     }
 }

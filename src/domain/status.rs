@@ -92,9 +92,12 @@ named_enum!(
 );
 
 impl InvitationStatus {
+    /// The terminal statuses.
+    pub const TERMINAL: [Self; 4] = [Self::Completed, Self::Failed, Self::Expired, Self::Cancelled];
+
     /// A terminal invitation never changes again and is no longer polled.
     pub fn is_terminal(self) -> bool {
-        matches!(self, Self::Completed | Self::Failed | Self::Expired | Self::Cancelled)
+        Self::TERMINAL.contains(&self)
     }
 }
 

@@ -41,7 +41,9 @@ async fn zavu(ob: &Onboarding, inv: &Invitation, waba_hint: Option<String>, sour
     let Some(pid) = inv.provider_id.as_deref() else { return Ok(()) };
     let adapter = ob.registry.require(Provider::Zavu)?;
     let fresh = adapter.get_invitation(pid).await?;
-    if let (Some(sid), None) = (fresh.sender_id.as_deref(), inv.sender_id) {
+    // File what is missing: the sender, or the WABA once a source knows its Meta id.
+    let missing = inv.sender_id.is_none() || (inv.waba_id.is_none() && waba_hint.is_some());
+    if let (Some(sid), true) = (fresh.sender_id.as_deref(), missing) {
         let sender = adapter.get_sender(None, sid).await?;
         // Objects another client owns stay with it and are not linked (see `file_*`).
         let owner = Owner { client_id: Some(inv.client_id), project_id: inv.project_id, waba_id: None };
@@ -64,7 +66,7 @@ async fn zavu(ob: &Onboarding, inv: &Invitation, waba_hint: Option<String>, sour
 /// A status the adapter does not know: keep the provider's text and payload on row
 /// `id` and leave its unified status (and the flow) where they are, as webhooks and the
 /// poller do.
-pub(super) async fn keep_unknown(
+pub async fn keep_unknown(
     ob: &Onboarding,
     table: NodeTable,
     id: i64,
@@ -139,8 +141,14 @@ pub async fn sender(ob: &Onboarding, row: &crate::domain::Sender, source: Change
     .await
 }
 
-/// The sender is ACTIVE: create the Conversation API app (`static_bearer`), then `COMPLETED`.
+/// The sender is ACTIVE: create the Conversation API app (`static_bearer`), then
+/// `COMPLETED`. Once per invitation: a source that finds the step running here, or the
+/// invitation already final, leaves it.
 async fn app(ob: &Onboarding, inv: &Invitation, fresh: &ProviderSender, source: ChangeSource) -> Outcome<()> {
+    let Some(_claim) = ob.in_step.claim(inv.id) else { return Ok(()) };
+    if ob.store.invitation(inv.id).await?.status.is_terminal() {
+        return Ok(());
+    }
     let (params, project) = sinch_es::context(ob, inv).await?;
     let token = fresh.bearer_token.clone().ok_or(ProviderError::Decode {
         provider: Provider::Sinch,

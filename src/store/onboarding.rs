@@ -7,7 +7,9 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Alias, Expr, Query};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+};
 use serde_json::Value as Json;
 
 use super::changes::{append_event, NewEvent};
@@ -142,6 +144,32 @@ impl Store {
             .one(self.db())
             .await?;
         row.map(Invitation::try_from).transpose()
+    }
+
+    /// The invitations of project `project_id` (a row id) that are not final, newest first.
+    pub async fn open_invitations_of_project(&self, project_id: i64) -> Result<Vec<Invitation>, StoreError> {
+        self.open_invitations(invitations::Column::ProjectId.eq(project_id)).await
+    }
+
+    /// The invitations of client `client_id` at `provider` that are not final, newest first.
+    pub async fn open_invitations_of_client(
+        &self,
+        client_id: i64,
+        provider: Provider,
+    ) -> Result<Vec<Invitation>, StoreError> {
+        let filter =
+            invitations::Column::ClientId.eq(client_id).and(invitations::Column::Provider.eq(provider.as_str()));
+        self.open_invitations(filter).await
+    }
+
+    async fn open_invitations(&self, filter: sea_orm::sea_query::SimpleExpr) -> Result<Vec<Invitation>, StoreError> {
+        let rows = invitations::Entity::find()
+            .filter(filter)
+            .filter(invitations::Column::Status.is_not_in(InvitationStatus::TERMINAL.map(InvitationStatus::as_str)))
+            .order_by_desc(invitations::Column::Id)
+            .all(self.db())
+            .await?;
+        rows.into_iter().map(Invitation::try_from).collect()
     }
 
     /// Link an invitation to its project, sender and WABA rows (never unlinks).

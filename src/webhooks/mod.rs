@@ -58,6 +58,9 @@ pub enum Normalized {
         provider_status: String,
         /// Failure reason.
         failure_reason: Option<String>,
+        /// Meta WABA id, when the event carries it (Zavu: on completion, only here).
+        #[serde(default)]
+        waba_id: Option<String>,
     },
     /// A hosted onboarding finished (SendZen).
     Onboarding {
@@ -75,6 +78,12 @@ pub enum Normalized {
         provider_status: Option<String>,
         /// Failure message.
         message: Option<String>,
+        /// Meta WABA id (on completion).
+        #[serde(default)]
+        waba_id: Option<String>,
+        /// Meta phone-number id (on completion).
+        #[serde(default)]
+        phone_number_id: Option<String>,
     },
     /// A sender changed (Sinch): a hint, re-read from the provider.
     Sender {
@@ -112,6 +121,7 @@ impl From<ProviderEvent> for InboxPayload {
                 status_known,
                 provider_status,
                 failure_reason,
+                waba_id,
                 ..
             } => Normalized::Invitation {
                 invitation_id,
@@ -119,6 +129,7 @@ impl From<ProviderEvent> for InboxPayload {
                 status_known,
                 provider_status,
                 failure_reason,
+                waba_id,
             },
             ProviderEventKind::OnboardingResult {
                 client_identifier,
@@ -127,7 +138,8 @@ impl From<ProviderEvent> for InboxPayload {
                 status_known,
                 provider_status,
                 message,
-                ..
+                waba_id,
+                phone_number_id,
             } => Normalized::Onboarding {
                 client_identifier,
                 project_id,
@@ -135,6 +147,8 @@ impl From<ProviderEvent> for InboxPayload {
                 status_known,
                 provider_status: Some(provider_status),
                 message,
+                waba_id,
+                phone_number_id,
             },
             ProviderEventKind::Sender(s) => {
                 Normalized::Sender { sender_id: s.id, project_id: s.project_id, status: s.status.as_str().to_owned() }

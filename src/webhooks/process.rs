@@ -1,10 +1,14 @@
-//! Processing of inbox rows: map each stored event to a unified status change and
-//! apply it through [`Store::apply_status_change`] (`source: WEBHOOK`). Zavu and
-//! SendZen payloads carry the new status and are applied as they are; a Sinch sender
-//! event is only a hint, so the sender is re-read from the provider. An event about an
-//! object bspgraph does not know yet is marked processed with a note (onboarding and
-//! sync create rows, not this). A failure stays in the inbox with its error and is
-//! retried with a doubling delay by [`Processor::run`] until the attempts run out.
+//! Processing of inbox rows: map each stored event to what it means and take the flow
+//! step it calls for, through the same steps `refresh` and the mutations take
+//! (`onboarding::observed`, `source: WEBHOOK`). A Zavu invitation status is applied as
+//! it is, and on completion the sender and WABA (its Meta id from the event) are filed;
+//! a SendZen result is applied to the client's open invitation with its WABA and
+//! sender; a Sinch sender event is only a hint, so the sender is re-read with its own
+//! project and, once `ACTIVE`, gets its app and completes its invitation; a Sinch
+//! account event advances the on-behalf-of invitation of its project. An event about an
+//! object bspgraph does not know is marked processed with a note (onboarding and sync
+//! create rows, not this). A failure stays in the inbox with its error and is retried
+//! with a doubling delay by [`Processor::run`] until the attempts run out.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -14,9 +18,14 @@ use tokio::sync::watch;
 
 use super::{InboxPayload, Normalized};
 use crate::config::{secs, LiveSettings};
-use crate::domain::{ChangeSource, InvitationStatus, Provider, SenderStatus, WabaStatus};
-use crate::providers::Registry;
-use crate::store::{InboxItem, NewStatus, NodeTable, StatusChange, Store};
+use crate::domain::{ChangeSource, InvitationStatus, Provider, WabaStatus};
+use crate::onboarding::observed::{self, describe};
+use crate::onboarding::sendzen::OnboardingResult;
+use crate::onboarding::Onboarding;
+use crate::store::{InboxItem, NewStatus, NodeTable, StatusChange};
+
+/// The source of every change a webhook makes.
+const WEBHOOK: ChangeSource = ChangeSource::Webhook;
 
 /// How long a claimed row stays with its worker before another may take it over.
 pub const LEASE_MS: i64 = 60_000;
@@ -34,8 +43,8 @@ pub struct Processor {
 }
 
 struct Inner {
-    store: Store,
-    providers: Registry,
+    /// The flows the events advance (its store and adapters are the processor's).
+    flows: Onboarding,
     retry: Duration,
     max_attempts: i32,
     /// When the earliest row that failed here is due again.
@@ -43,11 +52,11 @@ struct Inner {
 }
 
 impl Processor {
-    /// A processor over `store`, re-reading hints through `providers`.
-    pub fn new(store: Store, providers: Registry, settings: &LiveSettings) -> Self {
+    /// A processor advancing `flows` (their store, and their adapters for re-reads).
+    pub fn new(flows: Onboarding, settings: &LiveSettings) -> Self {
         let retry = secs(settings.inbox_retry_secs).max(Duration::from_millis(50));
         let max_attempts = settings.inbox_max_attempts.max(1);
-        let inner = Inner { store, providers, retry, max_attempts, next_due: Mutex::new(None) };
+        let inner = Inner { flows, retry, max_attempts, next_due: Mutex::new(None) };
         Self { inner: Arc::new(inner) }
     }
 
@@ -82,7 +91,7 @@ impl Processor {
                 continue;
             }
             since = Duration::ZERO;
-            match self.inner.store.inbox_claim(SWEEP_BATCH, LEASE_MS, self.inner.max_attempts).await {
+            match self.inner.flows.store.inbox_claim(SWEEP_BATCH, LEASE_MS, self.inner.max_attempts).await {
                 Ok(items) => {
                     for item in items {
                         self.process(item).await;
@@ -97,7 +106,7 @@ impl Processor {
     #[tracing::instrument(skip_all, fields(inbox_id = item.id, provider = %item.provider))]
     pub async fn process(&self, item: InboxItem) {
         let outcome = self.apply(&item).await;
-        let store = &self.inner.store;
+        let store = &self.inner.flows.store;
         let recorded = match outcome {
             Ok(note) => store.inbox_done(item.id, note).await,
             Err(e) => {
@@ -128,10 +137,19 @@ impl Processor {
             Normalized::Invitation { invitation_id, status_known: false, provider_status, .. } => {
                 self.keep(provider, NodeTable::Invitations, &[&invitation_id], &provider_status, raw).await
             }
-            Normalized::Invitation { invitation_id, status, provider_status, failure_reason, .. } => {
+            Normalized::Invitation { invitation_id, status, provider_status, failure_reason, waba_id, .. } => {
                 let status: InvitationStatus = status.parse().map_err(|_| anyhow::anyhow!("unknown status"))?;
                 let target = (NewStatus::Invitation(status), Some(provider_status), failure_reason, raw);
-                self.invitation(provider, &[&invitation_id], target).await
+                let note = self.invitation(provider, &[&invitation_id], target).await?;
+                let store = &self.inner.flows.store;
+                if let Some(node) =
+                    store.node_by_provider_id(NodeTable::Invitations, provider, &[&invitation_id]).await?
+                {
+                    observed::invitation(&self.inner.flows, node.id, status, waba_id, WEBHOOK)
+                        .await
+                        .map_err(describe)?;
+                }
+                Ok(note)
             }
             Normalized::Onboarding {
                 client_identifier,
@@ -140,6 +158,8 @@ impl Processor {
                 status_known,
                 provider_status,
                 message,
+                waba_id,
+                phone_number_id,
             } => {
                 let ids: Vec<&str> =
                     [client_identifier.as_deref(), project_id.as_deref()].into_iter().flatten().collect();
@@ -147,21 +167,35 @@ impl Processor {
                 if !status_known {
                     return self.keep(provider, NodeTable::Invitations, &ids, &ps, raw).await;
                 }
-                let status = if completed { InvitationStatus::Completed } else { InvitationStatus::Failed };
-                self.invitation(provider, &ids, (NewStatus::Invitation(status), Some(ps), message, raw)).await
+                let Some(identifier) = client_identifier else {
+                    return Ok(Some("the result names no client".to_owned()));
+                };
+                let result = OnboardingResult { completed, waba_id, phone_number_id, message };
+                observed::sendzen_result(&self.inner.flows, &identifier, &result, WEBHOOK).await.map_err(describe)
             }
-            Normalized::Sender { sender_id, project_id, .. } => self.sender(provider, &sender_id, project_id).await,
+            Normalized::Sender { sender_id, .. } => {
+                let store = &self.inner.flows.store;
+                let Some(node) = store.node_by_provider_id(NodeTable::Senders, provider, &[&sender_id]).await? else {
+                    return Ok(Some("unknown sender: left for sync".to_owned()));
+                };
+                observed::sender(&self.inner.flows, node.id, WEBHOOK).await.map_err(describe)?;
+                Ok(None)
+            }
             Normalized::Account { waba_id, project_id, status, status_known, provider_status } => {
                 let ids: Vec<&str> = [waba_id.as_deref(), project_id.as_deref()].into_iter().flatten().collect();
                 if !status_known {
                     let ps = provider_status.unwrap_or_default();
                     return self.keep(provider, NodeTable::Wabas, &ids, &ps, raw).await;
                 }
-                let Some(node) = self.inner.store.node_by_provider_id(NodeTable::Wabas, provider, &ids).await? else {
-                    return Ok(Some("unknown waba: left for sync".to_owned()));
-                };
-                let status: WabaStatus = status.parse().map_err(|_| anyhow::anyhow!("unknown status"))?;
-                self.change(node.id, NewStatus::Waba(status), provider_status, None, raw).await
+                let store = &self.inner.flows.store;
+                if let Some(node) = store.node_by_provider_id(NodeTable::Wabas, provider, &ids).await? {
+                    let status: WabaStatus = status.parse().map_err(|_| anyhow::anyhow!("unknown status"))?;
+                    self.change(node.id, NewStatus::Waba(status), provider_status, None, raw).await?;
+                }
+                // The account is re-read and the on-behalf-of flow advanced (its sender
+                // once the account is ONBOARDED).
+                let Some(project) = project_id else { return Ok(Some("the event names no project".to_owned())) };
+                observed::account(&self.inner.flows, &project, WEBHOOK).await.map_err(describe)
             }
             Normalized::Other => Ok(Some(format!("{}: nothing to apply", payload.event_type))),
         }
@@ -173,7 +207,8 @@ impl Processor {
         ids: &[&str],
         (status, provider_status, reason, raw): (NewStatus, Option<String>, Option<String>, Option<serde_json::Value>),
     ) -> anyhow::Result<Option<String>> {
-        let Some(node) = self.inner.store.node_by_provider_id(NodeTable::Invitations, provider, ids).await? else {
+        let Some(node) = self.inner.flows.store.node_by_provider_id(NodeTable::Invitations, provider, ids).await?
+        else {
             return Ok(Some("unknown invitation: left for sync".to_owned()));
         };
         let current: Option<InvitationStatus> = node.status.parse().ok();
@@ -183,22 +218,6 @@ impl Processor {
             }
         }
         self.change(node.id, status, provider_status, reason, raw).await
-    }
-
-    /// Re-read the sender from the provider (the event is a hint) and apply its status.
-    async fn sender(&self, provider: Provider, id: &str, project: Option<String>) -> anyhow::Result<Option<String>> {
-        let Some(node) = self.inner.store.node_by_provider_id(NodeTable::Senders, provider, &[id]).await? else {
-            return Ok(Some("unknown sender: left for sync".to_owned()));
-        };
-        let adapter = self.inner.providers.require(provider)?;
-        let fresh = adapter.get_sender(project.as_deref(), id).await?;
-        if !fresh.status_known {
-            let ps = fresh.provider_status.unwrap_or_default();
-            return self.keep(provider, NodeTable::Senders, &[id], &ps, Some(fresh.raw)).await;
-        }
-        let status: SenderStatus = fresh.status;
-        self.change(node.id, NewStatus::Sender(status), fresh.provider_status, fresh.status_reason, Some(fresh.raw))
-            .await
     }
 
     /// A provider status bspgraph does not know: kept as `providerStatus` (and `raw`),
@@ -211,7 +230,7 @@ impl Processor {
         provider_status: &str,
         raw: Option<serde_json::Value>,
     ) -> anyhow::Result<Option<String>> {
-        let store = &self.inner.store;
+        let store = &self.inner.flows.store;
         let Some(node) = store.node_by_provider_id(table, provider, ids).await? else {
             return Ok(Some("unknown object: left for sync".to_owned()));
         };
@@ -232,8 +251,8 @@ impl Processor {
         reason: Option<String>,
         raw: Option<serde_json::Value>,
     ) -> anyhow::Result<Option<String>> {
-        let change = StatusChange { node_id, status, provider_status, reason, raw, source: ChangeSource::Webhook };
-        let event = self.inner.store.apply_status_change(change).await?;
+        let change = StatusChange { node_id, status, provider_status, reason, raw, source: WEBHOOK };
+        let event = self.inner.flows.store.apply_status_change(change).await?;
         Ok(event.is_none().then(|| "no change".to_owned()))
     }
 }

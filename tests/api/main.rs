@@ -45,6 +45,7 @@ mod tenancy;
 mod unknown_status;
 
 mod live_auth;
+mod live_flows;
 mod live_poller;
 mod live_postgres;
 mod live_subscriptions;

@@ -1,0 +1,114 @@
+//! The flow steps that background sources take: a verified webhook (`process`) or a
+//! poll (`poller`) hands over what it saw, and the step that is due runs here through
+//! the same functions `refresh` and the mutations use ([`super::advance`],
+//! [`super::sendzen::apply_result`]), each with its own `source`. So a flow completes
+//! against a real provider with no call to `refresh`: a completed Zavu invitation gets
+//! its sender and WABA, an `ACTIVE` Sinch sender its Conversation API app and then
+//! `COMPLETED`, an `ONBOARDED` Sinch account its sender, and a SendZen result its WABA
+//! and sender.
+//!
+//! Steps are safe to repeat: rows are filed by provider id (one row each), a status
+//! that does not change appends no event, and the app step runs at most once at a time
+//! per invitation in this process (see [`Onboarding::step_once`]).
+
+use super::sendzen::{client_identifier, OnboardingResult};
+use super::{advance, Failure, Onboarding, Outcome};
+use crate::domain::{ChangeSource, InvitationStatus, OnboardingFlow, Provider};
+
+/// What a source hands over, and what came of it.
+pub type Noted = Outcome<Option<String>>;
+
+/// A provider invitation reached `status` (Zavu). On `COMPLETED`, file and link the
+/// sender and the WABA: the invitation is re-read for the sender, and `waba_hint` is
+/// the Meta WABA id when the source carried it (Zavu sends it only in the webhook).
+pub async fn invitation(
+    ob: &Onboarding,
+    id: i64,
+    status: InvitationStatus,
+    waba_hint: Option<String>,
+    source: ChangeSource,
+) -> Outcome<()> {
+    let inv = ob.store.invitation(id).await?;
+    let missing = inv.sender_id.is_none() || (inv.waba_id.is_none() && waba_hint.is_some());
+    if inv.provider != Provider::Zavu || status != InvitationStatus::Completed || !missing {
+        return Ok(());
+    }
+    advance::zavu_invitation(ob, id, waba_hint, source).await
+}
+
+/// A sender changed (a Sinch callback is only a hint): re-read it with its own
+/// project and take the step its state calls for.
+pub async fn sender(ob: &Onboarding, id: i64, source: ChangeSource) -> Outcome<()> {
+    let row = ob.store.sender(id).await?;
+    advance::sender(ob, &row, source).await
+}
+
+/// A Sinch account changed: advance the on-behalf-of invitation of its project (the
+/// account is re-read; once `ONBOARDED`, its sender is created).
+pub async fn account(ob: &Onboarding, project_id: &str, source: ChangeSource) -> Noted {
+    let Some(project) = ob.store.project_by_provider_id(Provider::Sinch, project_id).await? else {
+        return Ok(Some("unknown project: left for sync".to_owned()));
+    };
+    let open = ob.store.open_invitations_of_project(project.id).await?;
+    let Some(inv) = open.into_iter().find(|i| i.flow == OnboardingFlow::OnBehalfOf) else {
+        return Ok(Some("no open on-behalf-of invitation for this project".to_owned()));
+    };
+    advance::advance(ob, inv.id, source).await?;
+    Ok(None)
+}
+
+/// SendZen's onboarding result for a client: apply it to the client's open SendZen
+/// invitation (SendZen has no invitation id; the result names the client).
+pub async fn sendzen_result(
+    ob: &Onboarding,
+    identifier: &str,
+    result: &OnboardingResult,
+    source: ChangeSource,
+) -> Noted {
+    let Some(client_id) = client_of(identifier) else {
+        return Ok(Some("the result names no bspgraph client".to_owned()));
+    };
+    let open = ob.store.open_invitations_of_client(client_id, Provider::Sendzen).await?;
+    let Some(inv) = open.into_iter().next() else {
+        return Ok(Some("no open SendZen invitation for this client (already applied?)".to_owned()));
+    };
+    match super::sendzen::apply_result(ob, &inv, result, source).await {
+        Ok(()) => Ok(None),
+        Err(Failure::Refused(refusals)) => {
+            let codes: Vec<&str> = refusals.iter().map(|r| r.code.as_str()).collect();
+            Ok(Some(format!("result refused: {}", codes.join(", "))))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The client id in SendZen's `client_identifier` (see [`client_identifier`]).
+fn client_of(identifier: &str) -> Option<i64> {
+    let id: i64 = identifier.strip_prefix("bspgraph-client-")?.parse().ok()?;
+    (client_identifier(id) == identifier).then_some(id)
+}
+
+/// A failed step as the background sources report it (they retry on error).
+pub fn describe(failure: Failure) -> anyhow::Error {
+    match failure {
+        Failure::Refused(refusals) => {
+            let text: Vec<String> = refusals.iter().map(|r| format!("{}: {}", r.code, r.message)).collect();
+            anyhow::anyhow!("step refused: {}", text.join("; "))
+        }
+        Failure::Provider(e) => anyhow::Error::new(e),
+        Failure::Store(e) => anyhow::Error::new(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_our_own_identifiers_name_a_client() {
+        assert_eq!(client_of("bspgraph-client-42"), Some(42));
+        assert_eq!(client_of("bspgraph-client-042"), None);
+        assert_eq!(client_of("bspgraph-client-"), None);
+        assert_eq!(client_of("other-42"), None);
+    }
+}

@@ -1,0 +1,277 @@
+//! Live mode end to end, on two servers: the simulators run as their own server (in
+//! place of the real providers), and bspgraph runs with every provider LIVE, configured
+//! only through its settings and with webhook secrets of the operator's own. The
+//! customer's part is played at the simulators; bspgraph is never asked to `refresh`.
+//! Each flow must complete by the providers' webhooks alone, or by the poller alone
+//! when every webhook is dropped, with its sender and WABA filed once.
+
+use std::time::Duration;
+
+use bspgraph::domain::Provider;
+use bspgraph::sandbox::{Fault, Sandbox, SandboxConfig, SimAction};
+use serde_json::{json, Value};
+
+use crate::live_support::{spawn_live, LiveApp, TEST_SECRET_KEY};
+
+const ZAVU_SECRET: &str = "whsec_operator_live_flows_0a1b2c3d";
+const SINCH_SECRET: &str = "operator-sinch-live-flows-4e5f";
+const SENDZEN_SECRET: &str = "operator-sendzen-live-flows-6a7b";
+
+struct TwoServers {
+    app: LiveApp,
+    sim: Sandbox,
+}
+
+/// The simulator server, then bspgraph LIVE against it (`poll`: a 0.2 s poller).
+async fn two_servers(poll: bool) -> TwoServers {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let me = format!("http://127.0.0.1:{port}");
+    let mut config = SandboxConfig::default();
+    config.zavu.webhook_target = Some(format!("{me}/webhooks/zavu"));
+    config.zavu.webhook_secret = ZAVU_SECRET.into();
+    config.sinch.webhook_target = Some(format!("{me}/webhooks/sinch"));
+    config.sinch.webhook_secret = SINCH_SECRET.into();
+    // SendZen posts to the per-client URL bspgraph gives it at onboarding.
+    config.sendzen.webhook_target = None;
+    config.sendzen.webhook_secret = SENDZEN_SECRET.into();
+    let sim = Sandbox::new(config.clone());
+    let sim_url = bspgraph::sandbox::serve_standalone(sim.router()).await.unwrap();
+    let app = spawn_live(|s| {
+        s.listen = format!("127.0.0.1:{port}").parse().unwrap();
+        s.public_url = Some(me.clone());
+        s.secret_key = Some(TEST_SECRET_KEY.to_owned().into());
+        let p = &mut s.providers;
+        p.zavu_api_key = Some(config.zavu.api_key.clone().into());
+        p.zavu_base_url = format!("{sim_url}/sandbox/zavu");
+        p.zavu_webhook_secrets = vec![ZAVU_SECRET.to_owned().into()];
+        p.sinch_key_id = Some(config.sinch.key_id.clone());
+        p.sinch_key_secret = Some(config.sinch.key_secret.clone().into());
+        p.sinch_project_id = Some(config.sinch.project_id.clone());
+        p.sinch_auth_url = format!("{sim_url}/sandbox/sinch/auth");
+        p.sinch_provisioning_url = format!("{sim_url}/sandbox/sinch/provisioning");
+        p.sinch_subproject_url = format!("{sim_url}/sandbox/sinch/subproject");
+        p.sinch_conversation_url = format!("{sim_url}/sandbox/sinch/conversation/{{region}}");
+        p.sinch_webhook_secrets = vec![SINCH_SECRET.to_owned().into()];
+        p.sendzen_partner_api_key = Some(config.sendzen.partner_key.clone().into());
+        p.sendzen_base_url = format!("{sim_url}/sandbox/sendzen");
+        p.sendzen_webhook_secrets = vec![SENDZEN_SECRET.to_owned().into()];
+        if poll {
+            s.live.poll_interval_secs = 0.2;
+        }
+    })
+    .await;
+    assert!(app.state.sandbox.is_none(), "no simulator inside the LIVE server");
+    TwoServers { app, sim }
+}
+
+const INV: &str = "id providerId status sender { providerId status } waba { wabaId } project { providerId }";
+
+impl TwoServers {
+    async fn gql(&self, query: &str, variables: Value) -> Value {
+        let body = json!({ "query": query, "variables": variables });
+        let resp = self.app.http.post(self.app.url("/graphql")).json(&body).send().await.unwrap();
+        let value: Value = resp.json().await.unwrap();
+        assert!(value.get("errors").is_none(), "unexpected errors: {value}");
+        value["data"].clone()
+    }
+
+    async fn start(&self, input: Value) -> Value {
+        let q = format!(
+            "mutation($i: StartOnboardingInput!) {{ startOnboarding(input: $i) {{ invitation {{ {INV} }} userErrors {{ code message }} }} }}"
+        );
+        let started = self.gql(&q, json!({ "i": input })).await["startOnboarding"].clone();
+        assert_eq!(started["userErrors"], json!([]), "{started}");
+        started["invitation"].clone()
+    }
+
+    async fn invitation(&self, id: &str) -> Value {
+        let q = format!("query($id: ID!) {{ node(id: $id) {{ ... on Invitation {{ {INV} }} }} }}");
+        self.gql(&q, json!({ "id": id })).await["node"].clone()
+    }
+
+    /// Wait (bounded) until invitation `id` is `COMPLETED` with its sender.
+    async fn completed(&self, id: &str) -> Value {
+        self.until(id, |i| i["status"] == "COMPLETED" && !i["sender"].is_null()).await
+    }
+
+    /// Wait (bounded) until invitation `id` reads as `done` says; that reading.
+    async fn until(&self, id: &str, done: impl Fn(&Value) -> bool) -> Value {
+        let mut last = Value::Null;
+        for _ in 0..300 {
+            last = self.invitation(id).await;
+            if done(&last) {
+                return last;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("not reached in time: {last}");
+    }
+
+    /// The event log as `Type:FROM>TO:SOURCE` (`-` for no previous status).
+    async fn events(&self) -> Vec<String> {
+        let q = "{ events(first: 100) { edges { node { source previousStatus status node { __typename } } } } }";
+        let data = self.gql(q, json!({})).await;
+        let edges = data["events"]["edges"].as_array().cloned().unwrap_or_default();
+        edges
+            .iter()
+            .map(|e| {
+                let n = &e["node"];
+                let typename = n["node"]["__typename"].as_str().unwrap_or("?");
+                let from = n["previousStatus"].as_str().unwrap_or("-");
+                format!(
+                    "{typename}:{from}>{}:{}",
+                    n["status"].as_str().unwrap_or("?"),
+                    n["source"].as_str().unwrap_or("?")
+                )
+            })
+            .collect()
+    }
+
+    fn drop_every_webhook(&self) {
+        for core in [&self.sim.zavu.core, &self.sim.sinch.core, &self.sim.sendzen.core] {
+            core.inject(Fault::DropWebhook, 10_000);
+        }
+    }
+}
+
+#[tokio::test]
+async fn zavu_completes_by_webhook_alone_with_its_sender_and_waba() {
+    // Arrange
+    let env = two_servers(false).await;
+    let inv = env.start(json!({ "provider": "ZAVU", "client": { "name": "Hooli" } })).await;
+    let pid = inv["providerId"].as_str().unwrap();
+
+    // Act: the customer opens the link and finishes.
+    env.sim.simulate(Provider::Zavu, pid, SimAction::Start).unwrap();
+    env.sim.simulate(Provider::Zavu, pid, SimAction::Complete).unwrap();
+
+    // Assert
+    let done = env.completed(inv["id"].as_str().unwrap()).await;
+    assert_eq!(done["sender"]["status"], "ACTIVE", "{done}");
+    assert!(done["waba"]["wabaId"].is_string(), "the WABA id from invitation.status_changed: {done}");
+    let log = env.events().await;
+    assert_eq!(
+        log.iter().filter(|e| e.starts_with("Invitation:") && e.ends_with(">COMPLETED:WEBHOOK")).count(),
+        1,
+        "{log:?}"
+    );
+    assert!(log.iter().any(|e| e.starts_with("Sender:->") && e.ends_with(":WEBHOOK")), "{log:?}");
+}
+
+#[tokio::test]
+async fn zavu_completes_by_the_poller_alone_when_every_webhook_is_dropped() {
+    // Arrange
+    let env = two_servers(true).await;
+    env.drop_every_webhook();
+    let inv = env.start(json!({ "provider": "ZAVU", "client": { "name": "Pied Piper" } })).await;
+    let pid = inv["providerId"].as_str().unwrap();
+
+    // Act
+    env.sim.simulate(Provider::Zavu, pid, SimAction::Start).unwrap();
+    env.sim.simulate(Provider::Zavu, pid, SimAction::Complete).unwrap();
+
+    // Assert
+    let done = env.completed(inv["id"].as_str().unwrap()).await;
+    assert_eq!(done["sender"]["status"], "ACTIVE", "{done}");
+    let log = env.events().await;
+    assert!(
+        log.iter().any(|e| e == "Invitation:IN_PROGRESS>COMPLETED:POLL" || e == "Invitation:PENDING>COMPLETED:POLL"),
+        "{log:?}"
+    );
+    assert!(!log.iter().any(|e| e.ends_with(":WEBHOOK")), "no webhook arrived: {log:?}");
+}
+
+#[tokio::test]
+async fn sinch_embedded_signup_gets_its_app_and_completes_by_callback_alone() {
+    // Arrange: the customer finished Meta's signup; bspgraph creates the sender.
+    let env = two_servers(false).await;
+    let inv =
+        env.start(json!({ "provider": "SINCH", "client": { "name": "Raviga" }, "sinch": { "region": "EU" } })).await;
+    let id = inv["id"].as_str().unwrap().to_owned();
+    let q = format!(
+        "mutation($i: CompleteOnboardingInput!) {{ completeOnboarding(input: $i) {{ invitation {{ {INV} }} userErrors {{ code }} }} }}"
+    );
+    let input = json!({ "invitationId": id, "wabaId": "104996122223511", "phoneNumberId": "106540352242922" });
+    let provisioning = env.gql(&q, json!({ "i": input })).await["completeOnboarding"].clone();
+    assert_eq!(provisioning["invitation"]["sender"]["status"], "PROVISIONING", "{provisioning}");
+    let sender = provisioning["invitation"]["sender"]["providerId"].as_str().unwrap().to_owned();
+
+    // Act: Sinch activates the sender; its callback is the only news bspgraph gets.
+    env.sim.simulate(Provider::Sinch, &sender, SimAction::Activate).unwrap();
+
+    // Assert
+    let done = env.completed(&id).await;
+    assert_eq!(done["sender"]["status"], "ACTIVE", "{done}");
+    let apps = env.sim.sinch.core.requests().into_iter().filter(|r| r.method == "POST" && r.path.ends_with("/apps"));
+    assert_eq!(apps.count(), 1, "one Conversation API app");
+    let log = env.events().await;
+    assert!(log.contains(&"Sender:PROVISIONING>ACTIVE:WEBHOOK".to_owned()), "{log:?}");
+    assert!(log.contains(&"Invitation:IN_PROGRESS>COMPLETED:WEBHOOK".to_owned()), "{log:?}");
+}
+
+#[tokio::test]
+async fn sinch_embedded_signup_completes_by_the_poller_alone() {
+    let env = two_servers(true).await;
+    env.drop_every_webhook();
+    let inv =
+        env.start(json!({ "provider": "SINCH", "client": { "name": "Bachman" }, "sinch": { "region": "EU" } })).await;
+    let id = inv["id"].as_str().unwrap().to_owned();
+    let q = format!(
+        "mutation($i: CompleteOnboardingInput!) {{ completeOnboarding(input: $i) {{ invitation {{ {INV} }} userErrors {{ code }} }} }}"
+    );
+    let input = json!({ "invitationId": id, "wabaId": "104996122223512", "phoneNumberId": "106540352242923" });
+    let provisioning = env.gql(&q, json!({ "i": input })).await["completeOnboarding"].clone();
+    let sender = provisioning["invitation"]["sender"]["providerId"].as_str().unwrap().to_owned();
+
+    env.sim.simulate(Provider::Sinch, &sender, SimAction::Activate).unwrap();
+
+    let done = env.completed(&id).await;
+    assert_eq!(done["sender"]["status"], "ACTIVE", "{done}");
+    let apps = env.sim.sinch.core.requests().into_iter().filter(|r| r.method == "POST" && r.path.ends_with("/apps"));
+    assert_eq!(apps.count(), 1, "one Conversation API app");
+    let log = env.events().await;
+    assert!(log.contains(&"Invitation:IN_PROGRESS>COMPLETED:POLL".to_owned()), "{log:?}");
+}
+
+#[tokio::test]
+async fn sendzen_completes_by_its_result_webhook_to_the_per_client_url() {
+    // Arrange
+    let env = two_servers(false).await;
+    let inv = env.start(json!({ "provider": "SENDZEN", "client": { "name": "Endframe" } })).await;
+    let id = inv["id"].as_str().unwrap().to_owned();
+    let row_id = bspgraph::domain::GlobalId::decode(&id).unwrap().id;
+    let row = env.app.state.store.invitation(row_id).await.unwrap();
+    let identifier = bspgraph::onboarding::sendzen::client_identifier(row.client_id);
+
+    // Act: the customer finishes the hosted signup; SendZen posts the result.
+    env.sim.simulate(Provider::Sendzen, &identifier, SimAction::Complete).unwrap();
+
+    // Assert
+    let done = env.completed(&id).await;
+    assert_eq!(done["sender"]["status"], "ACTIVE", "{done}");
+    assert!(done["waba"]["wabaId"].is_string(), "{done}");
+    let log = env.events().await;
+    assert!(log.iter().any(|e| e.starts_with("Invitation:") && e.ends_with(">COMPLETED:WEBHOOK")), "{log:?}");
+    let to_client_url = env.sim.sendzen.core.webhooks.deliveries();
+    assert!(to_client_url.iter().all(|d| d.url.contains("/webhooks/sendzen/")), "per-client URL only");
+}
+
+#[tokio::test]
+async fn a_webhook_and_the_poller_racing_file_one_sender_and_one_completion() {
+    // Arrange: webhooks delivered and a 0.2 s poller, both seeing the completion.
+    let env = two_servers(true).await;
+    let inv = env.start(json!({ "provider": "ZAVU", "client": { "name": "Gavin" } })).await;
+    let pid = inv["providerId"].as_str().unwrap();
+
+    // Act
+    env.sim.simulate(Provider::Zavu, pid, SimAction::Complete).unwrap();
+    let done = env.completed(inv["id"].as_str().unwrap()).await;
+
+    // Assert
+    assert_eq!(done["sender"]["status"], "ACTIVE", "{done}");
+    let log = env.events().await;
+    assert_eq!(log.iter().filter(|e| e.starts_with("Sender:-")).count(), 1, "one sender: {log:?}");
+    assert_eq!(log.iter().filter(|e| e.starts_with("Invitation:") && e.contains(">COMPLETED:")).count(), 1, "{log:?}");
+    let senders = env.gql("{ senders(first: 10) { totalCount } }", json!({})).await;
+    assert_eq!(senders["senders"]["totalCount"], 1, "{senders}");
+}
