@@ -208,6 +208,14 @@ named_enum!(
     }
 );
 
+impl ChangeSource {
+    /// A provider's report seen in the background (a webhook or a poll), as opposed to
+    /// an action someone took.
+    pub fn is_observation(self) -> bool {
+        matches!(self, Self::Webhook | Self::Poll)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

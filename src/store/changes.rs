@@ -63,6 +63,12 @@ impl NewStatus {
         }
     }
 
+    /// Whether this would move an invitation out of the final status `previous`.
+    fn moves_from_final(self, previous: &str) -> bool {
+        let Self::Invitation(next) = self else { return false };
+        previous.parse::<InvitationStatus>().is_ok_and(|p| p.is_terminal() && p != next)
+    }
+
     /// The column that keeps the provider's reason for this status, if the table has one.
     fn reason_column(self) -> Option<&'static str> {
         match self {
@@ -151,6 +157,13 @@ impl Store {
         let previous: String = row.try_get("", "status")?;
         let provider: String = row.try_get("", "provider")?;
         let client_id: Option<i64> = row.try_get("", "client_id")?;
+        // What a provider reports later never reopens a final invitation: webhooks
+        // processed out of order, or a poll that read before the last write, are stale.
+        // Only an explicit action (a mutation, such as renewing an expired link) does.
+        if change.source.is_observation() && change.status.moves_from_final(&previous) {
+            txn.rollback().await?;
+            return Ok(None);
+        }
         let changed = previous != change.status.as_str();
 
         let mut update = Query::update();
