@@ -99,8 +99,8 @@ impl Conn {
         let mut ping = tokio::time::interval(if ping_every.is_zero() { NEVER } else { ping_every });
         ping.tick().await;
         // Ticks at half the interval, each looking the key up unless some socket found
-        // it valid less than half an interval ago: a revoked key's sockets close within
-        // one interval, with at most two lookups per key per interval.
+        // it valid less than 0.4 of an interval ago: a revoked key's sockets close within
+        // one interval (usually half), with at most three lookups per key per interval.
         let recheck_every = secs(live.ws_recheck_secs) / 2;
         let mut recheck = tokio::time::interval(if recheck_every.is_zero() { NEVER } else { recheck_every });
         recheck.set_missed_tick_behavior(MissedTickBehavior::Delay);
@@ -137,7 +137,7 @@ impl Conn {
                     self.send(protocol::keep_alive(self.protocol)).await;
                 }
                 _ = recheck.tick(), if !recheck_every.is_zero() && self.holds_key() => {
-                    if let Some(close) = self.recheck(recheck_every).await {
+                    if let Some(close) = self.recheck(recheck_every.mul_f32(0.8)).await {
                         return Some(close);
                     }
                 }
