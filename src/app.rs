@@ -18,7 +18,7 @@ use crate::config::Settings;
 use crate::events::EventBus;
 use crate::graphql::{build_schema, AppSchema, Limits};
 use crate::metrics::{metrics_handler, observe, Metrics};
-use crate::onboarding::Onboarding;
+use crate::onboarding::{registration, Onboarding};
 use crate::poller::Poller;
 use crate::providers::{build_registry, Built, Registry};
 use crate::sandbox::Sandbox;
@@ -53,6 +53,8 @@ pub struct AppState {
     pub sockets: crate::ws::Sockets,
     /// Automatic persisted queries (APQ).
     pub persisted: crate::persisted::PersistedQueries,
+    /// The onboarding flows (what webhooks, the poller and the mutations advance).
+    pub flows: Onboarding,
 }
 
 /// How long a shutdown waits for open WebSockets to send their close frames.
@@ -99,7 +101,7 @@ impl App {
         let security = &settings.security;
         let gate = Gate::new(authenticator, security.rate_limit_per_minute, !security.dev(), &settings.address_limits);
         let processor = Processor::new(flows.clone(), &settings.live);
-        let poller = Poller::new(flows, &settings.live);
+        let poller = Poller::new(flows.clone(), &settings.live);
         let persisted = crate::persisted::PersistedQueries::new(settings.persisted_query_cache_bytes);
         let state = AppState {
             persisted,
@@ -114,6 +116,7 @@ impl App {
             processor,
             poller,
             sockets: crate::ws::Sockets::new(),
+            flows,
         };
         Ok(Self { listener, router: router(state.clone(), cors), state })
     }
@@ -131,14 +134,31 @@ impl App {
         self.state.bus.spawn(stopped.clone()).await.map_err(std::io::Error::other)?;
         tokio::spawn(self.state.processor.clone().run(stopped.clone()));
         tokio::spawn(self.state.poller.clone().run(stopped));
+        // Secrets providers issued at earlier registrations verify webhooks from the start.
+        if let Err(e) = registration::adopt_stored(&self.state.flows).await {
+            tracing::warn!(error = %e, "cannot read the stored webhook registrations");
+        }
         // One credentials check per provider once serving, so `providers` reports real health
-        // (sandboxed adapters reach the simulators mounted in this very server).
-        let registry = self.state.providers.clone();
+        // (sandboxed adapters reach the simulators mounted in this very server), then the
+        // webhook registrations of LIVE providers.
+        let (registry, flows) = (self.state.providers.clone(), self.state.flows.clone());
+        let public_url = flows.registered_base.is_some();
         tokio::spawn(async move {
             for adapter in registry.all().into_iter().filter(|a| registry.enabled(a.id())) {
                 if let Err(e) = adapter.check_credentials().await {
                     tracing::warn!(provider = %adapter.id(), error = %e, "provider credentials check failed");
                 }
+            }
+            if !public_url {
+                if registry.all().iter().any(|a| a.mode() == crate::domain::ProviderMode::Live) {
+                    tracing::warn!(
+                        "BSPGRAPH_PUBLIC_URL is not set: webhooks are not registered with the LIVE providers"
+                    );
+                }
+                return;
+            }
+            if let Err(e) = registration::register_all(&flows).await {
+                tracing::warn!(error = %e, "cannot record the webhook registrations");
             }
         });
         let sockets = self.state.sockets.clone();
@@ -174,6 +194,7 @@ fn onboarding_state(settings: &Settings, store: &Store, built: &Built, base: Str
         sandbox: built.sandbox.clone(),
         secrets: Arc::new(secrets),
         public_url: settings.public_url.clone().unwrap_or(base),
+        registered_base: settings.public_url.clone(),
         in_step: crate::onboarding::InStep::default(),
     })
 }

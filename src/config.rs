@@ -40,12 +40,31 @@ pub enum Command {
     /// Manage operator API keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Serve the three simulators and their control API alone (no GraphQL, no
+    /// database), for a bspgraph in LIVE mode or an official SDK to use; they deliver
+    /// webhooks only to URLs registered through their APIs.
+    Sandbox {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:9090")]
+        listen: std::net::SocketAddr,
+    },
+    /// Webhook registration with the LIVE providers.
+    #[command(subcommand)]
+    Webhooks(WebhooksCommand),
     /// Write sample clients with projects, WABAs, senders and invitations.
     Seed {
         /// How many sample clients to write.
         #[arg(long, default_value_t = 20)]
         clients: u64,
     },
+}
+
+/// `bspgraph webhooks ...`.
+#[derive(Debug, Subcommand)]
+pub enum WebhooksCommand {
+    /// Register `{BSPGRAPH_PUBLIC_URL}/webhooks/{provider}` with every LIVE provider that
+    /// takes a registration (Zavu, Sinch) and print the outcome; also done at every start.
+    Register,
 }
 
 /// `bspgraph secrets ...`.

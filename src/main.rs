@@ -8,7 +8,7 @@ use clap::Parser;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use bspgraph::app::App;
-use bspgraph::config::{Cli, Command, KeysCommand, SecretsCommand};
+use bspgraph::config::{Cli, Command, KeysCommand, SecretsCommand, WebhooksCommand};
 use bspgraph::store::Store;
 
 #[tokio::main]
@@ -40,6 +40,14 @@ async fn main() -> anyhow::Result<()> {
             eprintln!("{} secrets re-sealed, {} already under the current key", report.resealed, report.current);
         }
         Command::Keys(command) => keys(&settings.database_url, command).await?,
+        Command::Webhooks(WebhooksCommand::Register) => register_webhooks(settings).await?,
+        Command::Sandbox { listen } => {
+            let sandbox = bspgraph::sandbox::Sandbox::new(bspgraph::sandbox::SandboxConfig::default());
+            let listener = tokio::net::TcpListener::bind(listen).await?;
+            let addr = listener.local_addr()?;
+            tracing::info!("simulators on http://{addr}/sandbox/{{zavu,sinch,sendzen}}, control API on http://{addr}/sandbox/control");
+            axum::serve(listener, sandbox.router()).with_graceful_shutdown(shutdown_signal()).await?;
+        }
         Command::ExportSchema => print!("{}", bspgraph::graphql::sdl()),
         Command::Seed { clients } => {
             let store = Store::open(&settings.database_url, 1).await?;
@@ -47,6 +55,30 @@ async fn main() -> anyhow::Result<()> {
             tracing::info!(?counts, "sample data written");
         }
     }
+    Ok(())
+}
+
+/// `bspgraph webhooks register`: the application is built (on a free port, never
+/// served) only for its adapters and store.
+async fn register_webhooks(mut settings: bspgraph::config::Settings) -> anyhow::Result<()> {
+    anyhow::ensure!(settings.public_url.is_some(), "set BSPGRAPH_PUBLIC_URL: the providers call that URL back");
+    settings.listen = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+    let app = App::build(settings).await?;
+    let done = bspgraph::onboarding::registration::register_all(&app.state.flows).await?;
+    if done.is_empty() {
+        eprintln!("no LIVE provider takes a webhook registration");
+    }
+    let mut failed = false;
+    for (provider, outcome) in done {
+        match outcome {
+            Ok(target) => println!("{provider}: registered {target}"),
+            Err(error) => {
+                failed = true;
+                println!("{provider}: failed: {error}");
+            }
+        }
+    }
+    anyhow::ensure!(!failed, "some registrations failed");
     Ok(())
 }
 

@@ -192,7 +192,32 @@ pub async fn rotate(store: &crate::store::Store, secrets: &SecretBox) -> anyhow:
             report.resealed += 1;
         }
     }
+    for reg in store.registrations().await? {
+        let Some(sealed) = reg.sealed_secret else { continue };
+        if secrets.is_current(&sealed) {
+            report.current += 1;
+            continue;
+        }
+        let slot = registration_slot(reg.provider);
+        let plain = secrets
+            .open(&sealed, slot)
+            .map_err(|_| anyhow::anyhow!("{}: no known key opens its webhook secret", reg.provider))?;
+        if store.replace_registration_secret(reg.provider, &sealed, secrets.seal(&plain, slot)?).await? {
+            report.resealed += 1;
+        }
+    }
     Ok(report)
+}
+
+/// Where the secret a provider issued at webhook registration is sealed (the row is
+/// keyed by provider, so each provider has a fixed row id in the AAD).
+pub fn registration_slot(provider: crate::domain::Provider) -> Slot<'static> {
+    let row_id = match provider {
+        crate::domain::Provider::Sendzen => 0,
+        crate::domain::Provider::Zavu => 1,
+        crate::domain::Provider::Sinch => 2,
+    };
+    Slot { table: "webhook_registrations", row_id, field: "secret" }
 }
 
 /// The directory of a `sqlite://PATH?...` database, else the working directory.

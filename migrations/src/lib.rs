@@ -10,6 +10,7 @@ mod m0001_initial;
 mod m0002_onboarding;
 mod m0003_live;
 mod m0004_api_keys;
+mod m0005_webhook_registrations;
 
 /// The ordered list of migrations bspgraph applies on start and with `bspgraph migrate`.
 pub struct Migrator;
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0002_onboarding::Migration),
             Box::new(m0003_live::Migration),
             Box::new(m0004_api_keys::Migration),
+            Box::new(m0005_webhook_registrations::Migration),
         ]
     }
 }

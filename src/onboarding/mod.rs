@@ -13,6 +13,7 @@ pub mod idempotency;
 mod input;
 pub mod observed;
 pub mod ownership;
+pub mod registration;
 pub mod sendzen;
 pub mod simulate;
 pub mod sinch_es;
@@ -44,6 +45,9 @@ pub struct Onboarding {
     pub secrets: Arc<SecretBox>,
     /// This server's public base URL (for per-client webhook URLs).
     pub public_url: String,
+    /// `BSPGRAPH_PUBLIC_URL` when the operator set it: only then are webhook URLs
+    /// registered with providers (never a loopback address guessed from the bind).
+    pub registered_base: Option<String>,
     /// Invitations whose final step (the Sinch app) is running in this process.
     pub in_step: InStep,
 }

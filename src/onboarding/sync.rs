@@ -23,6 +23,9 @@ pub struct SyncCounts {
 #[tracing::instrument(skip_all, fields(provider = %provider))]
 pub async fn sync(ob: &Onboarding, provider: Provider) -> Outcome<SyncCounts> {
     let adapter = ob.registry.require(provider)?;
+    // Re-register bspgraph's webhook URL (LIVE providers that take one); a failure is
+    // recorded for `providers` and does not stop the sync.
+    super::registration::register(ob, provider).await?;
     let mut counts = SyncCounts::default();
     if adapter.can(Capability::ListInvitations) {
         for inv in adapter.list_invitations().await? {

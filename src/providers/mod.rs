@@ -127,6 +127,11 @@ pub trait Provider: Send + Sync {
         Err(self.unsupported("configure_webhook"))
     }
 
+    /// Accept `secret` for webhook signatures next to the configured ones: a secret the
+    /// provider issued when bspgraph registered its URL (Zavu), read back sealed from the
+    /// database at startup. Providers that issue none ignore it.
+    fn adopt_webhook_secret(&self, _secret: SecretString) {}
+
     /// Verify a delivery's signature over the raw bytes, then parse it into events.
     fn verify_webhook(&self, headers: &HeaderMap, body: &[u8]) -> Result<Vec<ProviderEvent>, WebhookError>;
 

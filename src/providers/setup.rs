@@ -50,10 +50,19 @@ enum Plan<C> {
     Disabled,
 }
 
-/// The operator's webhook secrets for a LIVE provider, without the simulators' published
-/// secrets (anyone can sign with those), each drop logged.
-fn live_secrets(provider: ProviderId, configured: &[SecretString], published: &str) -> Vec<SecretString> {
-    let kept: Vec<SecretString> = configured.iter().filter(|s| s.expose_secret() != published).cloned().collect();
+/// The operator's webhook secrets for a LIVE provider. In production the simulators'
+/// published secrets (anyone can sign with those) are dropped, each drop logged; in dev
+/// mode they are kept with a warning, so a LIVE bspgraph can run against a separately
+/// served sandbox (`bspgraph sandbox`) exactly as against a provider.
+fn live_secrets(provider: ProviderId, configured: &[SecretString], published: &str, prod: bool) -> Vec<SecretString> {
+    let is_published = |s: &&SecretString| s.expose_secret() == published;
+    if !prod {
+        if configured.iter().any(|s| is_published(&s)) {
+            tracing::warn!(provider = %provider, "accepting the published sandbox webhook secret (dev mode only)");
+        }
+        return configured.to_vec();
+    }
+    let kept: Vec<SecretString> = configured.iter().filter(|s| !is_published(s)).cloned().collect();
     if kept.len() < configured.len() {
         tracing::warn!(provider = %provider, "ignoring a configured webhook secret equal to the published sandbox secret");
     }
@@ -168,7 +177,7 @@ fn zavu_plan(s: &ProviderSettings, base: &str, sb: &SandboxConfig, http: HttpSet
         Some(key) => Plan::Live(ZavuConfig {
             base_url: s.zavu_base_url.clone(),
             api_key: key.clone(),
-            webhook_secrets: live_secrets(ProviderId::Zavu, &s.zavu_webhook_secrets, &published),
+            webhook_secrets: live_secrets(ProviderId::Zavu, &s.zavu_webhook_secrets, &published, prod),
             mode: ProviderMode::Live,
             http,
         }),
@@ -201,7 +210,7 @@ fn sinch_plan(
             key_id: id.clone(),
             key_secret: key.clone(),
             basic_auth: s.sinch_basic_auth,
-            webhook_secrets: live_secrets(ProviderId::Sinch, &s.sinch_webhook_secrets, &published),
+            webhook_secrets: live_secrets(ProviderId::Sinch, &s.sinch_webhook_secrets, &published, prod),
             mode: ProviderMode::Live,
             http,
         }),
@@ -237,7 +246,7 @@ fn sendzen_plan(
         Some(key) => Plan::Live(SendzenConfig {
             base_url: s.sendzen_base_url.clone(),
             partner_key: key.clone(),
-            webhook_secrets: live_secrets(ProviderId::Sendzen, &s.sendzen_webhook_secrets, &published),
+            webhook_secrets: live_secrets(ProviderId::Sendzen, &s.sendzen_webhook_secrets, &published, prod),
             mode: ProviderMode::Live,
             http,
         }),

@@ -361,6 +361,13 @@ impl Provider for Zavu {
         Ok(all.into_iter().filter(|s| s.phone_number.is_some() || s.phone_number_id.is_some()).collect())
     }
 
+    fn adopt_webhook_secret(&self, secret: SecretString) {
+        let mut all = self.issued.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if !all.iter().any(|s| s.expose_secret() == secret.expose_secret()) {
+            all.push(secret);
+        }
+    }
+
     #[tracing::instrument(skip_all, fields(provider = "ZAVU"))]
     async fn configure_webhook(&self, _project: Option<&str>, target: &str) -> ProviderResult<WebhookSubscription> {
         let body = json!({ "url": target, "events": ["invitation.status_changed"] });
@@ -368,10 +375,7 @@ impl Provider for Zavu {
         let v = self.call(call).await?;
         let w = &v["webhook"];
         if let Some(issued) = w["secret"].as_str().filter(|s| !s.is_empty()) {
-            let mut all = self.issued.write().unwrap_or_else(std::sync::PoisonError::into_inner);
-            if !all.iter().any(|s| s.expose_secret() == issued) {
-                all.push(SecretString::from(issued.to_owned()));
-            }
+            self.adopt_webhook_secret(SecretString::from(issued.to_owned()));
         }
         Ok(WebhookSubscription {
             id: None,

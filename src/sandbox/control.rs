@@ -77,12 +77,15 @@ impl Sandbox {
         }
     }
 
-    /// `/sandbox/zavu`, `/sandbox/sinch` and `/sandbox/sendzen`, ready to merge into the app.
+    /// `/sandbox/zavu`, `/sandbox/sinch` and `/sandbox/sendzen`, and the control API
+    /// under `/sandbox/control` (see `control_api`), ready to merge into the app or to
+    /// serve alone (`bspgraph sandbox`).
     pub fn router(&self) -> Router {
         Router::new()
             .nest("/sandbox/zavu", self.zavu.router())
             .nest("/sandbox/sinch", self.sinch.router())
             .nest("/sandbox/sendzen", self.sendzen.router())
+            .merge(super::control_api::router(self.clone()))
     }
 
     /// Apply `action` to the object `id` at `provider`: a Zavu invitation id; a Sinch

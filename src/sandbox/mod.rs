@@ -12,6 +12,7 @@
 
 mod common;
 pub mod control;
+mod control_api;
 mod limits;
 pub mod sendzen;
 pub mod sinch;

@@ -13,6 +13,7 @@ mod nodes;
 mod onboarding;
 mod onboarding_senders;
 mod page;
+mod registrations;
 mod sealed;
 mod seed;
 pub(crate) mod tables;
@@ -33,6 +34,7 @@ pub use nodes::{InvitationFilter, OwnedFilter, SenderFilter};
 pub use onboarding::NewInvitation;
 pub use onboarding_senders::{Filed, Owner};
 pub use page::{Page, PageArgs};
+pub use registrations::Registration;
 pub use seed::SeedCounts;
 
 /// How many unread seqs the in-process bus keeps per receiver before it lags.

@@ -13,7 +13,8 @@ use serde_json::{json, Value};
 
 use crate::live_support::{spawn_live, LiveApp, TEST_SECRET_KEY};
 
-const ZAVU_SECRET: &str = "whsec_operator_live_flows_0a1b2c3d";
+/// What the Zavu simulator issues when a webhook URL is registered.
+const ZAVU_ISSUED: &str = "whsec_issued_at_registration_0a1b2c3d";
 const SINCH_SECRET: &str = "operator-sinch-live-flows-4e5f";
 const SENDZEN_SECRET: &str = "operator-sendzen-live-flows-6a7b";
 
@@ -26,12 +27,12 @@ struct TwoServers {
 async fn two_servers(poll: bool) -> TwoServers {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let me = format!("http://127.0.0.1:{port}");
+    // The simulators deliver only to what bspgraph registers through their APIs (Zavu's
+    // invitation webhook, Sinch's provisioning webhooks) or gives at onboarding (SendZen).
     let mut config = SandboxConfig::default();
-    config.zavu.webhook_target = Some(format!("{me}/webhooks/zavu"));
-    config.zavu.webhook_secret = ZAVU_SECRET.into();
-    config.sinch.webhook_target = Some(format!("{me}/webhooks/sinch"));
-    config.sinch.webhook_secret = SINCH_SECRET.into();
-    // SendZen posts to the per-client URL bspgraph gives it at onboarding.
+    config.zavu.webhook_target = None;
+    config.zavu.webhook_secret = ZAVU_ISSUED.into();
+    config.sinch.webhook_target = None;
     config.sendzen.webhook_target = None;
     config.sendzen.webhook_secret = SENDZEN_SECRET.into();
     let sim = Sandbox::new(config.clone());
@@ -43,7 +44,7 @@ async fn two_servers(poll: bool) -> TwoServers {
         let p = &mut s.providers;
         p.zavu_api_key = Some(config.zavu.api_key.clone().into());
         p.zavu_base_url = format!("{sim_url}/sandbox/zavu");
-        p.zavu_webhook_secrets = vec![ZAVU_SECRET.to_owned().into()];
+        // No Zavu secret configured: Zavu issues one when bspgraph registers its URL.
         p.sinch_key_id = Some(config.sinch.key_id.clone());
         p.sinch_key_secret = Some(config.sinch.key_secret.clone().into());
         p.sinch_project_id = Some(config.sinch.project_id.clone());
@@ -61,7 +62,9 @@ async fn two_servers(poll: bool) -> TwoServers {
     })
     .await;
     assert!(app.state.sandbox.is_none(), "no simulator inside the LIVE server");
-    TwoServers { app, sim }
+    let env = TwoServers { app, sim };
+    env.registered().await;
+    env
 }
 
 const INV: &str = "id providerId status sender { providerId status } waba { wabaId } project { providerId }";
@@ -127,11 +130,66 @@ impl TwoServers {
             .collect()
     }
 
+    /// Wait (bounded) until the startup registrations (Zavu, Sinch) are recorded; the
+    /// `providers` rows then.
+    async fn registered(&self) -> Value {
+        let q = "{ providers { provider webhook { target registeredAt lastError hasIssuedSecret } } }";
+        for _ in 0..200 {
+            let data = self.gql(q, json!({})).await;
+            let rows = data["providers"].as_array().cloned().unwrap_or_default();
+            let done = |p: &str| rows.iter().any(|r| r["provider"] == p && r["webhook"]["registeredAt"].is_string());
+            if done("ZAVU") && done("SINCH") {
+                return data["providers"].clone();
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("the webhooks were not registered at startup");
+    }
+
     fn drop_every_webhook(&self) {
         for core in [&self.sim.zavu.core, &self.sim.sinch.core, &self.sim.sendzen.core] {
             core.inject(Fault::DropWebhook, 10_000);
         }
     }
+}
+
+#[tokio::test]
+async fn startup_registers_the_webhooks_and_seals_the_secret_zavu_issued() {
+    // Arrange + Act: startup.
+    let env = two_servers(false).await;
+
+    // Assert
+    let rows = env.registered().await;
+    let zavu = rows.as_array().unwrap().iter().find(|r| r["provider"] == "ZAVU").unwrap();
+    let me = env.app.url("/webhooks/zavu");
+    assert_eq!(zavu["webhook"]["target"], me.as_str(), "{rows}");
+    assert_eq!(zavu["webhook"]["hasIssuedSecret"], true, "{rows}");
+    let sinch = rows.as_array().unwrap().iter().find(|r| r["provider"] == "SINCH").unwrap();
+    assert_eq!(sinch["webhook"]["lastError"], Value::Null, "{rows}");
+    let posted =
+        env.sim.zavu.core.requests().into_iter().find(|r| r.method == "POST" && r.path == "/v1/invitations/webhook");
+    assert_eq!(posted.unwrap().json()["url"], me.as_str());
+    let hooks =
+        env.sim.sinch.core.requests().into_iter().filter(|r| r.method == "POST" && r.path.ends_with("/webhooks"));
+    let body = hooks.last().unwrap().json();
+    assert_eq!(
+        (body["target"].as_str(), body["triggers"].clone()),
+        (Some(env.app.url("/webhooks/sinch").as_str()), json!(["ALL"]))
+    );
+    use sea_orm::ConnectionTrait;
+    let backend = env.app.db.get_database_backend();
+    let row = env
+        .app
+        .db
+        .query_one(sea_orm::Statement::from_string(
+            backend,
+            "SELECT secret FROM webhook_registrations WHERE provider = 'ZAVU'",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    let sealed: Vec<u8> = row.try_get("", "secret").unwrap();
+    assert!(!sealed.windows(ZAVU_ISSUED.len()).any(|w| w == ZAVU_ISSUED.as_bytes()), "sealed, not in clear");
 }
 
 #[tokio::test]
@@ -274,4 +332,126 @@ async fn a_webhook_and_the_poller_racing_file_one_sender_and_one_completion() {
     assert_eq!(log.iter().filter(|e| e.starts_with("Invitation:") && e.contains(">COMPLETED:")).count(), 1, "{log:?}");
     let senders = env.gql("{ senders(first: 10) { totalCount } }", json!({})).await;
     assert_eq!(senders["senders"]["totalCount"], 1, "{senders}");
+}
+
+/// `bspgraph sandbox --listen` as its own process: the simulators and their control API.
+struct SandboxProcess {
+    url: String,
+    http: reqwest::Client,
+    _child: tokio::process::Child,
+}
+
+impl SandboxProcess {
+    async fn start() -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_bspgraph"))
+            .args(["sandbox", "--listen", &format!("127.0.0.1:{port}")])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        let this = Self { url: format!("http://127.0.0.1:{port}"), http: reqwest::Client::new(), _child: child };
+        for _ in 0..200 {
+            if this.http.get(format!("{}/sandbox/control/zavu/requests", this.url)).send().await.is_ok() {
+                return this;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("bspgraph sandbox did not start");
+    }
+
+    /// `POST /sandbox/control/{provider}/simulate`: the status and body.
+    async fn simulate(&self, provider: &str, id: &str, action: &str) -> (u16, Value) {
+        let url = format!("{}/sandbox/control/{provider}/simulate", self.url);
+        let resp = self.http.post(url).json(&json!({ "id": id, "action": action })).send().await.unwrap();
+        (resp.status().as_u16(), resp.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn requests(&self, provider: &str) -> Vec<Value> {
+        let url = format!("{}/sandbox/control/{provider}/requests", self.url);
+        let body: Value = self.http.get(url).send().await.unwrap().json().await.unwrap();
+        body["requests"].as_array().cloned().unwrap_or_default()
+    }
+}
+
+#[tokio::test]
+async fn a_live_bspgraph_completes_flows_against_the_sandbox_command_driven_by_its_control_api() {
+    // Arrange: the simulators as their own process; bspgraph LIVE configured only by
+    // the settings the README gives for this.
+    let sim = SandboxProcess::start().await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let me = format!("http://127.0.0.1:{port}");
+    let base = sim.url.clone();
+    let app = spawn_live(|s| {
+        s.listen = format!("127.0.0.1:{port}").parse().unwrap();
+        s.public_url = Some(me.clone());
+        s.secret_key = Some(TEST_SECRET_KEY.to_owned().into());
+        let p = &mut s.providers;
+        p.zavu_api_key = Some("zv_test_sandbox".to_owned().into());
+        p.zavu_base_url = format!("{base}/sandbox/zavu");
+        p.sinch_key_id = Some("sandbox-key-id".to_owned());
+        p.sinch_key_secret = Some("sandbox-key-secret".to_owned().into());
+        p.sinch_project_id = Some("sandbox-project".to_owned());
+        p.sinch_auth_url = format!("{base}/sandbox/sinch/auth");
+        p.sinch_provisioning_url = format!("{base}/sandbox/sinch/provisioning");
+        p.sinch_subproject_url = format!("{base}/sandbox/sinch/subproject");
+        p.sinch_conversation_url = format!("{base}/sandbox/sinch/conversation/{{region}}");
+        p.sinch_webhook_secrets = vec![SINCH_SECRET.to_owned().into()];
+        p.sendzen_partner_api_key = Some("sz_partner_sandbox".to_owned().into());
+        p.sendzen_base_url = format!("{base}/sandbox/sendzen");
+        p.sendzen_webhook_secrets = vec![SandboxConfig::default().sendzen.webhook_secret.into()];
+    })
+    .await;
+    let env = TwoServers { app, sim: Sandbox::new(SandboxConfig::default()) }; // its `sim` is unused here
+    env.registered().await;
+
+    // Act + Assert: Zavu, by its webhook.
+    let zavu = env.start(json!({ "provider": "ZAVU", "client": { "name": "Zavu Co" } })).await;
+    let pid = zavu["providerId"].as_str().unwrap();
+    assert_eq!(sim.simulate("zavu", pid, "COMPLETE").await.0, 200);
+    let done = env.completed(zavu["id"].as_str().unwrap()).await;
+    assert!(done["waba"]["wabaId"].is_string(), "{done}");
+
+    // SendZen, by its result webhook to the per-client URL.
+    let sendzen = env.start(json!({ "provider": "SENDZEN", "client": { "name": "SendZen Co" } })).await;
+    let row = env
+        .app
+        .state
+        .store
+        .invitation(bspgraph::domain::GlobalId::decode(sendzen["id"].as_str().unwrap()).unwrap().id)
+        .await
+        .unwrap();
+    let identifier = bspgraph::onboarding::sendzen::client_identifier(row.client_id);
+    assert_eq!(sim.simulate("sendzen", &identifier, "COMPLETE").await.0, 200);
+    env.completed(sendzen["id"].as_str().unwrap()).await;
+
+    // Sinch embedded signup, by the sender's callback.
+    let sinch =
+        env.start(json!({ "provider": "SINCH", "client": { "name": "Sinch Co" }, "sinch": { "region": "EU" } })).await;
+    let id = sinch["id"].as_str().unwrap().to_owned();
+    let q = format!(
+        "mutation($i: CompleteOnboardingInput!) {{ completeOnboarding(input: $i) {{ invitation {{ {INV} }} userErrors {{ code }} }} }}"
+    );
+    let input = json!({ "invitationId": id, "wabaId": "104996122223599", "phoneNumberId": "106540352242999" });
+    let provisioning = env.gql(&q, json!({ "i": input })).await["completeOnboarding"].clone();
+    let sender = provisioning["invitation"]["sender"]["providerId"].as_str().unwrap().to_owned();
+    assert_eq!(sim.simulate("sinch", &sender, "ACTIVATE").await.0, 200);
+    env.completed(&id).await;
+
+    // The control API's refusals and recorder.
+    assert_eq!(sim.simulate("zavu", "inv_unknown", "COMPLETE").await.0, 404);
+    assert_eq!(sim.simulate("zavu", pid, "START").await.0, 409, "a completed invitation cannot start again");
+    assert_eq!(sim.simulate("nope", pid, "START").await.0, 400);
+    let apps = sim.requests("sinch").await;
+    assert_eq!(
+        apps.iter().filter(|r| r["method"] == "POST" && r["path"].as_str().unwrap_or("").ends_with("/apps")).count(),
+        1
+    );
+    let log = env.events().await;
+    assert_eq!(
+        log.iter().filter(|e| e.starts_with("Invitation:") && e.ends_with(">COMPLETED:WEBHOOK")).count(),
+        3,
+        "{log:?}"
+    );
 }

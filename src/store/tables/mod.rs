@@ -9,3 +9,4 @@ pub mod projects;
 pub mod senders;
 pub mod wabas;
 pub mod webhook_inbox;
+pub mod webhook_registrations;

@@ -1,0 +1,88 @@
+//! Webhook registration with the LIVE providers that take one (Zavu's
+//! `POST /v1/invitations/webhook`, Sinch's provisioning webhooks on the parent
+//! project): bspgraph's URL `{BSPGRAPH_PUBLIC_URL}/webhooks/{provider}` is registered at
+//! startup, by `bspgraph webhooks register` and by `syncProvider`. Registering again is
+//! harmless (Zavu replaces its one configuration; Sinch answers `webhook_exists` and the
+//! existing one is kept). A secret the provider issues (Zavu's `whsec_...`) is sealed
+//! at rest and adopted by the adapter, so webhooks verify with it after a restart even
+//! when the provider cannot be reached then. Every attempt is recorded, and `providers`
+//! shows it. SendZen takes its URL per client at onboarding and is not registered here.
+
+use super::Onboarding;
+use crate::domain::{Provider, ProviderMode};
+use crate::providers::ProviderError;
+use crate::secrets::registration_slot as slot;
+use crate::store::StoreError;
+
+/// bspgraph's webhook URL for `provider`, when `BSPGRAPH_PUBLIC_URL` is set.
+pub fn target(ob: &Onboarding, provider: Provider) -> Option<String> {
+    let base = ob.registered_base.as_deref()?;
+    Some(format!("{}/webhooks/{}", base.trim_end_matches('/'), provider.as_str().to_ascii_lowercase()))
+}
+
+/// Register with `provider` when it is LIVE and takes a registration; record the
+/// outcome. `None`: nothing to register (not LIVE, the provider has no such API, or no
+/// `BSPGRAPH_PUBLIC_URL` to register).
+pub async fn register(ob: &Onboarding, provider: Provider) -> Result<Option<Result<String, String>>, StoreError> {
+    let Ok(adapter) = ob.registry.require(provider) else { return Ok(None) };
+    if adapter.mode() != ProviderMode::Live {
+        return Ok(None);
+    }
+    let Some(target) = target(ob, provider) else { return Ok(None) };
+    let outcome = match adapter.configure_webhook(None, &target).await {
+        Ok(subscription) => {
+            match subscription.secret.as_ref().map(|s| ob.secrets.seal(s, slot(provider))).transpose() {
+                Ok(sealed) => Ok(sealed),
+                Err(e) => Err(format!("the issued secret could not be sealed: {e}")),
+            }
+        }
+        Err(ProviderError::Unsupported { .. }) => return Ok(None),
+        Err(e) => Err(e.to_string()),
+    };
+    let outcome = match outcome {
+        Ok(sealed) => {
+            ob.store.record_registration(provider, &target, sealed, None).await?;
+            Ok(target)
+        }
+        Err(error) => {
+            ob.store.record_registration(provider, &target, None, Some(error.clone())).await?;
+            Err(error)
+        }
+    };
+    match &outcome {
+        Ok(t) => tracing::info!(provider = %provider, target = %t, "webhook registered"),
+        Err(e) => {
+            tracing::warn!(provider = %provider, error = %e, "webhook registration failed; retried at the next start, `bspgraph webhooks register` or `syncProvider`")
+        }
+    }
+    Ok(Some(outcome))
+}
+
+/// [`register`] with every provider, in a fixed order.
+pub async fn register_all(ob: &Onboarding) -> Result<Vec<(Provider, Result<String, String>)>, StoreError> {
+    let mut done = Vec::new();
+    for provider in [Provider::Zavu, Provider::Sinch, Provider::Sendzen] {
+        if let Some(outcome) = register(ob, provider).await? {
+            done.push((provider, outcome));
+        }
+    }
+    Ok(done)
+}
+
+/// Hand the sealed secrets of earlier registrations to their adapters (at startup,
+/// before any webhook is verified). A secret that no longer opens (the key changed
+/// without `secrets rotate`) is skipped with a warning.
+pub async fn adopt_stored(ob: &Onboarding) -> Result<(), StoreError> {
+    for reg in ob.store.registrations().await? {
+        let (Some(sealed), Ok(adapter)) = (reg.sealed_secret.as_deref(), ob.registry.require(reg.provider)) else {
+            continue;
+        };
+        match ob.secrets.open(sealed, slot(reg.provider)) {
+            Ok(secret) => adapter.adopt_webhook_secret(secret),
+            Err(e) => {
+                tracing::warn!(provider = %reg.provider, error = %e, "a stored webhook secret does not open; skipped")
+            }
+        }
+    }
+    Ok(())
+}
