@@ -23,10 +23,40 @@ struct TwoServers {
     sim: Sandbox,
 }
 
+/// bspgraph LIVE against the simulators at `sim`, configured as the README says (the
+/// sandbox credentials, the simulators' URLs, our own Sinch secret), serving on `port`
+/// and registering its webhooks there. SendZen's webhook secret is the caller's.
+async fn live_against(sim: &str, port: u16, adjust: impl FnOnce(&mut bspgraph::config::Settings)) -> LiveApp {
+    spawn_live(|s| {
+        s.listen = format!("127.0.0.1:{port}").parse().unwrap();
+        s.public_url = Some(format!("http://127.0.0.1:{port}"));
+        s.secret_key = Some(TEST_SECRET_KEY.to_owned().into());
+        let p = &mut s.providers;
+        p.zavu_api_key = Some("zv_test_sandbox".to_owned().into());
+        p.zavu_base_url = format!("{sim}/sandbox/zavu");
+        // No Zavu secret configured: Zavu issues one when bspgraph registers its URL.
+        p.sinch_key_id = Some("sandbox-key-id".to_owned());
+        p.sinch_key_secret = Some("sandbox-key-secret".to_owned().into());
+        p.sinch_project_id = Some("sandbox-project".to_owned());
+        p.sinch_auth_url = format!("{sim}/sandbox/sinch/auth");
+        p.sinch_provisioning_url = format!("{sim}/sandbox/sinch/provisioning");
+        p.sinch_subproject_url = format!("{sim}/sandbox/sinch/subproject");
+        p.sinch_conversation_url = format!("{sim}/sandbox/sinch/conversation/{{region}}");
+        p.sinch_webhook_secrets = vec![SINCH_SECRET.to_owned().into()];
+        p.sendzen_partner_api_key = Some("sz_partner_sandbox".to_owned().into());
+        p.sendzen_base_url = format!("{sim}/sandbox/sendzen");
+        adjust(s);
+    })
+    .await
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
 /// The simulator server, then bspgraph LIVE against it (`poll`: a 0.2 s poller).
 async fn two_servers(poll: bool) -> TwoServers {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let me = format!("http://127.0.0.1:{port}");
+    let port = free_port();
     // The simulators deliver only to what bspgraph registers through their APIs (Zavu's
     // invitation webhook, Sinch's provisioning webhooks) or gives at onboarding (SendZen).
     let mut config = SandboxConfig::default();
@@ -37,25 +67,8 @@ async fn two_servers(poll: bool) -> TwoServers {
     config.sendzen.webhook_secret = SENDZEN_SECRET.into();
     let sim = Sandbox::new(config.clone());
     let sim_url = bspgraph::sandbox::serve_standalone(sim.router()).await.unwrap();
-    let app = spawn_live(|s| {
-        s.listen = format!("127.0.0.1:{port}").parse().unwrap();
-        s.public_url = Some(me.clone());
-        s.secret_key = Some(TEST_SECRET_KEY.to_owned().into());
-        let p = &mut s.providers;
-        p.zavu_api_key = Some(config.zavu.api_key.clone().into());
-        p.zavu_base_url = format!("{sim_url}/sandbox/zavu");
-        // No Zavu secret configured: Zavu issues one when bspgraph registers its URL.
-        p.sinch_key_id = Some(config.sinch.key_id.clone());
-        p.sinch_key_secret = Some(config.sinch.key_secret.clone().into());
-        p.sinch_project_id = Some(config.sinch.project_id.clone());
-        p.sinch_auth_url = format!("{sim_url}/sandbox/sinch/auth");
-        p.sinch_provisioning_url = format!("{sim_url}/sandbox/sinch/provisioning");
-        p.sinch_subproject_url = format!("{sim_url}/sandbox/sinch/subproject");
-        p.sinch_conversation_url = format!("{sim_url}/sandbox/sinch/conversation/{{region}}");
-        p.sinch_webhook_secrets = vec![SINCH_SECRET.to_owned().into()];
-        p.sendzen_partner_api_key = Some(config.sendzen.partner_key.clone().into());
-        p.sendzen_base_url = format!("{sim_url}/sandbox/sendzen");
-        p.sendzen_webhook_secrets = vec![SENDZEN_SECRET.to_owned().into()];
+    let app = live_against(&sim_url, port, |s| {
+        s.providers.sendzen_webhook_secrets = vec![SENDZEN_SECRET.to_owned().into()];
         if poll {
             s.live.poll_interval_secs = 0.2;
         }
@@ -90,6 +103,21 @@ impl TwoServers {
     async fn invitation(&self, id: &str) -> Value {
         let q = format!("query($id: ID!) {{ node(id: $id) {{ ... on Invitation {{ {INV} }} }} }}");
         self.gql(&q, json!({ "id": id })).await["node"].clone()
+    }
+
+    /// A Sinch embedded signup the customer finished at Meta: the invitation started and
+    /// `completeOnboarding` sent, so bspgraph created the sender. (invitation id, the
+    /// sender's reading then.)
+    async fn sinch_signed_up(&self, client: &str, waba: &str, phone: &str) -> (String, Value) {
+        let input = json!({ "provider": "SINCH", "client": { "name": client }, "sinch": { "region": "EU" } });
+        let id = self.start(input).await["id"].as_str().unwrap().to_owned();
+        let q = format!(
+            "mutation($i: CompleteOnboardingInput!) {{ completeOnboarding(input: $i) {{ invitation {{ {INV} }} userErrors {{ code }} }} }}"
+        );
+        let input = json!({ "invitationId": id, "wabaId": waba, "phoneNumberId": phone });
+        let provisioning = self.gql(&q, json!({ "i": input })).await["completeOnboarding"].clone();
+        assert_eq!(provisioning["userErrors"], json!([]), "{provisioning}");
+        (id, provisioning["invitation"]["sender"].clone())
     }
 
     /// Wait (bounded) until invitation `id` is `COMPLETED` with its sender.
@@ -243,16 +271,9 @@ async fn zavu_completes_by_the_poller_alone_when_every_webhook_is_dropped() {
 async fn sinch_embedded_signup_gets_its_app_and_completes_by_callback_alone() {
     // Arrange: the customer finished Meta's signup; bspgraph creates the sender.
     let env = two_servers(false).await;
-    let inv =
-        env.start(json!({ "provider": "SINCH", "client": { "name": "Raviga" }, "sinch": { "region": "EU" } })).await;
-    let id = inv["id"].as_str().unwrap().to_owned();
-    let q = format!(
-        "mutation($i: CompleteOnboardingInput!) {{ completeOnboarding(input: $i) {{ invitation {{ {INV} }} userErrors {{ code }} }} }}"
-    );
-    let input = json!({ "invitationId": id, "wabaId": "104996122223511", "phoneNumberId": "106540352242922" });
-    let provisioning = env.gql(&q, json!({ "i": input })).await["completeOnboarding"].clone();
-    assert_eq!(provisioning["invitation"]["sender"]["status"], "PROVISIONING", "{provisioning}");
-    let sender = provisioning["invitation"]["sender"]["providerId"].as_str().unwrap().to_owned();
+    let (id, sender) = env.sinch_signed_up("Raviga", "104996122223511", "106540352242922").await;
+    assert_eq!(sender["status"], "PROVISIONING", "{sender}");
+    let sender = sender["providerId"].as_str().unwrap().to_owned();
 
     // Act: Sinch activates the sender; its callback is the only news bspgraph gets.
     env.sim.simulate(Provider::Sinch, &sender, SimAction::Activate).unwrap();
@@ -271,15 +292,8 @@ async fn sinch_embedded_signup_gets_its_app_and_completes_by_callback_alone() {
 async fn sinch_embedded_signup_completes_by_the_poller_alone() {
     let env = two_servers(true).await;
     env.drop_every_webhook();
-    let inv =
-        env.start(json!({ "provider": "SINCH", "client": { "name": "Bachman" }, "sinch": { "region": "EU" } })).await;
-    let id = inv["id"].as_str().unwrap().to_owned();
-    let q = format!(
-        "mutation($i: CompleteOnboardingInput!) {{ completeOnboarding(input: $i) {{ invitation {{ {INV} }} userErrors {{ code }} }} }}"
-    );
-    let input = json!({ "invitationId": id, "wabaId": "104996122223512", "phoneNumberId": "106540352242923" });
-    let provisioning = env.gql(&q, json!({ "i": input })).await["completeOnboarding"].clone();
-    let sender = provisioning["invitation"]["sender"]["providerId"].as_str().unwrap().to_owned();
+    let (id, sender) = env.sinch_signed_up("Bachman", "104996122223512", "106540352242923").await;
+    let sender = sender["providerId"].as_str().unwrap().to_owned();
 
     env.sim.simulate(Provider::Sinch, &sender, SimAction::Activate).unwrap();
 
@@ -343,7 +357,7 @@ struct SandboxProcess {
 
 impl SandboxProcess {
     async fn start() -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = free_port();
         let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_bspgraph"))
             .args(["sandbox", "--listen", &format!("127.0.0.1:{port}")])
             .stdout(std::process::Stdio::null())
@@ -380,27 +394,9 @@ async fn a_live_bspgraph_completes_flows_against_the_sandbox_command_driven_by_i
     // Arrange: the simulators as their own process; bspgraph LIVE configured only by
     // the settings the README gives for this.
     let sim = SandboxProcess::start().await;
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let me = format!("http://127.0.0.1:{port}");
-    let base = sim.url.clone();
-    let app = spawn_live(|s| {
-        s.listen = format!("127.0.0.1:{port}").parse().unwrap();
-        s.public_url = Some(me.clone());
-        s.secret_key = Some(TEST_SECRET_KEY.to_owned().into());
-        let p = &mut s.providers;
-        p.zavu_api_key = Some("zv_test_sandbox".to_owned().into());
-        p.zavu_base_url = format!("{base}/sandbox/zavu");
-        p.sinch_key_id = Some("sandbox-key-id".to_owned());
-        p.sinch_key_secret = Some("sandbox-key-secret".to_owned().into());
-        p.sinch_project_id = Some("sandbox-project".to_owned());
-        p.sinch_auth_url = format!("{base}/sandbox/sinch/auth");
-        p.sinch_provisioning_url = format!("{base}/sandbox/sinch/provisioning");
-        p.sinch_subproject_url = format!("{base}/sandbox/sinch/subproject");
-        p.sinch_conversation_url = format!("{base}/sandbox/sinch/conversation/{{region}}");
-        p.sinch_webhook_secrets = vec![SINCH_SECRET.to_owned().into()];
-        p.sendzen_partner_api_key = Some("sz_partner_sandbox".to_owned().into());
-        p.sendzen_base_url = format!("{base}/sandbox/sendzen");
-        p.sendzen_webhook_secrets = vec![SandboxConfig::default().sendzen.webhook_secret.into()];
+    let port = free_port();
+    let app = live_against(&sim.url, port, |s| {
+        s.providers.sendzen_webhook_secrets = vec![SandboxConfig::default().sendzen.webhook_secret.into()];
     })
     .await;
     let env = TwoServers { app, sim: Sandbox::new(SandboxConfig::default()) }; // its `sim` is unused here
@@ -427,15 +423,8 @@ async fn a_live_bspgraph_completes_flows_against_the_sandbox_command_driven_by_i
     env.completed(sendzen["id"].as_str().unwrap()).await;
 
     // Sinch embedded signup, by the sender's callback.
-    let sinch =
-        env.start(json!({ "provider": "SINCH", "client": { "name": "Sinch Co" }, "sinch": { "region": "EU" } })).await;
-    let id = sinch["id"].as_str().unwrap().to_owned();
-    let q = format!(
-        "mutation($i: CompleteOnboardingInput!) {{ completeOnboarding(input: $i) {{ invitation {{ {INV} }} userErrors {{ code }} }} }}"
-    );
-    let input = json!({ "invitationId": id, "wabaId": "104996122223599", "phoneNumberId": "106540352242999" });
-    let provisioning = env.gql(&q, json!({ "i": input })).await["completeOnboarding"].clone();
-    let sender = provisioning["invitation"]["sender"]["providerId"].as_str().unwrap().to_owned();
+    let (id, sender) = env.sinch_signed_up("Sinch Co", "104996122223599", "106540352242999").await;
+    let sender = sender["providerId"].as_str().unwrap().to_owned();
     assert_eq!(sim.simulate("sinch", &sender, "ACTIVATE").await.0, 200);
     env.completed(&id).await;
 
