@@ -43,17 +43,45 @@ pub async fn sender(ob: &Onboarding, id: i64, source: ChangeSource) -> Outcome<(
     advance::sender(ob, &row, source).await
 }
 
-/// A Sinch account changed: advance the on-behalf-of invitation of its project (the
-/// account is re-read; once `ONBOARDED`, its sender is created).
-pub async fn account(ob: &Onboarding, project_id: &str, source: ChangeSource) -> Noted {
-    let Some(project) = ob.store.project_by_provider_id(Provider::Sinch, project_id).await? else {
-        return Ok(Some("unknown project: left for sync".to_owned()));
+/// A Sinch account changed. Its callback names no project, so the open on-behalf-of
+/// invitations are found by what it does name: the project when the event carries one,
+/// else the customer's Meta Business Manager id that the invitation was started with.
+/// Each match is advanced through a fresh read of its own project's account (its
+/// sender is created once the account is `ONBOARDED`), so a match can never apply
+/// another project's state.
+pub async fn account(
+    ob: &Onboarding,
+    project_id: Option<&str>,
+    business_manager: Option<&str>,
+    source: ChangeSource,
+) -> Noted {
+    let open = match project_id {
+        Some(pid) => match ob.store.project_by_provider_id(Provider::Sinch, pid).await? {
+            Some(project) => ob.store.open_invitations_of_project(project.id).await?,
+            None => Vec::new(),
+        },
+        None => ob.store.open_invitations_of_provider(Provider::Sinch).await?,
     };
-    let open = ob.store.open_invitations_of_project(project.id).await?;
-    let Some(inv) = open.into_iter().find(|i| i.flow == OnboardingFlow::OnBehalfOf) else {
-        return Ok(Some("no open on-behalf-of invitation for this project".to_owned()));
-    };
-    advance::advance(ob, inv.id, source).await?;
+    let mut matched = Vec::new();
+    for inv in open.into_iter().filter(|i| i.flow == OnboardingFlow::OnBehalfOf) {
+        let named = match (project_id, business_manager) {
+            (Some(_), _) => true,
+            (None, Some(bm)) => {
+                let params = ob.store.invitation_params(inv.id).await?;
+                params["clientBusinessManagerId"].as_str() == Some(bm)
+            }
+            (None, None) => false,
+        };
+        if named {
+            matched.push(inv.id);
+        }
+    }
+    if matched.is_empty() {
+        return Ok(Some("no open on-behalf-of invitation for this account".to_owned()));
+    }
+    for id in matched {
+        advance::advance(ob, id, source).await?;
+    }
     Ok(None)
 }
 

@@ -162,6 +162,11 @@ impl Store {
         self.open_invitations(filter).await
     }
 
+    /// The invitations at `provider` that are not final, newest first.
+    pub async fn open_invitations_of_provider(&self, provider: Provider) -> Result<Vec<Invitation>, StoreError> {
+        self.open_invitations(invitations::Column::Provider.eq(provider.as_str())).await
+    }
+
     async fn open_invitations(&self, filter: sea_orm::sea_query::SimpleExpr) -> Result<Vec<Invitation>, StoreError> {
         let rows = invitations::Entity::find()
             .filter(filter)

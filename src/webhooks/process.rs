@@ -190,12 +190,12 @@ impl Processor {
                 let store = &self.inner.flows.store;
                 if let Some(node) = store.node_by_provider_id(NodeTable::Wabas, provider, &ids).await? {
                     let status: WabaStatus = status.parse().map_err(|_| anyhow::anyhow!("unknown status"))?;
-                    self.change(node.id, NewStatus::Waba(status), provider_status, None, raw).await?;
+                    self.change(node.id, NewStatus::Waba(status), provider_status, None, raw.clone()).await?;
                 }
                 // The account is re-read and the on-behalf-of flow advanced (its sender
                 // once the account is ONBOARDED).
-                let Some(project) = project_id else { return Ok(Some("the event names no project".to_owned())) };
-                observed::account(&self.inner.flows, &project, WEBHOOK).await.map_err(describe)
+                let manager = raw.as_ref().and_then(|r| r["payload"]["details"]["clientBusinessManagerId"].as_str());
+                observed::account(&self.inner.flows, project_id.as_deref(), manager, WEBHOOK).await.map_err(describe)
             }
             Normalized::Other => Ok(Some(format!("{}: nothing to apply", payload.event_type))),
         }

@@ -306,6 +306,43 @@ async fn sinch_embedded_signup_completes_by_the_poller_alone() {
 }
 
 #[tokio::test]
+async fn sinch_on_behalf_of_advances_by_account_and_sender_callbacks_then_completes_on_verification() {
+    // Arrange
+    let env = two_servers(false).await;
+    let inv = env
+        .start(json!({ "provider": "SINCH", "client": { "name": "Aviato" }, "sinch": { "region": "EU",
+            "flow": "ON_BEHALF_OF", "companyLegalName": "Aviato Inc", "clientBusinessManagerId": "987654321",
+            "phoneNumberProvider": "CUSTOMER", "countryCode": "49", "phoneNumber": "15123456780", "displayName": "Aviato" } }))
+        .await;
+    let id = inv["id"].as_str().unwrap().to_owned();
+    let project = inv["project"]["providerId"].as_str().unwrap().to_owned();
+
+    // Act: Meta asks for verification, then approves; only Sinch's callbacks tell bspgraph.
+    env.sim.simulate(Provider::Sinch, &project, SimAction::Start).unwrap();
+    env.until(&id, |i| i["status"] == "AWAITING_ACTION").await;
+    env.sim.simulate(Provider::Sinch, &project, SimAction::Approve).unwrap();
+    let approved = env.until(&id, |i| !i["sender"].is_null()).await;
+    let sender_pid = approved["sender"]["providerId"].as_str().unwrap().to_owned();
+    env.sim.simulate(Provider::Sinch, &sender_pid, SimAction::Start).unwrap();
+    env.until(&id, |i| i["sender"]["status"] == "PENDING_VERIFICATION").await;
+    let q = "query($id: ID!) { node(id: $id) { ... on Invitation { sender { id } } } }";
+    let sender = env.gql(q, json!({ "id": id })).await["node"]["sender"]["id"].as_str().unwrap().to_owned();
+    let register = "mutation($id: ID!) { registerSender(id: $id, method: SMS) { userErrors { code } } }";
+    assert_eq!(env.gql(register, json!({ "id": sender })).await["registerSender"]["userErrors"], json!([]));
+    let verify = "mutation($id: ID!) { verifySender(id: $id, code: \"123456\") { userErrors { code } } }";
+    assert_eq!(env.gql(verify, json!({ "id": sender })).await["verifySender"]["userErrors"], json!([]));
+
+    // Assert
+    let done = env.completed(&id).await;
+    assert_eq!(done["sender"]["status"], "ACTIVE", "{done}");
+    let log = env.events().await;
+    assert!(log.contains(&"Invitation:IN_PROGRESS>AWAITING_ACTION:WEBHOOK".to_owned()), "{log:?}");
+    assert!(log.contains(&"Sender:->PROVISIONING:WEBHOOK".to_owned()), "{log:?}");
+    assert!(log.contains(&"Sender:PROVISIONING>PENDING_VERIFICATION:WEBHOOK".to_owned()), "{log:?}");
+    assert!(log.iter().any(|e| e.starts_with("Invitation:") && e.ends_with(">COMPLETED:MUTATION")), "{log:?}");
+}
+
+#[tokio::test]
 async fn sendzen_completes_by_its_result_webhook_to_the_per_client_url() {
     // Arrange
     let env = two_servers(false).await;
