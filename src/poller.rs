@@ -1,5 +1,5 @@
 //! The reconciliation poller: every interval (plus up to 20% jitter) it leases the
-//! non-terminal invitations and transitional senders and re-reads them from their
+//! non-terminal invitations (a Sinch one through its project) and transitional senders and re-reads them from their
 //! providers, a few at a time, applying any difference with `source: POLL` and taking
 //! the flow step it calls for, as a webhook would (`onboarding::observed`). It
 //! catches what webhooks miss: Zavu expiry (Zavu sends nothing), dropped or exhausted
@@ -128,6 +128,11 @@ impl Poller {
             return Ok(()); // DISABLED in production: nothing is sent to it
         }
         let done = match table {
+            // A Sinch invitation has no read of its own: its project's account and its
+            // sender are re-read and the flow advanced, as `refresh` does.
+            NodeTable::Invitations if provider == Provider::Sinch => {
+                crate::onboarding::advance::advance(&self.inner.flows, target.id, POLL).await
+            }
             NodeTable::Invitations => self.invitation(provider, target).await,
             _ => observed::sender(&self.inner.flows, target.id, POLL).await,
         };

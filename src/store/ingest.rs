@@ -57,7 +57,8 @@ pub struct PollTarget {
     pub id: i64,
     /// Its provider.
     pub provider: String,
-    /// The provider's id of the object.
+    /// The provider's id of the object; empty for a Sinch invitation, which is read
+    /// through its project (account, sender).
     pub provider_id: String,
     /// Current unified status.
     pub status: String,
@@ -236,8 +237,8 @@ impl Store {
         let now = now_ms();
         let marks: Vec<String> = (0..statuses.len()).map(|i| format!("${}", i + 4)).collect();
         let sql = format!(
-            "UPDATE {t} SET poll_lease_until = $1 WHERE id IN (SELECT id FROM {t} WHERE provider_id IS NOT NULL \
-             AND COALESCE(poll_lease_until, 0) < $2 AND status IN ({m}) ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED) \
+            "UPDATE {t} SET poll_lease_until = $1 WHERE id IN (SELECT id FROM {t} WHERE (provider_id IS NOT NULL \
+             OR (provider = 'SINCH' AND project_id IS NOT NULL)) AND COALESCE(poll_lease_until, 0) < $2 AND status IN ({m}) ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED) \
              RETURNING id, provider, provider_id, status, project_id",
             t = table.name(),
             m = marks.join(", ")
@@ -250,7 +251,7 @@ impl Store {
                 Ok(PollTarget {
                     id: r.try_get("", "id")?,
                     provider: r.try_get("", "provider")?,
-                    provider_id: r.try_get("", "provider_id")?,
+                    provider_id: r.try_get::<Option<String>>("", "provider_id")?.unwrap_or_default(),
                     status: r.try_get("", "status")?,
                     project_id: r.try_get("", "project_id")?,
                 })
