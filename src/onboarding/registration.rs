@@ -5,8 +5,11 @@
 //! harmless (Zavu replaces its one configuration; Sinch answers `webhook_exists` and the
 //! existing one is kept). A secret the provider issues (Zavu's `whsec_...`) is sealed
 //! at rest and adopted by the adapter, so webhooks verify with it after a restart even
-//! when the provider cannot be reached then. Every attempt is recorded, and `providers`
-//! shows it. SendZen takes its URL per client at onboarding and is not registered here.
+//! when the provider cannot be reached then. Sinch takes the secret from the registrant:
+//! without `SINCH_WEBHOOK_SECRETS`, bspgraph makes a random one and keeps it the same way.
+//! Every attempt is recorded, and `providers` shows it. SendZen takes its URL per client at onboarding and is not registered here.
+
+use secrecy::SecretString;
 
 use super::Onboarding;
 use crate::domain::{Provider, ProviderMode};
@@ -29,25 +32,29 @@ pub async fn register(ob: &Onboarding, provider: Provider) -> Result<Option<Resu
         return Ok(None);
     }
     let Some(target) = target(ob, provider) else { return Ok(None) };
-    let outcome = match adapter.configure_webhook(None, &target).await {
-        Ok(subscription) => {
-            match subscription.secret.as_ref().map(|s| ob.secrets.seal(s, slot(provider))).transpose() {
-                Ok(sealed) => Ok(sealed),
-                Err(e) => Err(format!("the issued secret could not be sealed: {e}")),
-            }
-        }
+    // A provider that takes the secret from us gets a fresh random one, kept like an
+    // issued one.
+    let minted = adapter.needs_webhook_secret().then(mint);
+    if let Some(secret) = &minted {
+        adapter.adopt_webhook_secret(secret.clone());
+    }
+    let (secret, mut error) = match adapter.configure_webhook(None, &target).await {
+        Ok(subscription) => (subscription.secret.or(minted), None),
         Err(ProviderError::Unsupported { .. }) => return Ok(None),
-        Err(e) => Err(e.to_string()),
+        // A made secret is kept even so: the adapter verifies with it from now on.
+        Err(e) => (minted, Some(e.to_string())),
     };
-    let outcome = match outcome {
-        Ok(sealed) => {
-            ob.store.record_registration(provider, &target, sealed, None).await?;
-            Ok(target)
+    let sealed = match secret.map(|s| ob.secrets.seal(&s, slot(provider))).transpose() {
+        Ok(sealed) => sealed,
+        Err(e) => {
+            error = Some(format!("the webhook secret could not be sealed: {e}"));
+            None
         }
-        Err(error) => {
-            ob.store.record_registration(provider, &target, None, Some(error.clone())).await?;
-            Err(error)
-        }
+    };
+    ob.store.record_registration(provider, &target, sealed, error.clone()).await?;
+    let outcome = match error {
+        None => Ok(target),
+        Some(error) => Err(error),
     };
     match &outcome {
         Ok(t) => tracing::info!(provider = %provider, target = %t, "webhook registered"),
@@ -56,6 +63,13 @@ pub async fn register(ob: &Onboarding, provider: Provider) -> Result<Option<Resu
         }
     }
     Ok(Some(outcome))
+}
+
+/// A random webhook signing secret (32 bytes, hex).
+fn mint() -> SecretString {
+    let mut bytes = [0u8; 32];
+    rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut bytes);
+    SecretString::from(format!("bspgraph_{}", hex::encode(bytes)))
 }
 
 /// [`register`] with every provider, in a fixed order.

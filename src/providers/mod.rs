@@ -132,6 +132,12 @@ pub trait Provider: Send + Sync {
     /// database at startup. Providers that issue none ignore it.
     fn adopt_webhook_secret(&self, _secret: SecretString) {}
 
+    /// Whether registering a webhook needs a secret bspgraph must make first (Sinch takes
+    /// the signing secret from the registrant; none was configured or made yet).
+    fn needs_webhook_secret(&self) -> bool {
+        false
+    }
+
     /// Verify a delivery's signature over the raw bytes, then parse it into events.
     fn verify_webhook(&self, headers: &HeaderMap, body: &[u8]) -> Result<Vec<ProviderEvent>, WebhookError>;
 

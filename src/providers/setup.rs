@@ -128,9 +128,13 @@ fn announce(id: ProviderId, mode: ProviderMode, has_webhook_secret: bool) {
         }
     }
     if mode == ProviderMode::Live && !has_webhook_secret {
+        let unless = match id {
+            ProviderId::Sendzen => "",
+            _ => " until its webhook registration (BSPGRAPH_PUBLIC_URL) provides one",
+        };
         tracing::warn!(
             provider = %id,
-            "provider is LIVE without a configured webhook secret ({id}_WEBHOOK_SECRETS): its webhooks are refused (401)"
+            "provider is LIVE without a configured webhook secret ({id}_WEBHOOK_SECRETS): its webhooks are refused (401){unless}"
         );
     }
 }

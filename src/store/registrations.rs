@@ -25,8 +25,9 @@ pub struct Registration {
 }
 
 impl Store {
-    /// Record an attempt: on success `error` is `None` and the sealed secret (if the
-    /// provider issued one) replaces the stored one; a failure keeps the last success.
+    /// Record an attempt: on success `error` is `None`; a failure keeps the time of the
+    /// last success. A sealed secret given (issued, or made by bspgraph) replaces the
+    /// stored one either way.
     pub async fn record_registration(
         &self,
         provider: Provider,
@@ -46,10 +47,10 @@ impl Store {
         };
         let mut update = vec![regs::Column::Target, regs::Column::LastError, regs::Column::UpdatedAt];
         if ok {
-            update.extend([regs::Column::RegisteredAt]);
-            if sealed_secret.is_some() {
-                update.push(regs::Column::Secret);
-            }
+            update.push(regs::Column::RegisteredAt);
+        }
+        if sealed_secret.is_some() {
+            update.push(regs::Column::Secret);
         }
         regs::Entity::insert(row)
             .on_conflict(OnConflict::column(regs::Column::Provider).update_columns(update).to_owned())

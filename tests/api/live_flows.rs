@@ -15,7 +15,6 @@ use crate::live_support::{spawn_live, LiveApp, TEST_SECRET_KEY};
 
 /// What the Zavu simulator issues when a webhook URL is registered.
 const ZAVU_ISSUED: &str = "whsec_issued_at_registration_0a1b2c3d";
-const SINCH_SECRET: &str = "operator-sinch-live-flows-4e5f";
 const SENDZEN_SECRET: &str = "operator-sendzen-live-flows-6a7b";
 
 struct TwoServers {
@@ -24,7 +23,7 @@ struct TwoServers {
 }
 
 /// bspgraph LIVE against the simulators at `sim`, configured as the README says (the
-/// sandbox credentials, the simulators' URLs, our own Sinch secret), serving on `port`
+/// sandbox credentials and the simulators' URLs), serving on `port`
 /// and registering its webhooks there. SendZen's webhook secret is the caller's.
 async fn live_against(sim: &str, port: u16, adjust: impl FnOnce(&mut bspgraph::config::Settings)) -> LiveApp {
     spawn_live(|s| {
@@ -42,7 +41,7 @@ async fn live_against(sim: &str, port: u16, adjust: impl FnOnce(&mut bspgraph::c
         p.sinch_provisioning_url = format!("{sim}/sandbox/sinch/provisioning");
         p.sinch_subproject_url = format!("{sim}/sandbox/sinch/subproject");
         p.sinch_conversation_url = format!("{sim}/sandbox/sinch/conversation/{{region}}");
-        p.sinch_webhook_secrets = vec![SINCH_SECRET.to_owned().into()];
+        // No Sinch secret configured either: bspgraph makes one and registers it.
         p.sendzen_partner_api_key = Some("sz_partner_sandbox".to_owned().into());
         p.sendzen_base_url = format!("{sim}/sandbox/sendzen");
         adjust(s);
@@ -194,6 +193,7 @@ async fn startup_registers_the_webhooks_and_seals_the_secret_zavu_issued() {
     assert_eq!(zavu["webhook"]["hasIssuedSecret"], true, "{rows}");
     let sinch = rows.as_array().unwrap().iter().find(|r| r["provider"] == "SINCH").unwrap();
     assert_eq!(sinch["webhook"]["lastError"], Value::Null, "{rows}");
+    assert_eq!(sinch["webhook"]["hasIssuedSecret"], true, "the secret bspgraph made is kept: {rows}");
     let posted =
         env.sim.zavu.core.requests().into_iter().find(|r| r.method == "POST" && r.path == "/v1/invitations/webhook");
     assert_eq!(posted.unwrap().json()["url"], me.as_str());

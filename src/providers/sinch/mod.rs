@@ -71,6 +71,9 @@ pub struct Sinch {
     transport: Transport,
     auth: Auth,
     tokens: Arc<TokenCache>,
+    /// Secrets bspgraph made for its webhook registration when none was configured
+    /// (Sinch takes the secret from the registrant), read back sealed at startup.
+    minted: std::sync::RwLock<Vec<SecretString>>,
 }
 
 impl Sinch {
@@ -83,7 +86,14 @@ impl Sinch {
         } else {
             Auth::OAuth(Arc::clone(&tokens))
         };
-        Ok(Self { cfg, transport, auth, tokens })
+        Ok(Self { cfg, transport, auth, tokens, minted: std::sync::RwLock::default() })
+    }
+
+    /// The configured webhook secrets, then the ones bspgraph made at registration.
+    fn webhook_secrets(&self) -> Vec<SecretString> {
+        let minted = self.minted.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let configured = self.cfg.webhook_secrets.iter().filter(|s| !s.expose_secret().is_empty());
+        configured.chain(minted.iter()).cloned().collect()
     }
 
     /// The token cache (tests assert caching with its fetch count).
@@ -344,9 +354,7 @@ impl Provider for Sinch {
     #[tracing::instrument(skip_all, fields(provider = "SINCH"))]
     async fn configure_webhook(&self, project: Option<&str>, target: &str) -> ProviderResult<WebhookSubscription> {
         let project = project.unwrap_or(&self.cfg.project_id);
-        let Some(secret) =
-            self.cfg.webhook_secrets.first().map(|s| s.expose_secret().to_owned()).filter(|s| !s.is_empty())
-        else {
+        let Some(secret) = self.webhook_secrets().first().map(|s| s.expose_secret().to_owned()) else {
             return Err(self.unsupported("configure_webhook without SINCH_WEBHOOK_SECRETS"));
         };
         let body = json!({ "target": target, "secret": secret, "triggers": ["ALL"] });
@@ -363,8 +371,19 @@ impl Provider for Sinch {
         }
     }
 
+    fn adopt_webhook_secret(&self, secret: SecretString) {
+        let mut minted = self.minted.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if !minted.iter().any(|s| s.expose_secret() == secret.expose_secret()) {
+            minted.push(secret);
+        }
+    }
+
+    fn needs_webhook_secret(&self) -> bool {
+        self.webhook_secrets().is_empty()
+    }
+
     fn verify_webhook(&self, headers: &HeaderMap, body: &[u8]) -> Result<Vec<ProviderEvent>, WebhookError> {
-        verify_signature(&self.cfg.webhook_secrets, headers, body, Utc::now())?;
+        verify_signature(&self.webhook_secrets(), headers, body, Utc::now())?;
         wire::parse_events(body)
     }
 }
