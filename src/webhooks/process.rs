@@ -5,8 +5,10 @@
 //! a SendZen result is applied to the client's open invitation with its WABA and
 //! sender; a Sinch sender event is only a hint, so the sender is re-read with its own
 //! project and, once `ACTIVE`, gets its app and completes its invitation; a Sinch
-//! account event advances the on-behalf-of invitation of its project. An event about an
-//! object bspgraph does not know is marked processed with a note (onboarding and sync
+//! account event advances the open on-behalf-of invitations started with the Business
+//! Manager id it names (each re-read under its own project). An event about an
+//! object bspgraph does not know is tried twice more shortly (its row may not be
+//! committed yet), then marked processed with a note (onboarding and sync
 //! create rows, not this). A failure stays in the inbox with its error and is retried
 //! with a doubling delay by [`Processor::run`] until the attempts run out.
 
@@ -31,6 +33,10 @@ const WEBHOOK: ChangeSource = ChangeSource::Webhook;
 pub const LEASE_MS: i64 = 60_000;
 /// Longest provider status text kept (and logged) for an unknown status.
 const MAX_STATUS_CHARS: usize = 64;
+/// How an event about an object bspgraph does not know ends its note.
+const LEFT_FOR_SYNC: &str = "left for sync";
+/// Attempts an event about an unknown object gets before it is left for sync.
+const UNKNOWN_RETRIES: i32 = 3;
 /// Rows one sweep claims.
 const SWEEP_BATCH: u64 = 100;
 /// Sweeps run at least this often, for rows a crashed instance left behind.
@@ -105,7 +111,14 @@ impl Processor {
     /// Apply one row and record the outcome on it.
     #[tracing::instrument(skip_all, fields(inbox_id = item.id, provider = %item.provider))]
     pub async fn process(&self, item: InboxItem) {
-        let outcome = self.apply(&item).await;
+        let outcome = match self.apply(&item).await {
+            // The row it names may be in a transaction that has not committed yet (a
+            // webhook racing the mutation that made the object): try again shortly.
+            Ok(Some(note)) if note.ends_with(LEFT_FOR_SYNC) && item.attempts + 1 < UNKNOWN_RETRIES => {
+                Err(anyhow::anyhow!("{note} (retried in case its row is not committed yet)"))
+            }
+            other => other,
+        };
         let store = &self.inner.flows.store;
         let recorded = match outcome {
             Ok(note) => store.inbox_done(item.id, note).await,
@@ -176,7 +189,7 @@ impl Processor {
             Normalized::Sender { sender_id, .. } => {
                 let store = &self.inner.flows.store;
                 let Some(node) = store.node_by_provider_id(NodeTable::Senders, provider, &[&sender_id]).await? else {
-                    return Ok(Some("unknown sender: left for sync".to_owned()));
+                    return Ok(Some(format!("unknown sender: {LEFT_FOR_SYNC}")));
                 };
                 observed::sender(&self.inner.flows, node.id, WEBHOOK).await.map_err(describe)?;
                 Ok(None)
@@ -209,7 +222,7 @@ impl Processor {
     ) -> anyhow::Result<Option<String>> {
         let Some(node) = self.inner.flows.store.node_by_provider_id(NodeTable::Invitations, provider, ids).await?
         else {
-            return Ok(Some("unknown invitation: left for sync".to_owned()));
+            return Ok(Some(format!("unknown invitation: {LEFT_FOR_SYNC}")));
         };
         let current: Option<InvitationStatus> = node.status.parse().ok();
         if let Some(current) = current.filter(|c| c.is_terminal()) {
@@ -232,7 +245,7 @@ impl Processor {
     ) -> anyhow::Result<Option<String>> {
         let store = &self.inner.flows.store;
         let Some(node) = store.node_by_provider_id(table, provider, ids).await? else {
-            return Ok(Some("unknown object: left for sync".to_owned()));
+            return Ok(Some(format!("unknown object: {LEFT_FOR_SYNC}")));
         };
         let shown: String = provider_status.chars().take(MAX_STATUS_CHARS).collect();
         tracing::warn!(

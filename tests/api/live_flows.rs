@@ -495,3 +495,68 @@ async fn a_live_bspgraph_completes_flows_against_the_sandbox_command_driven_by_i
         "{log:?}"
     );
 }
+
+#[tokio::test]
+async fn every_webhook_delivered_twice_and_in_reverse_order_yields_one_sender_and_one_event_per_transition() {
+    // Arrange: the customer starts and finishes while every delivery is lost on the way.
+    let env = two_servers(false).await;
+    env.drop_every_webhook();
+    let inv = env.start(json!({ "provider": "ZAVU", "client": { "name": "Nucleus" } })).await;
+    let pid = inv["providerId"].as_str().unwrap();
+    env.sim.simulate(Provider::Zavu, pid, SimAction::Start).unwrap();
+    env.sim.simulate(Provider::Zavu, pid, SimAction::Complete).unwrap();
+    let sent = env.sim.zavu.core.webhooks.deliveries();
+    assert_eq!(sent.len(), 2, "in_progress, then completed");
+
+    // Act: each delivery arrives twice, the newest first, signed as Zavu signs.
+    for delivery in sent.iter().rev().chain(sent.iter().rev()) {
+        let signature = crate::live_support::zavu_signature(ZAVU_ISSUED, &delivery.body);
+        let req = env.app.http.post(&delivery.url).header("x-zavu-signature", signature);
+        let resp = req.header("content-type", "application/json").body(delivery.body.clone()).send().await.unwrap();
+        assert_eq!(resp.status(), 200);
+    }
+
+    // Assert
+    let done = env.completed(inv["id"].as_str().unwrap()).await;
+    assert_eq!(done["sender"]["status"], "ACTIVE", "{done}");
+    let log = env.events().await;
+    // Whichever delivery is applied first, each transition is written once and a
+    // completed invitation never moves back.
+    let unique: std::collections::HashSet<&String> = log.iter().collect();
+    assert_eq!(unique.len(), log.len(), "no transition twice: {log:?}");
+    assert_eq!(log.iter().filter(|e| e.starts_with("Invitation:") && e.contains(">COMPLETED:")).count(), 1, "{log:?}");
+    assert!(!log.iter().any(|e| e.starts_with("Invitation:COMPLETED>")), "{log:?}");
+    assert_eq!(log.iter().filter(|e| e.starts_with("Sender:-")).count(), 1, "{log:?}");
+}
+
+#[tokio::test]
+async fn a_webhook_that_arrives_before_its_invitation_is_committed_is_applied_once_it_is() {
+    // Arrange: the provider's invitation exists; bspgraph's row does not yet.
+    let app = spawn_live(|_| {}).await;
+    let client = app.client().await;
+    let zavu_id = app.zavu_invitation().await;
+
+    // Act: the webhook first, then the row (as when the mutation commits late).
+    assert_eq!(app.zavu_webhook("evt_early", &zavu_id, "in_progress", true).await, 200);
+    let first_try = async {
+        loop {
+            let inbox = app.state.store.inbox_entries(Provider::Zavu).await.unwrap();
+            if inbox.iter().any(|e| e.delivery_id == "evt_early" && e.last_error.is_some()) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(5), first_try).await.expect("the early delivery was tried");
+    let row = app.register_invitation(client, &zavu_id, "PENDING").await;
+
+    // Assert
+    for _ in 0..250 {
+        let inv = app.state.store.invitation(row).await.unwrap();
+        if inv.status == bspgraph::domain::InvitationStatus::InProgress {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("the early webhook was never applied");
+}
