@@ -194,21 +194,3 @@ async fn change(
     ob.store.apply_status_change(change).await?;
     Ok(())
 }
-
-/// The result the simulator just sent for `client_id` (sandbox mode: read from the
-/// simulator's signed delivery, since webhook ingestion is a separate path).
-pub fn sandbox_result(ob: &Onboarding, client_id: i64) -> Option<OnboardingResult> {
-    let sim = &ob.sandbox.as_ref()?.sendzen;
-    let ident = client_identifier(client_id);
-    let body = sim.core.webhooks.deliveries().into_iter().rev().find_map(|d| {
-        let v: serde_json::Value = serde_json::from_str(&d.body).ok()?;
-        (v["client_identifier"] == ident.as_str()).then_some(v)
-    })?;
-    let text = |k: &str| body[k].as_str().map(str::to_owned);
-    Some(OnboardingResult {
-        completed: body["status"] == "completed",
-        waba_id: text("waba_id"),
-        phone_number_id: text("phone_number_id"),
-        message: text("message"),
-    })
-}

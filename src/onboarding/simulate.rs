@@ -1,6 +1,8 @@
 //! `sandboxSimulate`: drive the simulated customer of an invitation through the
-//! provider's real flow, then re-read what changed so the database and the event log
-//! show it (source `SANDBOX`). The simulator also sends its signed webhooks.
+//! provider's real flow, then learn what changed as a partner would: by the provider's
+//! read API (Zavu, Sinch) or the iframe's relayed result (SendZen), with source
+//! `SANDBOX`. Nothing here reads the simulators' internals; the simulator also sends
+//! its signed webhooks, which bring the rest (Zavu's WABA).
 
 use super::{advance, sendzen, wrong_state, Onboarding, Outcome, Refusal};
 use crate::domain::{ChangeSource, Invitation, InvitationStatus, OnboardingFlow, Provider};
@@ -24,17 +26,18 @@ pub async fn simulate(ob: &Onboarding, inv: &Invitation, action: SimAction) -> O
     };
     let target =
         target.ok_or_else(|| wrong_state(&["invitationId"], "nothing to simulate yet: complete the signup first"))?;
-    sandbox.simulate(inv.provider, &target, action).map_err(|e| wrong_state(&["action"], e.to_string()))?;
+    let shown = sandbox.simulate(inv.provider, &target, action).map_err(|e| wrong_state(&["action"], e.to_string()))?;
     match inv.provider {
-        Provider::Zavu => {
-            let waba = zavu_waba(ob, &target);
-            return advance::zavu_invitation(ob, inv.id, waba, ChangeSource::Sandbox).await;
-        }
+        // Read back through the provider's API, as `refresh` does. Zavu reports the WABA
+        // only in its webhook, which files it when it arrives.
+        Provider::Zavu => return advance::zavu_invitation(ob, inv.id, None, ChangeSource::Sandbox).await,
         Provider::Sinch => return advance::advance(ob, inv.id, ChangeSource::Sandbox).await,
         Provider::Sendzen => {}
     }
     match action {
-        SimAction::Complete | SimAction::Fail => match sendzen::sandbox_result(ob, inv.client_id) {
+        // SendZen has no read API: its iframe posts the result to the partner's page,
+        // which relays it (as `completeOnboarding` does); the webhook brings it too.
+        SimAction::Complete | SimAction::Fail => match relayed(&shown) {
             Some(result) => sendzen::apply_result(ob, inv, &result, ChangeSource::Sandbox).await,
             None => Ok(()),
         },
@@ -54,13 +57,13 @@ pub async fn simulate(ob: &Onboarding, inv: &Invitation, action: SimAction) -> O
     }
 }
 
-/// The Meta WABA id the Zavu simulator just announced for invitation `pid` (its signed
-/// `invitation.status_changed` delivery is the only place Zavu reports it).
-fn zavu_waba(ob: &Onboarding, pid: &str) -> Option<String> {
-    let sim = &ob.sandbox.as_ref()?.zavu;
-    sim.core.webhooks.deliveries().into_iter().rev().find_map(|d| {
-        let v: serde_json::Value = serde_json::from_str(&d.body).ok()?;
-        let data = &v["data"];
-        (data["invitationId"] == pid).then(|| data["wabaAccountId"].as_str().map(str::to_owned)).flatten()
+/// The SendZen iframe's result, as its postMessage carries it.
+fn relayed(shown: &serde_json::Value) -> Option<sendzen::OnboardingResult> {
+    let text = |k: &str| shown[k].as_str().map(str::to_owned);
+    Some(sendzen::OnboardingResult {
+        completed: shown["status"].as_str()? == "completed",
+        waba_id: text("waba_id"),
+        phone_number_id: text("phone_number_id"),
+        message: text("message"),
     })
 }

@@ -90,11 +90,12 @@ impl Sandbox {
 
     /// Apply `action` to the object `id` at `provider`: a Zavu invitation id; a Sinch
     /// sender id or (sub)project id (for the account); a SendZen client identifier or
-    /// project id.
-    pub fn simulate(&self, provider: Provider, id: &str, action: SimAction) -> Result<(), SimError> {
+    /// project id. Returns what the customer's browser sees, where the provider shows
+    /// it something (SendZen's iframe result), else `null`.
+    pub fn simulate(&self, provider: Provider, id: &str, action: SimAction) -> Result<serde_json::Value, SimError> {
         match provider {
-            Provider::Zavu => self.zavu.simulate(id, action),
-            Provider::Sinch => self.sinch.simulate(id, action),
+            Provider::Zavu => self.zavu.simulate(id, action).map(|()| serde_json::Value::Null),
+            Provider::Sinch => self.sinch.simulate(id, action).map(|()| serde_json::Value::Null),
             Provider::Sendzen => self.sendzen.simulate(id, action),
         }
     }

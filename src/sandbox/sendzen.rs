@@ -121,18 +121,19 @@ impl SendzenSim {
         self.core.error(StatusCode::UNAUTHORIZED, "unauthorized", "The provided API key is invalid or expired")
     }
 
-    /// COMPLETE / FAIL send the iframe's result by webhook; START is accepted (nothing
-    /// is observable at SendZen); EXPIRE ends the current iframe URL.
-    pub fn simulate(&self, id: &str, action: SimAction) -> Result<(), SimError> {
+    /// COMPLETE / FAIL send the iframe's result by webhook and return it (what the
+    /// iframe posts to the partner's page); START is accepted (nothing is observable at
+    /// SendZen); EXPIRE ends the current iframe URL. Those two return `null`.
+    pub fn simulate(&self, id: &str, action: SimAction) -> Result<serde_json::Value, SimError> {
         let (c, body) = {
             let mut list = lock(&self.customers);
             let c =
                 list.iter_mut().find(|c| c.client_identifier == id || c.project_id == id).ok_or(SimError::NotFound)?;
             let body = match action {
-                SimAction::Start if !c.done => return Ok(()),
+                SimAction::Start if !c.done => return Ok(serde_json::Value::Null),
                 SimAction::Expire if !c.done => {
                     c.iframe_expires = Utc::now();
-                    return Ok(());
+                    return Ok(serde_json::Value::Null);
                 }
                 SimAction::Complete if !c.done => json!({
                     "status": "completed", "project_id": c.project_id, "client_identifier": c.client_identifier,
@@ -145,8 +146,10 @@ impl SendzenSim {
                 a => return Err(SimError::NotAllowed(format!("{a:?} not allowed (finished: {})", c.done))),
             };
             c.done = true;
-            (c.clone(), body.to_string())
+            (c.clone(), body)
         };
+        let result = body.clone();
+        let body = body.to_string();
         if let Some(url) = c.webhook_url.or_else(|| self.config.webhook_target.clone()) {
             let secret = self.config.webhook_secret.clone();
             let signer = Arc::new(move |body: &str| {
@@ -157,7 +160,7 @@ impl SendzenSim {
             });
             self.core.webhooks.send(url, body, signer);
         }
-        Ok(())
+        Ok(result)
     }
 }
 
