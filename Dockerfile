@@ -4,6 +4,7 @@ FROM rust:1-bookworm AS build
 WORKDIR /src
 COPY Cargo.toml Cargo.lock rustfmt.toml ./
 COPY migrations ./migrations
+COPY sandbox ./sandbox
 COPY src ./src
 # The playground pages and vendored browser files are compiled in (include_bytes!).
 COPY assets ./assets

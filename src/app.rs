@@ -1,5 +1,9 @@
 //! Builds the application state and the axum router, binds the listener and serves
 //! until a shutdown signal. Tests build it on port 0 and read the real address.
+//!
+//! This is the one module of the library that names the simulators (crate
+//! `bspgraph-sandbox`): it mounts them under `/sandbox` in dev mode when a provider has
+//! no credentials. Everything else reaches them over HTTP, as it reaches the providers.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -21,10 +25,11 @@ use crate::metrics::{metrics_handler, observe, Metrics};
 use crate::onboarding::{registration, Onboarding};
 use crate::poller::Poller;
 use crate::providers::{build_registry, Built, Registry};
-use crate::sandbox::Sandbox;
 use crate::secrets::{key_dir, SecretBox};
 use crate::store::Store;
 use crate::webhooks::Processor;
+use bspgraph_sandbox::{Sandbox, SandboxConfig};
+use secrecy::ExposeSecret;
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -91,12 +96,13 @@ impl App {
         let base = self_url(listener.local_addr()?);
         // Production never runs a simulator: an unconfigured provider is DISABLED there.
         let built = build_registry(&settings.providers, &base, !settings.security.dev())?;
-        let onboarding = onboarding_state(&settings, &store, &built, base)?;
+        let onboarding = onboarding_state(&settings, &store, &built, base.clone())?;
         let signer = TokenSigner::new(onboarding.secrets.derived_key());
         let bus = EventBus::new(store.clone());
-        let (registry, sandbox) = (built.registry.clone(), built.sandbox.clone());
+        let sandbox = built.sandboxed.then(|| Sandbox::new(embedded_sandbox(&settings, &base)));
+        let registry = built.registry.clone();
         let flows = onboarding.clone();
-        let schema = build_schema(store.clone(), limits, registry, sandbox, onboarding, bus.clone());
+        let schema = build_schema(store.clone(), limits, registry, onboarding, bus.clone());
         let authenticator = Authenticator::new(store.clone(), signer);
         let security = &settings.security;
         let gate = Gate::new(authenticator, security.rate_limit_per_minute, !security.dev(), &settings.address_limits);
@@ -111,7 +117,7 @@ impl App {
             metrics: Metrics::new(),
             settings: Arc::new(settings),
             providers: built.registry,
-            sandbox: built.sandbox,
+            sandbox,
             bus,
             processor,
             poller,
@@ -183,7 +189,7 @@ impl App {
 /// unless every enabled provider is LIVE) and the public URL for per-client webhook URLs.
 fn onboarding_state(settings: &Settings, store: &Store, built: &Built, base: String) -> anyhow::Result<Onboarding> {
     let any_live = built.registry.all().iter().any(|p| p.mode() == crate::domain::ProviderMode::Live);
-    if settings.secret_key.is_none() && built.sandbox.is_none() && any_live {
+    if settings.secret_key.is_none() && !built.sandboxed && any_live {
         anyhow::bail!("BSPGRAPH_SECRET_KEY is required when every provider runs LIVE");
     }
     let secrets = SecretBox::load(settings.secret_key.as_ref(), &key_dir(&settings.database_url))?
@@ -191,12 +197,33 @@ fn onboarding_state(settings: &Settings, store: &Store, built: &Built, base: Str
     Ok(Onboarding {
         store: store.clone(),
         registry: built.registry.clone(),
-        sandbox: built.sandbox.clone(),
+        sandbox_control: built.sandboxed.then(|| format!("{base}/sandbox/control")),
         secrets: Arc::new(secrets),
         public_url: settings.public_url.clone().unwrap_or(base),
         registered_base: settings.public_url.clone(),
         in_step: crate::onboarding::InStep::default(),
     })
+}
+
+/// The embedded simulators' settings: webhooks to this server, signed with the
+/// configured secret when there is one (dev mode only; production mounts no simulator).
+fn embedded_sandbox(settings: &Settings, base: &str) -> SandboxConfig {
+    let p = &settings.providers;
+    let mut sb = SandboxConfig::default();
+    sb.zavu.webhook_target = Some(format!("{base}/webhooks/zavu"));
+    sb.sinch.webhook_target = Some(format!("{base}/webhooks/sinch"));
+    sb.sendzen.webhook_target = Some(format!("{base}/webhooks/sendzen"));
+    let first = |v: &[secrecy::SecretString]| v.first().map(|x| x.expose_secret().to_owned());
+    if let Some(x) = first(&p.zavu_webhook_secrets) {
+        sb.zavu.webhook_secret = x
+    }
+    if let Some(x) = first(&p.sinch_webhook_secrets) {
+        sb.sinch.webhook_secret = x
+    }
+    if let Some(x) = first(&p.sendzen_webhook_secrets) {
+        sb.sendzen.webhook_secret = x
+    }
+    sb
 }
 
 /// This server's URL as the sandboxed adapters reach it (loopback for a wildcard bind).

@@ -17,7 +17,6 @@
 //! - [`onboarding`]: the onboarding flows per provider, advancing them, idempotency, sync.
 //! - [`persisted`]: automatic persisted queries (APQ), an LRU store bounded in bytes.
 //! - [`secrets`]: AES-256-GCM sealing of provider secrets at rest, bound to row and field.
-//! - [`sandbox`]: stateful simulators of the three provider APIs and their control surface.
 //! - [`telemetry`]: tracing subscriber setup.
 //! - [`webhooks`]: signed webhook ingestion into the inbox, and its processing.
 //! - [`poller`]: reconciliation of non-terminal rows with their providers.
@@ -40,7 +39,6 @@ pub mod persisted;
 pub mod playground;
 pub mod poller;
 pub mod providers;
-pub mod sandbox;
 pub mod secrets;
 pub mod store;
 pub mod telemetry;

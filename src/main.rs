@@ -42,7 +42,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Keys(command) => keys(&settings.database_url, command).await?,
         Command::Webhooks(WebhooksCommand::Register) => register_webhooks(settings).await?,
         Command::Sandbox { listen } => {
-            let sandbox = bspgraph::sandbox::Sandbox::new(bspgraph::sandbox::SandboxConfig::default());
+            let sandbox = bspgraph_sandbox::Sandbox::new(bspgraph_sandbox::SandboxConfig::default());
             let listener = tokio::net::TcpListener::bind(listen).await?;
             let addr = listener.local_addr()?;
             tracing::info!("simulators on http://{addr}/sandbox/{{zavu,sinch,sendzen}}, control API on http://{addr}/sandbox/control");

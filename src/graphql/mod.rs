@@ -36,7 +36,6 @@ pub use scope::Access;
 use crate::events::EventBus;
 use crate::onboarding::Onboarding;
 use crate::providers::Registry;
-use crate::sandbox::Sandbox;
 use crate::store::Store;
 
 /// Root of all queries.
@@ -118,14 +117,13 @@ impl Default for Limits {
     }
 }
 
-/// Build the schema over `store` and the provider `registry` (plus the simulators in
-/// sandbox mode), the onboarding flows and the event bus. Per-request data (loaders, the
+/// Build the schema over `store` and the provider `registry`, the onboarding flows and
+/// the event bus. Per-request data (loaders, the
 /// caller) is added by the caller.
 pub fn build_schema(
     store: Store,
     limits: Limits,
     registry: Registry,
-    sandbox: Option<Sandbox>,
     onboarding: Onboarding,
     bus: EventBus,
 ) -> AppSchema {
@@ -134,9 +132,6 @@ pub fn build_schema(
         .data(registry)
         .data(onboarding)
         .data(bus);
-    if let Some(sandbox) = sandbox {
-        builder = builder.data(sandbox);
-    }
     if !limits.introspection {
         builder = builder.disable_introspection();
     }

@@ -273,11 +273,12 @@ impl OnboardingMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The invitation's `id`.")] invitation_id: ID,
-        #[graphql(desc = "What the simulated customer or provider does next.")] action: crate::sandbox::SimAction,
+        #[graphql(desc = "What the simulated customer or provider does next.")]
+        action: crate::onboarding::simulate::SandboxAction,
     ) -> ApiResult<InvitationPayload> {
         scope::require_operator(ctx)?;
         let ob = ob(ctx);
-        if ob.sandbox.is_none() || !super::sandbox_control_visible(ctx) {
+        if ob.sandbox_control.is_none() || !super::sandbox_control_visible(ctx) {
             let refusal = Refusal::new(&["action"], "SANDBOX_DISABLED", "sandboxSimulate only works in sandbox mode");
             return Ok(InvitationPayload::refused(user_errors(vec![refusal])));
         }

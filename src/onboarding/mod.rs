@@ -25,7 +25,6 @@ use std::sync::Arc;
 
 use crate::domain::{Client, ClientDraft, FieldError, Invitation, InvitationStatus, Provider};
 use crate::providers::{ProviderError, Registry};
-use crate::sandbox::Sandbox;
 use crate::secrets::SecretBox;
 use crate::store::{Store, StoreError};
 
@@ -39,8 +38,9 @@ pub struct Onboarding {
     pub store: Store,
     /// The provider adapters.
     pub registry: Registry,
-    /// The simulators, in sandbox mode.
-    pub sandbox: Option<Sandbox>,
+    /// The simulators' control API (`{base}/sandbox/control`), when a provider is
+    /// sandboxed: what `sandboxSimulate` calls over HTTP.
+    pub sandbox_control: Option<String>,
     /// Seals provider secrets at rest.
     pub secrets: Arc<SecretBox>,
     /// This server's public base URL (for per-client webhook URLs).

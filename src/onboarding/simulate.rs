@@ -1,18 +1,61 @@
-//! `sandboxSimulate`: drive the simulated customer of an invitation through the
-//! provider's real flow, then learn what changed as a partner would: by the provider's
-//! read API (Zavu, Sinch) or the iframe's relayed result (SendZen), with source
-//! `SANDBOX`. Nothing here reads the simulators' internals; the simulator also sends
-//! its signed webhooks, which bring the rest (Zavu's WABA).
+//! `sandboxSimulate`: ask the simulators' control API over HTTP
+//! (`POST /sandbox/control/{provider}/simulate`, what any test or person can call) to
+//! move the simulated customer of an invitation through the provider's real flow, then
+//! learn what changed as a partner would: by the provider's read API (Zavu, Sinch) or
+//! the iframe's relayed result (SendZen), with source `SANDBOX`. Nothing here reads the
+//! simulators' internals; the simulator also sends its signed webhooks, which bring the
+//! rest (Zavu's WABA).
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
 
 use super::{advance, sendzen, wrong_state, Onboarding, Outcome, Refusal};
 use crate::domain::{ChangeSource, Invitation, InvitationStatus, OnboardingFlow, Provider};
-use crate::sandbox::SimAction;
+use crate::providers::ProviderError;
 use crate::store::{NewStatus, StatusChange};
+
+/// A step of a simulated customer (the `sandboxSimulate` action).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, async_graphql::Enum)]
+pub enum SandboxAction {
+    /// The customer opens the link / starts signup; Sinch: account or sender moves on.
+    Start,
+    /// The customer finishes (Zavu, SendZen); Sinch: sender becomes ACTIVE.
+    Complete,
+    /// The customer abandons or errors.
+    Fail,
+    /// The link expires (Zavu: silently, no webhook).
+    Expire,
+    /// The provider rejects (Sinch account or sender).
+    Reject,
+    /// Meta approves the on-behalf-of request (Sinch account -> ONBOARDED).
+    Approve,
+    /// The sender becomes ACTIVE (Sinch).
+    Activate,
+    /// The sender is suspended (Sinch).
+    Suspend,
+}
+
+impl SandboxAction {
+    /// The control API's name for it.
+    fn wire(self) -> &'static str {
+        match self {
+            Self::Start => "START",
+            Self::Complete => "COMPLETE",
+            Self::Fail => "FAIL",
+            Self::Expire => "EXPIRE",
+            Self::Reject => "REJECT",
+            Self::Approve => "APPROVE",
+            Self::Activate => "ACTIVATE",
+            Self::Suspend => "SUSPEND",
+        }
+    }
+}
 
 /// Apply `action` to the simulated customer of `inv`.
 #[tracing::instrument(skip_all, fields(invitation_id = inv.id, action = ?action))]
-pub async fn simulate(ob: &Onboarding, inv: &Invitation, action: SimAction) -> Outcome<()> {
-    let Some(sandbox) = ob.sandbox.as_ref() else {
+pub async fn simulate(ob: &Onboarding, inv: &Invitation, action: SandboxAction) -> Outcome<()> {
+    let Some(control) = ob.sandbox_control.as_deref() else {
         return Err(Refusal::new(&["action"], "SANDBOX_DISABLED", "sandboxSimulate only works in sandbox mode").into());
     };
     let target = match inv.provider {
@@ -26,7 +69,7 @@ pub async fn simulate(ob: &Onboarding, inv: &Invitation, action: SimAction) -> O
     };
     let target =
         target.ok_or_else(|| wrong_state(&["invitationId"], "nothing to simulate yet: complete the signup first"))?;
-    let shown = sandbox.simulate(inv.provider, &target, action).map_err(|e| wrong_state(&["action"], e.to_string()))?;
+    let shown = control_simulate(control, inv.provider, &target, action).await?;
     match inv.provider {
         // Read back through the provider's API, as `refresh` does. Zavu reports the WABA
         // only in its webhook, which files it when it arrives.
@@ -37,11 +80,11 @@ pub async fn simulate(ob: &Onboarding, inv: &Invitation, action: SimAction) -> O
     match action {
         // SendZen has no read API: its iframe posts the result to the partner's page,
         // which relays it (as `completeOnboarding` does); the webhook brings it too.
-        SimAction::Complete | SimAction::Fail => match relayed(&shown) {
+        SandboxAction::Complete | SandboxAction::Fail => match relayed(&shown) {
             Some(result) => sendzen::apply_result(ob, inv, &result, ChangeSource::Sandbox).await,
             None => Ok(()),
         },
-        SimAction::Expire => {
+        SandboxAction::Expire => {
             let change = StatusChange {
                 node_id: inv.id,
                 status: NewStatus::Invitation(InvitationStatus::Expired),
@@ -54,6 +97,25 @@ pub async fn simulate(ob: &Onboarding, inv: &Invitation, action: SimAction) -> O
             Ok(())
         }
         _ => Ok(()),
+    }
+}
+
+/// `POST {control}/{provider}/simulate`; the answer's `customerSees` (SendZen's iframe
+/// result, else null). 404 and 409 are the user error `WRONG_STATE`.
+async fn control_simulate(control: &str, provider: Provider, id: &str, action: SandboxAction) -> Outcome<Value> {
+    let url = format!("{control}/{}/simulate", provider.as_str().to_ascii_lowercase());
+    let body = json!({ "id": id, "action": action.wire() });
+    let unavailable = |status: Option<u16>, message: String| ProviderError::Unavailable { provider, status, message };
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build();
+    let client = client.map_err(|e| unavailable(None, e.to_string()))?;
+    let res = client.post(url).json(&body).send().await.map_err(|e| unavailable(None, e.without_url().to_string()))?;
+    let status = res.status().as_u16();
+    let answer: Value = res.json().await.unwrap_or(Value::Null);
+    let message = || answer["error"].as_str().unwrap_or("refused by the simulator").to_owned();
+    match status {
+        200 => Ok(answer["customerSees"].clone()),
+        404 | 409 => Err(wrong_state(&["action"], message())),
+        _ => Err(unavailable(Some(status), message()).into()),
     }
 }
 

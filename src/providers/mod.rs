@@ -27,7 +27,7 @@ use secrecy::SecretString;
 
 pub use disabled::Disabled;
 pub use error::{ProviderError, WebhookError};
-pub use setup::{build_registry, Built};
+pub use setup::{build_registry, Built, SandboxCredentials, SANDBOX_CREDENTIALS};
 
 use crate::domain::{
     AppRequest, Capability, OnboardingRequest, OnboardingStart, Provider as ProviderId, ProviderApp, ProviderEvent,

@@ -1,10 +1,11 @@
 //! Builds the registry from settings. A provider with credentials is LIVE and accepts
 //! webhooks signed only with the secrets the operator configured (never the simulators'
-//! published secrets). A provider without credentials is, in dev mode, SANDBOX: pointed
-//! at its simulator mounted in this server (`{base}/sandbox/{provider}`) with the
-//! simulator's credentials and webhook secret, the simulator in turn sending its webhooks
-//! to `{base}/webhooks/{provider}`. In production it is DISABLED, and no simulator exists.
-//! One startup line per provider says which.
+//! published secrets). A provider without credentials is, in dev mode, SANDBOX: the
+//! same adapter pointed at the simulator mounted in this server
+//! (`{base}/sandbox/{provider}`) with the sandbox's published credentials
+//! ([`SANDBOX_CREDENTIALS`]). In production it is DISABLED, and no simulator exists.
+//! One startup line per provider says which. This module does not know the simulators:
+//! `app.rs` mounts them.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,15 +19,47 @@ use super::zavu::{Zavu, ZavuConfig};
 use super::{Disabled, Provider, Registry};
 use crate::config::ProviderSettings;
 use crate::domain::{Provider as ProviderId, ProviderMode};
-use crate::sandbox::{Sandbox, SandboxConfig};
 
-/// The registry and, when any provider is sandboxed, the simulators to mount.
+/// The registry, and whether any provider is sandboxed (the simulators must be mounted).
 pub struct Built {
     /// One adapter per provider.
     pub registry: Registry,
-    /// The simulators (mount `sandbox.router()` in the app); never in production.
-    pub sandbox: Option<Sandbox>,
+    /// Some provider runs against the embedded simulator (never in production).
+    pub sandboxed: bool,
 }
+
+/// The sandbox's published credentials and webhook secrets: public, listed in the README,
+/// accepted only by the simulators (and refused as webhook secrets in production).
+pub struct SandboxCredentials {
+    /// Zavu API key.
+    pub zavu_api_key: &'static str,
+    /// Zavu webhook secret (before a registration issues one).
+    pub zavu_webhook_secret: &'static str,
+    /// Sinch access key id.
+    pub sinch_key_id: &'static str,
+    /// Sinch access key secret.
+    pub sinch_key_secret: &'static str,
+    /// Sinch project id.
+    pub sinch_project_id: &'static str,
+    /// Sinch callback secret.
+    pub sinch_webhook_secret: &'static str,
+    /// SendZen partner key.
+    pub sendzen_partner_key: &'static str,
+    /// SendZen webhook secret.
+    pub sendzen_webhook_secret: &'static str,
+}
+
+/// See [`SandboxCredentials`].
+pub const SANDBOX_CREDENTIALS: SandboxCredentials = SandboxCredentials {
+    zavu_api_key: "zv_test_sandbox",
+    zavu_webhook_secret: "whsec_sandbox_zavu_0123456789abcdef",
+    sinch_key_id: "sandbox-key-id",
+    sinch_key_secret: "sandbox-key-secret",
+    sinch_project_id: "sandbox-project",
+    sinch_webhook_secret: "sinch_sandbox_webhook_secret_0123456789",
+    sendzen_partner_key: "sz_partner_sandbox",
+    sendzen_webhook_secret: "sendzen_sandbox_webhook_secret_0123456789",
+};
 
 fn secret(s: &str) -> SecretString {
     SecretString::from(s.to_owned())
@@ -79,12 +112,11 @@ pub fn build_registry(s: &ProviderSettings, base: &str, production: bool) -> any
         rate_limit_per_minute: s.provider_rate_limit_per_minute.filter(|n| *n > 0),
         ..HttpSettings::default()
     };
-    let sb = sandbox_config(s, base);
     let mut registry = Registry::new();
     let mut sandboxed = false;
-    let zavu = zavu_plan(s, base, &sb, http, production);
-    let sinch = sinch_plan(s, base, &sb, http, production);
-    let sendzen = sendzen_plan(s, base, &sb, http, production);
+    let zavu = zavu_plan(s, base, http, production);
+    let sinch = sinch_plan(s, base, http, production);
+    let sendzen = sendzen_plan(s, base, http, production);
     let adapters: [(ProviderId, Arc<dyn Provider>, bool); 3] = [
         adapter(ProviderId::Zavu, zavu, Zavu::new, &mut sandboxed)?,
         adapter(ProviderId::Sinch, sinch, Sinch::new, &mut sandboxed)?,
@@ -94,7 +126,7 @@ pub fn build_registry(s: &ProviderSettings, base: &str, production: bool) -> any
         announce(id, adapter.mode(), has_webhook_secret);
         registry.insert(adapter);
     }
-    Ok(Built { registry, sandbox: sandboxed.then(|| Sandbox::new(sb)) })
+    Ok(Built { registry, sandboxed })
 }
 
 /// The adapter a plan asks for, and whether it has a webhook secret to verify with.
@@ -155,55 +187,29 @@ macro_rules! has_secrets {
 }
 has_secrets!(ZavuConfig, SinchConfig, SendzenConfig);
 
-/// The simulators' settings: webhooks to this server, signed with the configured secret
-/// when there is one (dev mode only; production mounts no simulator).
-fn sandbox_config(s: &ProviderSettings, base: &str) -> SandboxConfig {
-    let mut sb = SandboxConfig::default();
-    sb.zavu.webhook_target = Some(format!("{base}/webhooks/zavu"));
-    sb.sinch.webhook_target = Some(format!("{base}/webhooks/sinch"));
-    sb.sendzen.webhook_target = Some(format!("{base}/webhooks/sendzen"));
-    let first = |v: &[SecretString]| v.first().map(|x| x.expose_secret().to_owned());
-    if let Some(x) = first(&s.zavu_webhook_secrets) {
-        sb.zavu.webhook_secret = x
-    }
-    if let Some(x) = first(&s.sinch_webhook_secrets) {
-        sb.sinch.webhook_secret = x
-    }
-    if let Some(x) = first(&s.sendzen_webhook_secrets) {
-        sb.sendzen.webhook_secret = x
-    }
-    sb
-}
-
-fn zavu_plan(s: &ProviderSettings, base: &str, sb: &SandboxConfig, http: HttpSettings, prod: bool) -> Plan<ZavuConfig> {
-    let published = SandboxConfig::default().zavu.webhook_secret;
+fn zavu_plan(s: &ProviderSettings, base: &str, http: HttpSettings, prod: bool) -> Plan<ZavuConfig> {
+    let published = SANDBOX_CREDENTIALS.zavu_webhook_secret;
     match &s.zavu_api_key {
         Some(key) => Plan::Live(ZavuConfig {
             base_url: s.zavu_base_url.clone(),
             api_key: key.clone(),
-            webhook_secrets: live_secrets(ProviderId::Zavu, &s.zavu_webhook_secrets, &published, prod),
+            webhook_secrets: live_secrets(ProviderId::Zavu, &s.zavu_webhook_secrets, published, prod),
             mode: ProviderMode::Live,
             http,
         }),
         None if prod => Plan::Disabled,
         None => Plan::Sandbox(ZavuConfig {
             base_url: format!("{base}/sandbox/zavu"),
-            api_key: secret(&sb.zavu.api_key),
-            webhook_secrets: or_sandbox(&s.zavu_webhook_secrets, &sb.zavu.webhook_secret),
+            api_key: secret(SANDBOX_CREDENTIALS.zavu_api_key),
+            webhook_secrets: or_sandbox(&s.zavu_webhook_secrets, published),
             mode: ProviderMode::Sandbox,
             http,
         }),
     }
 }
 
-fn sinch_plan(
-    s: &ProviderSettings,
-    base: &str,
-    sb: &SandboxConfig,
-    http: HttpSettings,
-    prod: bool,
-) -> Plan<SinchConfig> {
-    let published = SandboxConfig::default().sinch.webhook_secret;
+fn sinch_plan(s: &ProviderSettings, base: &str, http: HttpSettings, prod: bool) -> Plan<SinchConfig> {
+    let published = SANDBOX_CREDENTIALS.sinch_webhook_secret;
     match (&s.sinch_key_id, &s.sinch_key_secret, &s.sinch_project_id) {
         (Some(id), Some(key), Some(project)) => Plan::Live(SinchConfig {
             token_url: format!("{}/oauth2/token", s.sinch_auth_url.trim_end_matches('/')),
@@ -214,7 +220,7 @@ fn sinch_plan(
             key_id: id.clone(),
             key_secret: key.clone(),
             basic_auth: s.sinch_basic_auth,
-            webhook_secrets: live_secrets(ProviderId::Sinch, &s.sinch_webhook_secrets, &published, prod),
+            webhook_secrets: live_secrets(ProviderId::Sinch, &s.sinch_webhook_secrets, published, prod),
             mode: ProviderMode::Live,
             http,
         }),
@@ -226,11 +232,11 @@ fn sinch_plan(
                 provisioning_url: format!("{root}/provisioning"),
                 subproject_url: format!("{root}/subproject"),
                 conversation_url: format!("{root}/conversation/{{region}}"),
-                project_id: sb.sinch.project_id.clone(),
-                key_id: sb.sinch.key_id.clone(),
-                key_secret: secret(&sb.sinch.key_secret),
+                project_id: SANDBOX_CREDENTIALS.sinch_project_id.to_owned(),
+                key_id: SANDBOX_CREDENTIALS.sinch_key_id.to_owned(),
+                key_secret: secret(SANDBOX_CREDENTIALS.sinch_key_secret),
                 basic_auth: false,
-                webhook_secrets: or_sandbox(&s.sinch_webhook_secrets, &sb.sinch.webhook_secret),
+                webhook_secrets: or_sandbox(&s.sinch_webhook_secrets, published),
                 mode: ProviderMode::Sandbox,
                 http,
             })
@@ -238,27 +244,21 @@ fn sinch_plan(
     }
 }
 
-fn sendzen_plan(
-    s: &ProviderSettings,
-    base: &str,
-    sb: &SandboxConfig,
-    http: HttpSettings,
-    prod: bool,
-) -> Plan<SendzenConfig> {
-    let published = SandboxConfig::default().sendzen.webhook_secret;
+fn sendzen_plan(s: &ProviderSettings, base: &str, http: HttpSettings, prod: bool) -> Plan<SendzenConfig> {
+    let published = SANDBOX_CREDENTIALS.sendzen_webhook_secret;
     match &s.sendzen_partner_api_key {
         Some(key) => Plan::Live(SendzenConfig {
             base_url: s.sendzen_base_url.clone(),
             partner_key: key.clone(),
-            webhook_secrets: live_secrets(ProviderId::Sendzen, &s.sendzen_webhook_secrets, &published, prod),
+            webhook_secrets: live_secrets(ProviderId::Sendzen, &s.sendzen_webhook_secrets, published, prod),
             mode: ProviderMode::Live,
             http,
         }),
         None if prod => Plan::Disabled,
         None => Plan::Sandbox(SendzenConfig {
             base_url: format!("{base}/sandbox/sendzen"),
-            partner_key: secret(&sb.sendzen.partner_key),
-            webhook_secrets: or_sandbox(&s.sendzen_webhook_secrets, &sb.sendzen.webhook_secret),
+            partner_key: secret(SANDBOX_CREDENTIALS.sendzen_partner_key),
+            webhook_secrets: or_sandbox(&s.sendzen_webhook_secrets, published),
             mode: ProviderMode::Sandbox,
             http,
         }),

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use bspgraph::sandbox::Fault;
+use bspgraph_sandbox::Fault;
 use sea_orm::ConnectionTrait;
 use secrecy::ExposeSecret;
 use serde_json::{json, Value};
@@ -87,7 +87,7 @@ async fn an_unusable_accept_header_is_not_acceptable() {
 
 /// The Zavu simulator once the server's startup credential check (`GET /v1/me`) has
 /// reached it, so that a fault injected next applies to the test's own call.
-async fn after_startup_check(app: &crate::helpers::TestApp) -> std::sync::Arc<bspgraph::sandbox::SimCore> {
+async fn after_startup_check(app: &crate::helpers::TestApp) -> std::sync::Arc<bspgraph_sandbox::SimCore> {
     let core = app.sandbox.clone().unwrap().zavu.core.clone();
     for _ in 0..500 {
         if core.requests().iter().any(|r| r.path == "/v1/me") {

@@ -3,11 +3,11 @@
 //! simulator (or in what the adapters expect) is caught. Also: with no credentials the
 //! app serves all three providers in SANDBOX mode, healthy.
 
-use bspgraph::sandbox::sendzen::{SendzenSim, SendzenSimConfig};
-use bspgraph::sandbox::serve_standalone;
-use bspgraph::sandbox::sinch::{SinchSim, SinchSimConfig};
-use bspgraph::sandbox::zavu::{ZavuSim, ZavuSimConfig};
-use bspgraph::sandbox::SimAction;
+use bspgraph_sandbox::sendzen::{SendzenSim, SendzenSimConfig};
+use bspgraph_sandbox::serve_standalone;
+use bspgraph_sandbox::sinch::{SinchSim, SinchSimConfig};
+use bspgraph_sandbox::zavu::{ZavuSim, ZavuSimConfig};
+use bspgraph_sandbox::SimAction;
 use serde_json::{json, Value};
 
 fn keys(v: &Value) -> Vec<String> {

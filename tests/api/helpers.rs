@@ -19,7 +19,7 @@ pub struct TestApp {
     /// Signs client tokens exactly as the app does (to forge expired ones in tests).
     pub signer: bspgraph::auth::TokenSigner,
     /// The simulators mounted in this app (sandbox mode).
-    pub sandbox: Option<bspgraph::sandbox::Sandbox>,
+    pub sandbox: Option<bspgraph_sandbox::Sandbox>,
     /// The SQLite database file, when the backend is SQLite.
     pub db_path: Option<std::path::PathBuf>,
     _dir: Option<tempfile::TempDir>,

@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use bspgraph::domain::Provider;
-use bspgraph::sandbox::{Fault, Sandbox, SandboxConfig, SimAction};
+use bspgraph_sandbox::{Fault, Sandbox, SandboxConfig, SimAction};
 use serde_json::{json, Value};
 
 use crate::live_support::{spawn_live, LiveApp, TEST_SECRET_KEY};
@@ -65,7 +65,7 @@ async fn two_servers(poll: bool) -> TwoServers {
     config.sendzen.webhook_target = None;
     config.sendzen.webhook_secret = SENDZEN_SECRET.into();
     let sim = Sandbox::new(config.clone());
-    let sim_url = bspgraph::sandbox::serve_standalone(sim.router()).await.unwrap();
+    let sim_url = bspgraph_sandbox::serve_standalone(sim.router()).await.unwrap();
     let app = live_against(&sim_url, port, |s| {
         s.providers.sendzen_webhook_secrets = vec![SENDZEN_SECRET.to_owned().into()];
         if poll {
@@ -228,8 +228,8 @@ async fn zavu_completes_by_webhook_alone_with_its_sender_and_waba() {
     let pid = inv["providerId"].as_str().unwrap();
 
     // Act: the customer opens the link and finishes.
-    env.sim.simulate(Provider::Zavu, pid, SimAction::Start).unwrap();
-    env.sim.simulate(Provider::Zavu, pid, SimAction::Complete).unwrap();
+    env.sim.simulate(bspgraph_sandbox::SimProvider::Zavu, pid, SimAction::Start).unwrap();
+    env.sim.simulate(bspgraph_sandbox::SimProvider::Zavu, pid, SimAction::Complete).unwrap();
 
     // Assert
     let done = env.completed(inv["id"].as_str().unwrap()).await;
@@ -253,8 +253,8 @@ async fn zavu_completes_by_the_poller_alone_when_every_webhook_is_dropped() {
     let pid = inv["providerId"].as_str().unwrap();
 
     // Act
-    env.sim.simulate(Provider::Zavu, pid, SimAction::Start).unwrap();
-    env.sim.simulate(Provider::Zavu, pid, SimAction::Complete).unwrap();
+    env.sim.simulate(bspgraph_sandbox::SimProvider::Zavu, pid, SimAction::Start).unwrap();
+    env.sim.simulate(bspgraph_sandbox::SimProvider::Zavu, pid, SimAction::Complete).unwrap();
 
     // Assert
     let done = env.completed(inv["id"].as_str().unwrap()).await;
@@ -276,7 +276,7 @@ async fn sinch_embedded_signup_gets_its_app_and_completes_by_callback_alone() {
     let sender = sender["providerId"].as_str().unwrap().to_owned();
 
     // Act: Sinch activates the sender; its callback is the only news bspgraph gets.
-    env.sim.simulate(Provider::Sinch, &sender, SimAction::Activate).unwrap();
+    env.sim.simulate(bspgraph_sandbox::SimProvider::Sinch, &sender, SimAction::Activate).unwrap();
 
     // Assert
     let done = env.completed(&id).await;
@@ -295,7 +295,7 @@ async fn sinch_embedded_signup_completes_by_the_poller_alone() {
     let (id, sender) = env.sinch_signed_up("Bachman", "104996122223512", "106540352242923").await;
     let sender = sender["providerId"].as_str().unwrap().to_owned();
 
-    env.sim.simulate(Provider::Sinch, &sender, SimAction::Activate).unwrap();
+    env.sim.simulate(bspgraph_sandbox::SimProvider::Sinch, &sender, SimAction::Activate).unwrap();
 
     let done = env.completed(&id).await;
     assert_eq!(done["sender"]["status"], "ACTIVE", "{done}");
@@ -330,12 +330,12 @@ async fn on_behalf_of(env: TwoServers, source: &str, business_manager: &str) {
     let project = inv["project"]["providerId"].as_str().unwrap().to_owned();
 
     // Act: Meta asks for verification, then approves; the customer gets the OTP.
-    env.sim.simulate(Provider::Sinch, &project, SimAction::Start).unwrap();
+    env.sim.simulate(bspgraph_sandbox::SimProvider::Sinch, &project, SimAction::Start).unwrap();
     env.until(&id, |i| i["status"] == "AWAITING_ACTION").await;
-    env.sim.simulate(Provider::Sinch, &project, SimAction::Approve).unwrap();
+    env.sim.simulate(bspgraph_sandbox::SimProvider::Sinch, &project, SimAction::Approve).unwrap();
     let approved = env.until(&id, |i| !i["sender"].is_null()).await;
     let sender_pid = approved["sender"]["providerId"].as_str().unwrap().to_owned();
-    env.sim.simulate(Provider::Sinch, &sender_pid, SimAction::Start).unwrap();
+    env.sim.simulate(bspgraph_sandbox::SimProvider::Sinch, &sender_pid, SimAction::Start).unwrap();
     env.until(&id, |i| i["sender"]["status"] == "PENDING_VERIFICATION").await;
     let q = "query($id: ID!) { node(id: $id) { ... on Invitation { sender { id } } } }";
     let sender = env.gql(q, json!({ "id": id })).await["node"]["sender"]["id"].as_str().unwrap().to_owned();
@@ -367,7 +367,7 @@ async fn sendzen_completes_by_its_result_webhook_to_the_per_client_url() {
     let identifier = bspgraph::onboarding::sendzen::client_identifier(row.client_id);
 
     // Act: the customer finishes the hosted signup; SendZen posts the result.
-    env.sim.simulate(Provider::Sendzen, &identifier, SimAction::Complete).unwrap();
+    env.sim.simulate(bspgraph_sandbox::SimProvider::Sendzen, &identifier, SimAction::Complete).unwrap();
 
     // Assert
     let done = env.completed(&id).await;
@@ -387,7 +387,7 @@ async fn a_webhook_and_the_poller_racing_file_one_sender_and_one_completion() {
     let pid = inv["providerId"].as_str().unwrap();
 
     // Act
-    env.sim.simulate(Provider::Zavu, pid, SimAction::Complete).unwrap();
+    env.sim.simulate(bspgraph_sandbox::SimProvider::Zavu, pid, SimAction::Complete).unwrap();
     let done = env.completed(inv["id"].as_str().unwrap()).await;
 
     // Assert
@@ -503,8 +503,8 @@ async fn every_webhook_delivered_twice_and_in_reverse_order_yields_one_sender_an
     env.drop_every_webhook();
     let inv = env.start(json!({ "provider": "ZAVU", "client": { "name": "Nucleus" } })).await;
     let pid = inv["providerId"].as_str().unwrap();
-    env.sim.simulate(Provider::Zavu, pid, SimAction::Start).unwrap();
-    env.sim.simulate(Provider::Zavu, pid, SimAction::Complete).unwrap();
+    env.sim.simulate(bspgraph_sandbox::SimProvider::Zavu, pid, SimAction::Start).unwrap();
+    env.sim.simulate(bspgraph_sandbox::SimProvider::Zavu, pid, SimAction::Complete).unwrap();
     let sent = env.sim.zavu.core.webhooks.deliveries();
     assert_eq!(sent.len(), 2, "in_progress, then completed");
 

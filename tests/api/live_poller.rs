@@ -1,7 +1,6 @@
 //! The reconciliation poller catches what webhooks miss.
 
-use bspgraph::domain::Provider;
-use bspgraph::sandbox::SimAction;
+use bspgraph_sandbox::SimAction;
 use serde_json::json;
 
 use crate::live_support::{spawn_live, Ws, STATUS_QUERY};
@@ -15,12 +14,12 @@ async fn a_dropped_zavu_completed_webhook_is_picked_up_by_the_poller() {
     ws.subscribe("1", STATUS_QUERY, json!({ "filter": { "nodeId": gid } })).await;
     let sandbox = app.state.sandbox.clone().unwrap();
 
-    sandbox.simulate(Provider::Zavu, &zavu_id, SimAction::Start).unwrap();
+    sandbox.simulate(bspgraph_sandbox::SimProvider::Zavu, &zavu_id, SimAction::Start).unwrap();
     assert_eq!(ws.next_status().await["status"], "IN_PROGRESS");
 
     // Act: the customer completes, and Zavu's webhook is lost.
     sandbox.zavu.core.webhooks.drop_next(1);
-    sandbox.simulate(Provider::Zavu, &zavu_id, SimAction::Complete).unwrap();
+    sandbox.simulate(bspgraph_sandbox::SimProvider::Zavu, &zavu_id, SimAction::Complete).unwrap();
     let event = ws.next_status().await;
 
     // Assert
@@ -41,7 +40,7 @@ async fn a_silent_zavu_expiry_is_picked_up_by_the_poller() {
     let sandbox = app.state.sandbox.clone().unwrap();
 
     // Act: the link expires; Zavu sends nothing.
-    sandbox.simulate(Provider::Zavu, &zavu_id, SimAction::Expire).unwrap();
+    sandbox.simulate(bspgraph_sandbox::SimProvider::Zavu, &zavu_id, SimAction::Expire).unwrap();
     let event = ws.next_status().await;
 
     // Assert

@@ -73,12 +73,12 @@ pub async fn spawn_on(url: &str, dir: Option<tempfile::TempDir>, adjust: impl Fn
 /// the real API), its webhooks verified with [`OPERATOR_ZAVU_SECRET`]; Sinch and SendZen
 /// have no credentials, so they are DISABLED.
 pub async fn spawn_production(adjust: impl FnOnce(&mut Settings)) -> LiveApp {
-    let sim = bspgraph::sandbox::Sandbox::new(bspgraph::sandbox::SandboxConfig::default());
-    let sim_url = bspgraph::sandbox::serve_standalone(sim.router()).await.unwrap();
+    let sim = bspgraph_sandbox::Sandbox::new(bspgraph_sandbox::SandboxConfig::default());
+    let sim_url = bspgraph_sandbox::serve_standalone(sim.router()).await.unwrap();
     spawn_live(|s| {
         s.security.mode = bspgraph::modes::Mode::Production;
         s.secret_key = Some(TEST_SECRET_KEY.to_owned().into());
-        s.providers.zavu_api_key = Some(bspgraph::sandbox::SandboxConfig::default().zavu.api_key.into());
+        s.providers.zavu_api_key = Some(bspgraph_sandbox::SandboxConfig::default().zavu.api_key.into());
         s.providers.zavu_base_url = format!("{sim_url}/sandbox/zavu");
         s.providers.zavu_webhook_secrets = vec![OPERATOR_ZAVU_SECRET.to_owned().into()];
         adjust(s);

@@ -19,9 +19,9 @@ async fn sandbox_driven_onboarding_delivers_each_status_change_to_a_subscriber()
     let sandbox = app.state.sandbox.clone().unwrap();
 
     // Act: the simulated customer opens the link, then finishes.
-    sandbox.simulate(Provider::Zavu, &zavu_id, bspgraph::sandbox::SimAction::Start).unwrap();
+    sandbox.simulate(bspgraph_sandbox::SimProvider::Zavu, &zavu_id, bspgraph_sandbox::SimAction::Start).unwrap();
     let first = ws.next_status().await;
-    sandbox.simulate(Provider::Zavu, &zavu_id, bspgraph::sandbox::SimAction::Complete).unwrap();
+    sandbox.simulate(bspgraph_sandbox::SimProvider::Zavu, &zavu_id, bspgraph_sandbox::SimAction::Complete).unwrap();
     let second = ws.next_status().await;
 
     // Assert
@@ -152,7 +152,7 @@ async fn a_failing_event_stays_in_the_inbox_with_its_error_and_is_retried() {
         json!({ "type": "WHATSAPP_SENDER_ACTIVE", "payload": { "id": "snd_unknown_at_sinch", "state": "ACTIVE" } })
             .to_string();
     let (nonce, ts) = ("n0nce", chrono::Utc::now().timestamp().to_string());
-    let secret = bspgraph::sandbox::sinch::SinchSimConfig::default().webhook_secret;
+    let secret = bspgraph_sandbox::sinch::SinchSimConfig::default().webhook_secret;
     let mac = bspgraph::providers::signature::sign(
         secret.as_bytes(),
         &[body.as_bytes(), b".", nonce.as_bytes(), b".", ts.as_bytes()],

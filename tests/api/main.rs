@@ -5,6 +5,7 @@
 mod helpers;
 mod provider_support;
 
+mod architecture;
 mod auth;
 mod browser;
 mod canary;

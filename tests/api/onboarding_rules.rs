@@ -4,8 +4,8 @@
 
 use std::time::Duration;
 
-use bspgraph::sandbox::Fault;
 use bspgraph::secrets::{key_dir, SecretBox, Slot};
+use bspgraph_sandbox::Fault;
 use secrecy::ExposeSecret;
 use serde_json::json;
 

@@ -1,7 +1,6 @@
 //! `refresh`, `syncProvider` and provider rejections that keep the provider's code.
 
-use bspgraph::domain::Provider;
-use bspgraph::sandbox::SimAction;
+use bspgraph_sandbox::SimAction;
 use serde_json::json;
 
 use crate::helpers::{spawn_app_with, without_webhooks};
@@ -14,7 +13,7 @@ async fn refresh_reads_the_provider_now_and_records_a_mutation_event() {
     let started = start(&app, json!({ "provider": "ZAVU", "client": { "name": "Fresh" } })).await;
     let id = started["invitation"]["id"].as_str().unwrap().to_owned();
     let pid = started["invitation"]["providerId"].as_str().unwrap().to_owned();
-    sandbox.simulate(Provider::Zavu, &pid, SimAction::Complete).unwrap();
+    sandbox.simulate(bspgraph_sandbox::SimProvider::Zavu, &pid, SimAction::Complete).unwrap();
 
     let refreshed = app.data(REFRESH, json!({ "id": id })).await;
 

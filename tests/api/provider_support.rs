@@ -13,10 +13,10 @@ use bspgraph::providers::http::HttpSettings;
 use bspgraph::providers::sendzen::{Sendzen, SendzenConfig};
 use bspgraph::providers::sinch::{Sinch, SinchConfig};
 use bspgraph::providers::zavu::{Zavu, ZavuConfig};
-use bspgraph::sandbox::sendzen::{SendzenSim, SendzenSimConfig};
-use bspgraph::sandbox::serve_standalone;
-use bspgraph::sandbox::sinch::{SinchSim, SinchSimConfig};
-use bspgraph::sandbox::zavu::{ZavuSim, ZavuSimConfig};
+use bspgraph_sandbox::sendzen::{SendzenSim, SendzenSimConfig};
+use bspgraph_sandbox::serve_standalone;
+use bspgraph_sandbox::sinch::{SinchSim, SinchSimConfig};
+use bspgraph_sandbox::zavu::{ZavuSim, ZavuSimConfig};
 use secrecy::SecretString;
 
 pub fn secret(s: &str) -> SecretString {

@@ -5,7 +5,7 @@
 
 use bspgraph::domain::{AccountRequest, OnboardingRequest, ProviderEventKind, SenderRequest, VerificationMethod};
 use bspgraph::providers::Provider;
-use bspgraph::sandbox::SimAction;
+use bspgraph_sandbox::SimAction;
 use serde_json::{json, Value};
 
 use crate::helpers::{spawn_app_with, without_webhooks};

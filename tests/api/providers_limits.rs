@@ -8,11 +8,11 @@ use bspgraph::domain::ProviderMode;
 use bspgraph::providers::sendzen::{Sendzen, SendzenConfig};
 use bspgraph::providers::sinch::Sinch;
 use bspgraph::providers::{Provider, ProviderError};
-use bspgraph::sandbox::sendzen::{SendzenSim, SendzenSimConfig};
-use bspgraph::sandbox::serve_standalone;
-use bspgraph::sandbox::sinch::{SinchSim, SinchSimConfig};
-use bspgraph::sandbox::zavu::{ZavuLimits, ZavuSimConfig};
-use bspgraph::sandbox::Fault;
+use bspgraph_sandbox::sendzen::{SendzenSim, SendzenSimConfig};
+use bspgraph_sandbox::serve_standalone;
+use bspgraph_sandbox::sinch::{SinchSim, SinchSimConfig};
+use bspgraph_sandbox::zavu::{ZavuLimits, ZavuSimConfig};
+use bspgraph_sandbox::Fault;
 use serde_json::{json, Value};
 
 use crate::provider_support::*;

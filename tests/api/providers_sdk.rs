@@ -8,7 +8,7 @@ use std::path::Path;
 
 use bspgraph::domain::SenderRequest;
 use bspgraph::providers::Provider;
-use bspgraph::sandbox::SimAction;
+use bspgraph_sandbox::SimAction;
 use secrecy::ExposeSecret;
 use serde_json::Value;
 
@@ -37,7 +37,7 @@ async fn official_sdks_succeed_against_the_simulators() {
     let token = active.bearer_token.unwrap().expose_secret().to_owned();
     zavu.sim.core.clear_requests();
     sinch.sim.core.clear_requests();
-    let cfg = bspgraph::sandbox::sinch::SinchSimConfig::default();
+    let cfg = bspgraph_sandbox::sinch::SinchSimConfig::default();
     let vars = [
         ("ZAVU_BASE", zavu.base.clone()),
         ("ZAVU_KEY", "zv_test_sandbox".to_owned()),

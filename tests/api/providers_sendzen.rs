@@ -2,7 +2,7 @@
 
 use bspgraph::domain::{InvitationStatus, OnboardingRequest, ProviderEventKind};
 use bspgraph::providers::{Provider, ProviderError};
-use bspgraph::sandbox::{Fault, SimAction};
+use bspgraph_sandbox::{Fault, SimAction};
 use secrecy::ExposeSecret;
 
 use crate::provider_support::*;

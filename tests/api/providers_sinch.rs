@@ -6,7 +6,7 @@ use bspgraph::domain::{
 };
 use bspgraph::providers::sinch::Sinch;
 use bspgraph::providers::{Provider, ProviderError};
-use bspgraph::sandbox::{Fault, SimAction};
+use bspgraph_sandbox::{Fault, SimAction};
 use secrecy::ExposeSecret;
 
 use crate::provider_support::*;
@@ -180,7 +180,7 @@ async fn token_is_cached_and_refetched_once_after_an_expired_token_401() {
 #[tokio::test]
 async fn wrong_key_secret_is_an_authentication_error() {
     let env = sinch_env(None).await;
-    let cfg = bspgraph::sandbox::sinch::SinchSimConfig::default();
+    let cfg = bspgraph_sandbox::sinch::SinchSimConfig::default();
     let bad = Sinch::new(sinch_config(&env.base, &cfg, "wrong", fast_http())).unwrap();
 
     let err = bad.list_projects().await.unwrap_err();

@@ -4,8 +4,8 @@ use std::time::Duration;
 
 use bspgraph::domain::{HostedInvitationRequest, InvitationStatus, OnboardingRequest, ProviderEventKind, SenderStatus};
 use bspgraph::providers::{Provider, ProviderError};
-use bspgraph::sandbox::zavu::{ZavuLimits, ZavuSimConfig};
-use bspgraph::sandbox::{Fault, SimAction};
+use bspgraph_sandbox::zavu::{ZavuLimits, ZavuSimConfig};
+use bspgraph_sandbox::{Fault, SimAction};
 
 use crate::provider_support::*;
 

@@ -6,8 +6,8 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use base64::Engine;
 use bspgraph::providers::signature::sign;
 use bspgraph::providers::{sendzen, sinch, zavu, WebhookError};
-use bspgraph::sandbox::sinch::sign_headers;
-use bspgraph::sandbox::zavu::SignatureScheme;
+use bspgraph_sandbox::sinch::sign_headers;
+use bspgraph_sandbox::zavu::SignatureScheme;
 use chrono::{Duration, Utc};
 
 use crate::provider_support::secret;

@@ -228,8 +228,8 @@ async fn a_sender_a_provider_reports_for_one_client_stays_with_the_client_that_o
         let b_id = crate::helpers::create_client(&app, "Bravo", Some("tenant-b")).await;
         let zavu_id = a["providerId"].as_str().unwrap().to_owned();
         let sandbox = app.sandbox.clone().unwrap();
-        sandbox.simulate(Provider::Zavu, &zavu_id, bspgraph::sandbox::SimAction::Start).unwrap();
-        sandbox.simulate(Provider::Zavu, &zavu_id, bspgraph::sandbox::SimAction::Complete).unwrap();
+        sandbox.simulate(bspgraph_sandbox::SimProvider::Zavu, &zavu_id, bspgraph_sandbox::SimAction::Start).unwrap();
+        sandbox.simulate(bspgraph_sandbox::SimProvider::Zavu, &zavu_id, bspgraph_sandbox::SimAction::Complete).unwrap();
         let url = app.url(&format!("/sandbox/zavu/v1/invitations/{zavu_id}"));
         let at_zavu: Value =
             app.http.get(url).bearer_auth("zv_test_sandbox").send().await.unwrap().json().await.unwrap();

@@ -9,7 +9,7 @@ use serde_json::json;
 
 use bspgraph::domain::{InvitationStatus, Provider, ProviderEventKind};
 use bspgraph::providers::Provider as _;
-use bspgraph::sandbox::sinch::{sign_headers, SinchSimConfig};
+use bspgraph_sandbox::sinch::{sign_headers, SinchSimConfig};
 
 use crate::live_support::{fresh_postgres, spawn_live, spawn_on, LiveApp};
 use crate::provider_support::{fast_http, sendzen_adapter, sinch_config};
@@ -107,7 +107,7 @@ fn unknown_sinch_sender_and_account_states_are_marked_unknown() {
 /// A Zavu newer than this adapter: a standalone simulator behind a proxy whose
 /// invitation reads (one or a list) report `renamed` where the simulator says `completed`.
 /// Returns (base URL for the adapter, the simulator, to act as the customer).
-async fn newer_zavu(renamed: &'static str) -> (String, bspgraph::sandbox::Sandbox) {
+async fn newer_zavu(renamed: &'static str) -> (String, bspgraph_sandbox::Sandbox) {
     use axum::extract::{Request, State};
     use axum::response::IntoResponse;
 
@@ -133,11 +133,11 @@ async fn newer_zavu(renamed: &'static str) -> (String, bspgraph::sandbox::Sandbo
         (status, [("content-type", "application/json")], text).into_response()
     }
 
-    let sim = bspgraph::sandbox::Sandbox::new(bspgraph::sandbox::SandboxConfig::default());
-    let sim_url = bspgraph::sandbox::serve_standalone(sim.router()).await.unwrap();
+    let sim = bspgraph_sandbox::Sandbox::new(bspgraph_sandbox::SandboxConfig::default());
+    let sim_url = bspgraph_sandbox::serve_standalone(sim.router()).await.unwrap();
     let state = (reqwest::Client::new(), format!("{sim_url}/sandbox/zavu"), renamed);
     let proxy = axum::Router::new().fallback(forward).with_state(state);
-    (bspgraph::sandbox::serve_standalone(proxy).await.unwrap(), sim)
+    (bspgraph_sandbox::serve_standalone(proxy).await.unwrap(), sim)
 }
 
 #[tokio::test]
@@ -147,7 +147,7 @@ async fn refresh_and_sync_keep_an_unknown_zavu_status_without_moving_the_invitat
     let (zavu_url, sim) = newer_zavu("awaiting_meta_review").await;
     let app = crate::helpers::spawn_app_with(|s| {
         crate::helpers::without_webhooks(s);
-        s.providers.zavu_api_key = Some(bspgraph::sandbox::SandboxConfig::default().zavu.api_key.into());
+        s.providers.zavu_api_key = Some(bspgraph_sandbox::SandboxConfig::default().zavu.api_key.into());
         s.providers.zavu_base_url = zavu_url;
     })
     .await;
@@ -155,10 +155,10 @@ async fn refresh_and_sync_keep_an_unknown_zavu_status_without_moving_the_invitat
         crate::onboarding_support::start(&app, json!({ "provider": "ZAVU", "client": { "name": "Newer" } })).await;
     let id = started["invitation"]["id"].as_str().unwrap().to_owned();
     let pid = started["invitation"]["providerId"].as_str().unwrap().to_owned();
-    sim.simulate(Provider::Zavu, &pid, bspgraph::sandbox::SimAction::Start).unwrap();
+    sim.simulate(bspgraph_sandbox::SimProvider::Zavu, &pid, bspgraph_sandbox::SimAction::Start).unwrap();
     let first = app.data(REFRESH, json!({ "id": id })).await;
     assert_eq!(first["refresh"]["node"]["status"], "IN_PROGRESS", "{first}");
-    sim.simulate(Provider::Zavu, &pid, bspgraph::sandbox::SimAction::Complete).unwrap();
+    sim.simulate(bspgraph_sandbox::SimProvider::Zavu, &pid, bspgraph_sandbox::SimAction::Complete).unwrap();
 
     // Act
     let refreshed = app.data(REFRESH, json!({ "id": id })).await;

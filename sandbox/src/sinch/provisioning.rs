@@ -14,8 +14,8 @@ use chrono::Utc;
 use serde_json::{json, Value};
 
 use super::{paging, SinchSim, WebhookRec};
-use crate::sandbox::common::json;
-use crate::sandbox::{iso, lock, random_id};
+use crate::common::json;
+use crate::{iso, lock, random_id};
 
 type Sim = State<Arc<SinchSim>>;
 

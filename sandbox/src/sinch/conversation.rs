@@ -16,8 +16,8 @@ use axum::Router;
 use serde_json::{json, Value};
 
 use super::SinchSim;
-use crate::sandbox::common::json;
-use crate::sandbox::{lock, random_id};
+use crate::common::json;
+use crate::{lock, random_id};
 
 type Sim = State<Arc<SinchSim>>;
 

@@ -15,8 +15,8 @@ use serde_json::{json, Map, Value};
 
 use super::state::{Invitation, WebhookConfig, PROJECT_ID};
 use super::ZavuSim;
-use crate::sandbox::common::json;
-use crate::sandbox::lock;
+use crate::common::json;
+use crate::lock;
 
 type Sim = State<Arc<ZavuSim>>;
 type Params = Query<HashMap<String, String>>;

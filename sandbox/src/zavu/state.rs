@@ -5,8 +5,8 @@ use chrono::{DateTime, Duration, Utc};
 use serde_json::{json, Value};
 
 use super::ZavuSimConfig;
-use crate::providers::signature::sign;
-use crate::sandbox::{iso, random_digits, random_id, SimAction, SimError};
+use crate::sign;
+use crate::{iso, random_digits, random_id, SimAction, SimError};
 
 /// The simulated partner project.
 pub const PROJECT_ID: &str = "prj_sandbox";

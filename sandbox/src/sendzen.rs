@@ -26,7 +26,7 @@ use serde_json::{json, Value};
 use super::common::{json, record_and_inject, with_fallbacks, SimCore};
 use super::limits::MinuteWindows;
 use super::{lock, random_digits, random_id, SimAction, SimError};
-use crate::providers::signature::sign;
+use crate::sign;
 
 /// Simulator settings.
 #[derive(Debug, Clone)]

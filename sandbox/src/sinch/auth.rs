@@ -18,8 +18,8 @@ use base64::Engine;
 use serde_json::json;
 
 use super::SinchSim;
-use crate::sandbox::common::json;
-use crate::sandbox::{lock, random_id};
+use crate::common::json;
+use crate::{lock, random_id};
 
 pub fn router(sim: Arc<SinchSim>) -> Router {
     Router::new().route("/auth/oauth2/token", post(token)).with_state(sim)

@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 
 use super::provisioning::now;
 use super::{SenderRec, SinchSim};
-use crate::sandbox::{lock, random_digits, random_id, SimAction, SimError};
+use crate::{lock, random_digits, random_id, SimAction, SimError};
 
 /// Make a sender ACTIVE: settle a pending `changes.details` into `details` (a sender
 /// already PENDING_VERIFICATION has its details settled and keeps them), issue a

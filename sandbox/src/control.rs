@@ -1,6 +1,6 @@
 //! The control surface: one [`Sandbox`] holding the three simulators, the router that
 //! mounts them, and [`Sandbox::simulate`], which moves a simulated customer through a
-//! provider's real flow (used by tests and by the `sandboxSimulate` mutation).
+//! provider's real flow (behind the control API, and called directly by tests).
 //! Fault injection and the request recorder are on each simulator's `core`.
 
 use std::sync::Arc;
@@ -10,11 +10,35 @@ use axum::Router;
 use super::sendzen::{SendzenSim, SendzenSimConfig};
 use super::sinch::{SinchSim, SinchSimConfig};
 use super::zavu::{ZavuSim, ZavuSimConfig};
-use crate::domain::Provider;
 
-/// A step of a simulated customer (the `sandboxSimulate` action).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, async_graphql::Enum)]
-#[graphql(name = "SandboxAction")]
+/// Which simulator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SimProvider {
+    /// Zavu.
+    Zavu,
+    /// Sinch.
+    Sinch,
+    /// SendZen.
+    Sendzen,
+}
+
+impl SimProvider {
+    /// All three, in a fixed order.
+    pub const ALL: [Self; 3] = [Self::Zavu, Self::Sinch, Self::Sendzen];
+
+    /// The provider a control path names (`zavu`, `sinch`, `sendzen`).
+    pub fn from_path(name: &str) -> Option<Self> {
+        match name {
+            "zavu" => Some(Self::Zavu),
+            "sinch" => Some(Self::Sinch),
+            "sendzen" => Some(Self::Sendzen),
+            _ => None,
+        }
+    }
+}
+
+/// A step of a simulated customer or of Meta (the control API's `action`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SimAction {
     /// The customer opens the link / starts signup; Sinch: account or sender moves on.
     Start,
@@ -92,11 +116,11 @@ impl Sandbox {
     /// sender id or (sub)project id (for the account); a SendZen client identifier or
     /// project id. Returns what the customer's browser sees, where the provider shows
     /// it something (SendZen's iframe result), else `null`.
-    pub fn simulate(&self, provider: Provider, id: &str, action: SimAction) -> Result<serde_json::Value, SimError> {
+    pub fn simulate(&self, provider: SimProvider, id: &str, action: SimAction) -> Result<serde_json::Value, SimError> {
         match provider {
-            Provider::Zavu => self.zavu.simulate(id, action).map(|()| serde_json::Value::Null),
-            Provider::Sinch => self.sinch.simulate(id, action).map(|()| serde_json::Value::Null),
-            Provider::Sendzen => self.sendzen.simulate(id, action),
+            SimProvider::Zavu => self.zavu.simulate(id, action).map(|()| serde_json::Value::Null),
+            SimProvider::Sinch => self.sinch.simulate(id, action).map(|()| serde_json::Value::Null),
+            SimProvider::Sendzen => self.sendzen.simulate(id, action),
         }
     }
 }

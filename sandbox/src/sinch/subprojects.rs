@@ -14,8 +14,8 @@ use serde_json::{json, Value};
 
 use super::provisioning::now;
 use super::{paging, SinchSim};
-use crate::sandbox::common::json;
-use crate::sandbox::lock;
+use crate::common::json;
+use crate::lock;
 
 type Sim = State<Arc<SinchSim>>;
 const PATH: &str = "/subproject";

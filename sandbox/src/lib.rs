@@ -1,8 +1,13 @@
-//! Stateful simulators of the three provider APIs, faithful to
-//! `reference/bsp-apis.md`: the same paths, casing, wrappers, status codes, error
-//! bodies, pagination, auth checks and signed webhooks. Each simulator is an
-//! `axum::Router` that bspgraph mounts under `/sandbox/{provider}` in sandbox mode and
-//! that tests start standalone on port 0; adapters always reach it over real HTTP.
+//! Stateful simulators of the three provider APIs, faithful to the providers' public
+//! documentation (summarised in the README's "Provider wire facts"): the same paths,
+//! casing, wrappers, status codes, error bodies, pagination, auth checks and signed
+//! webhooks. Each simulator is an `axum::Router` that bspgraph mounts under
+//! `/sandbox/{provider}` in sandbox mode, that `bspgraph sandbox` serves alone and that
+//! tests start standalone on port 0.
+//!
+//! This crate does not depend on bspgraph and shares no types with its adapters: an
+//! independent implementation of each contract is what makes the simulator a test of
+//! the adapter. bspgraph reaches it only over HTTP, as it reaches the real providers.
 //!
 //! Shared here: the request recorder, fault injection for the next N requests, rate
 //! limits (minute windows, token bucket), provider-shaped answers to unknown routes,
@@ -28,8 +33,21 @@ use rand::Rng;
 use tokio::net::TcpListener;
 
 pub use common::{Fault, RecordedRequest, SimCore};
+pub use control::SimProvider;
 pub use control::{Sandbox, SandboxConfig, SimAction, SimError};
 pub use webhooks::{Delivery, WebhookSender};
+
+/// HMAC-SHA256 of the concatenated `parts` under `secret` (every provider's webhook
+/// signatures are built on it).
+pub(crate) fn sign(secret: &[u8], parts: &[&[u8]]) -> [u8; 32] {
+    use hmac::{Hmac, Mac};
+    // HMAC takes keys of any length; the fallback is never taken.
+    let Ok(mut mac) = Hmac::<sha2::Sha256>::new_from_slice(secret) else { return [0; 32] };
+    for part in parts {
+        mac.update(part);
+    }
+    mac.finalize().into_bytes().into()
+}
 
 /// Serve `router` on 127.0.0.1 port 0; returns the base URL (`http://127.0.0.1:PORT`).
 pub async fn serve_standalone(router: Router) -> std::io::Result<String> {

@@ -14,8 +14,8 @@ use serde_json::{json, Map, Value};
 
 use super::provisioning::{check_project, now, papi, project_object};
 use super::{paging, SenderRec, SinchSim};
-use crate::sandbox::common::json;
-use crate::sandbox::lock;
+use crate::common::json;
+use crate::lock;
 
 type Sim = State<Arc<SinchSim>>;
 const BASE: &str = "/provisioning/v1/projects/{pid}/whatsapp/senders";
@@ -124,7 +124,7 @@ async fn create(State(sim): Sim, Path(pid): Path<String>, body: Bytes) -> Respon
         if provider == "CUSTOMER" && number.is_none() {
             return bad("details.phoneNumber is required when the customer provides the number");
         }
-        let number = number.map_or_else(|| crate::sandbox::random_digits(9), str::to_owned);
+        let number = number.map_or_else(|| crate::random_digits(9), str::to_owned);
         wire["numberProvider"] = json!(provider);
         wire["countryCode"] = json!(cc);
         wire["phoneNumber"] = json!(number);

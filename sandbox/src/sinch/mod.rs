@@ -236,10 +236,7 @@ pub fn sign_headers(secret: &str, body: &str) -> Vec<(String, String)> {
     use base64::Engine;
     let nonce = super::random_id(26).to_uppercase();
     let timestamp = chrono::Utc::now().timestamp().to_string();
-    let mac = crate::providers::signature::sign(
-        secret.as_bytes(),
-        &[body.as_bytes(), b".", nonce.as_bytes(), b".", timestamp.as_bytes()],
-    );
+    let mac = crate::sign(secret.as_bytes(), &[body.as_bytes(), b".", nonce.as_bytes(), b".", timestamp.as_bytes()]);
     vec![
         ("x-sinch-webhook-signature".into(), base64::engine::general_purpose::STANDARD.encode(mac)),
         ("x-sinch-webhook-signature-algorithm".into(), "HmacSHA256".into()),

@@ -25,8 +25,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::common::{Fault, SimCore};
-use super::control::{Sandbox, SimAction, SimError};
-use crate::domain::Provider;
+use super::control::{Sandbox, SimAction, SimError, SimProvider as Provider};
 
 /// The control routes over `sandbox`.
 pub fn router(sandbox: Sandbox) -> Router {
@@ -43,12 +42,7 @@ fn refuse(status: StatusCode, message: impl Into<String>) -> Response {
 }
 
 fn provider(name: &str) -> Option<Provider> {
-    match name {
-        "zavu" => Some(Provider::Zavu),
-        "sinch" => Some(Provider::Sinch),
-        "sendzen" => Some(Provider::Sendzen),
-        _ => None,
-    }
+    Provider::from_path(name)
 }
 
 fn unknown_provider() -> Response {
@@ -144,7 +138,7 @@ async fn faults(State(sandbox): State<Sandbox>, Path(name): Path<String>, Json(b
 }
 
 async fn reset(State(sandbox): State<Sandbox>) -> Response {
-    for provider in [Provider::Zavu, Provider::Sinch, Provider::Sendzen] {
+    for provider in Provider::ALL {
         let core = core(&sandbox, provider);
         core.clear_requests();
         core.clear_faults();
