@@ -19,6 +19,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 use crate::auth::layer::{authenticate, Gate};
 use crate::auth::{Authenticator, TokenSigner};
 use crate::config::Settings;
+use crate::domain::ProviderMode::{Live, Sandbox as Sandboxed};
 use crate::events::EventBus;
 use crate::graphql::{build_schema, AppSchema, Limits};
 use crate::metrics::{metrics_handler, observe, Metrics};
@@ -64,6 +65,8 @@ pub struct AppState {
 
 /// How long a shutdown waits for open WebSockets to send their close frames.
 const SOCKETS_CLOSE_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+/// How long startup waits for the sandboxed providers' webhook registrations.
+const SANDBOX_REGISTRATION_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// A bound, not yet serving application.
 pub struct App {
@@ -99,7 +102,7 @@ impl App {
         let onboarding = onboarding_state(&settings, &store, &built, base.clone())?;
         let signer = TokenSigner::new(onboarding.secrets.derived_key());
         let bus = EventBus::new(store.clone());
-        let sandbox = built.sandboxed.then(|| Sandbox::new(embedded_sandbox(&settings, &base)));
+        let sandbox = built.sandboxed.then(|| Sandbox::new(embedded_sandbox(&settings)));
         let registry = built.registry.clone();
         let flows = onboarding.clone();
         let schema = build_schema(store.clone(), limits, registry, onboarding, bus.clone());
@@ -136,6 +139,16 @@ impl App {
     /// WebSockets with 1001 and stop the background tasks (event tail reader and
     /// listener, inbox retries, poller).
     pub async fn serve(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        self.start(shutdown).await?.await.unwrap_or_else(|e| Err(std::io::Error::other(e)))
+    }
+
+    /// [`App::serve`] in a task, returned once the server answers and the sandboxed
+    /// providers have registered their webhooks with the embedded simulators (so a flow
+    /// started right away gets its webhooks). The task ends when serving does.
+    pub async fn start(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<tokio::task::JoinHandle<std::io::Result<()>>> {
         let (stop, stopped) = tokio::sync::watch::channel(false);
         self.state.bus.spawn(stopped.clone()).await.map_err(std::io::Error::other)?;
         tokio::spawn(self.state.processor.clone().run(stopped.clone()));
@@ -143,6 +156,35 @@ impl App {
         // Secrets providers issued at earlier registrations verify webhooks from the start.
         if let Err(e) = registration::adopt_stored(&self.state.flows).await {
             tracing::warn!(error = %e, "cannot read the stored webhook registrations");
+        }
+        let sockets = self.state.sockets.clone();
+        let closing = sockets.clone();
+        let shutdown = async move {
+            shutdown.await;
+            closing.close_all();
+        };
+        let serving = axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(shutdown);
+        let task = tokio::spawn(async move {
+            let served = serving.await;
+            // Upgraded sockets are no longer HTTP connections: wait (bounded) for their 1001 close frames.
+            if !sockets.drained(SOCKETS_CLOSE_WAIT).await {
+                tracing::warn!(open = sockets.open(), "WebSockets still open at shutdown");
+            }
+            let _ = stop.send(true);
+            served
+        });
+        // The embedded simulators deliver only to registered URLs: register first.
+        match tokio::time::timeout(SANDBOX_REGISTRATION_WAIT, registration::register_all(&self.state.flows, Sandboxed))
+            .await
+        {
+            Ok(Ok(done)) => {
+                for (provider, outcome) in done.into_iter().filter(|(_, o)| o.is_err()) {
+                    tracing::warn!(provider = %provider, outcome = ?outcome, "sandbox webhook registration failed");
+                }
+            }
+            Ok(Err(e)) => tracing::warn!(error = %e, "cannot record the sandbox webhook registrations"),
+            Err(_) => tracing::warn!("sandbox webhook registration did not finish in time; retried by syncProvider"),
         }
         // One credentials check per provider once serving, so `providers` reports real health
         // (sandboxed adapters reach the simulators mounted in this very server), then the
@@ -156,32 +198,18 @@ impl App {
                 }
             }
             if !public_url {
-                if registry.all().iter().any(|a| a.mode() == crate::domain::ProviderMode::Live) {
+                if registry.all().iter().any(|a| a.mode() == Live) {
                     tracing::warn!(
                         "BSPGRAPH_PUBLIC_URL is not set: webhooks are not registered with the LIVE providers"
                     );
                 }
                 return;
             }
-            if let Err(e) = registration::register_all(&flows).await {
+            if let Err(e) = registration::register_all(&flows, Live).await {
                 tracing::warn!(error = %e, "cannot record the webhook registrations");
             }
         });
-        let sockets = self.state.sockets.clone();
-        let closing = sockets.clone();
-        let shutdown = async move {
-            shutdown.await;
-            closing.close_all();
-        };
-        let served = axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(shutdown)
-            .await;
-        // Upgraded sockets are no longer HTTP connections: wait (bounded) for their 1001 close frames.
-        if !sockets.drained(SOCKETS_CLOSE_WAIT).await {
-            tracing::warn!(open = sockets.open(), "WebSockets still open at shutdown");
-        }
-        let _ = stop.send(true);
-        served
+        Ok(task)
     }
 }
 
@@ -205,20 +233,16 @@ fn onboarding_state(settings: &Settings, store: &Store, built: &Built, base: Str
     })
 }
 
-/// The embedded simulators' settings: webhooks to this server, signed with the
-/// configured secret when there is one (dev mode only; production mounts no simulator).
-fn embedded_sandbox(settings: &Settings, base: &str) -> SandboxConfig {
+/// The embedded simulators' settings: Zavu issues, and SendZen signs with, the configured
+/// webhook secret when there is one (Sinch signs with the secret bspgraph registers).
+/// They deliver only where bspgraph registers (see [`App::start`]). Dev mode only;
+/// production mounts no simulator.
+fn embedded_sandbox(settings: &Settings) -> SandboxConfig {
     let p = &settings.providers;
     let mut sb = SandboxConfig::default();
-    sb.zavu.webhook_target = Some(format!("{base}/webhooks/zavu"));
-    sb.sinch.webhook_target = Some(format!("{base}/webhooks/sinch"));
-    sb.sendzen.webhook_target = Some(format!("{base}/webhooks/sendzen"));
     let first = |v: &[secrecy::SecretString]| v.first().map(|x| x.expose_secret().to_owned());
     if let Some(x) = first(&p.zavu_webhook_secrets) {
         sb.zavu.webhook_secret = x
-    }
-    if let Some(x) = first(&p.sinch_webhook_secrets) {
-        sb.sinch.webhook_secret = x
     }
     if let Some(x) = first(&p.sendzen_webhook_secrets) {
         sb.sendzen.webhook_secret = x

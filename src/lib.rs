@@ -1,7 +1,8 @@
 //! bspgraph: one GraphQL API over the WhatsApp partner-onboarding APIs of SendZen,
 //! Zavu and Sinch.
 //!
-//! Layout (see `../shared/design.md` section 5):
+//! Layout (the README's Architecture section; the simulators are the workspace crate
+//! `sandbox/`, mounted by [`app`]):
 //! - [`config`]: typed settings from flags and environment variables.
 //! - [`auth`]: operator API keys and client-scoped tokens.
 //! - [`modes`]: dev and production modes and their startup checks.

@@ -64,7 +64,8 @@ async fn register_webhooks(mut settings: bspgraph::config::Settings) -> anyhow::
     anyhow::ensure!(settings.public_url.is_some(), "set BSPGRAPH_PUBLIC_URL: the providers call that URL back");
     settings.listen = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
     let app = App::build(settings).await?;
-    let done = bspgraph::onboarding::registration::register_all(&app.state.flows).await?;
+    let done = bspgraph::onboarding::registration::register_all(&app.state.flows, bspgraph::domain::ProviderMode::Live)
+        .await?;
     if done.is_empty() {
         eprintln!("no LIVE provider takes a webhook registration");
     }

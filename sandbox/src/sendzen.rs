@@ -35,8 +35,6 @@ pub struct SendzenSimConfig {
     pub partner_key: String,
     /// Secret that signs webhooks.
     pub webhook_secret: String,
-    /// Where results go for clients onboarded without a webhook URL.
-    pub webhook_target: Option<String>,
     /// Iframe URL prefix; the token is appended.
     pub iframe_base: String,
     /// Requests per minute per API key (no numbers are published; 300 assumed).
@@ -48,7 +46,6 @@ impl Default for SendzenSimConfig {
         Self {
             partner_key: "sz_partner_sandbox".into(),
             webhook_secret: "sendzen_sandbox_webhook_secret_0123456789".into(),
-            webhook_target: None,
             iframe_base: "https://app.sendzen.io/onboard/iframe?token=".into(),
             limit_per_min: 300,
         }
@@ -150,7 +147,8 @@ impl SendzenSim {
         };
         let result = body.clone();
         let body = body.to_string();
-        if let Some(url) = c.webhook_url.or_else(|| self.config.webhook_target.clone()) {
+        // Only to the URL the partner gave at onboard (`client_webhook_url`).
+        if let Some(url) = c.webhook_url {
             let secret = self.config.webhook_secret.clone();
             let signer = Arc::new(move |body: &str| {
                 vec![(

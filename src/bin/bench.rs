@@ -123,7 +123,7 @@ async fn main() -> anyhow::Result<()> {
     store.seed_demo(args.clients).await?;
     let app = App::with_store(settings, store.clone()).await?;
     let url = format!("http://{}/graphql", app.local_addr()?);
-    tokio::spawn(app.serve(std::future::pending()));
+    app.start(std::future::pending()).await?;
 
     println!(
         "bspgraph read-path bench: {} clients seeded, {} connections, {} s per scenario, loopback",

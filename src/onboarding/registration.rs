@@ -1,7 +1,9 @@
-//! Webhook registration with the LIVE providers that take one (Zavu's
+//! Webhook registration with the providers that take one (Zavu's
 //! `POST /v1/invitations/webhook`, Sinch's provisioning webhooks on the parent
 //! project): bspgraph's URL `{BSPGRAPH_PUBLIC_URL}/webhooks/{provider}` is registered at
-//! startup, by `bspgraph webhooks register` and by `syncProvider`. Registering again is
+//! startup, by `bspgraph webhooks register` and by `syncProvider`. A sandboxed provider
+//! is registered the same way, with this server's own URL, before the server reports
+//! itself started: the simulators deliver only where they were told to, as providers do. Registering again is
 //! harmless (Zavu replaces its one configuration; Sinch answers `webhook_exists` and the
 //! existing one is kept). A secret the provider issues (Zavu's `whsec_...`) is sealed
 //! at rest and adopted by the adapter, so webhooks verify with it after a restart even
@@ -17,21 +19,23 @@ use crate::providers::ProviderError;
 use crate::secrets::registration_slot as slot;
 use crate::store::StoreError;
 
-/// bspgraph's webhook URL for `provider`, when `BSPGRAPH_PUBLIC_URL` is set.
-pub fn target(ob: &Onboarding, provider: Provider) -> Option<String> {
-    let base = ob.registered_base.as_deref()?;
+/// bspgraph's webhook URL for `provider`: under `BSPGRAPH_PUBLIC_URL` when it is set;
+/// for a sandboxed provider, under this server's own URL otherwise.
+pub fn target(ob: &Onboarding, provider: Provider, mode: ProviderMode) -> Option<String> {
+    let base = match (ob.registered_base.as_deref(), mode) {
+        (Some(base), _) => base,
+        (None, ProviderMode::Sandbox) => ob.public_url.as_str(),
+        (None, _) => return None,
+    };
     Some(format!("{}/webhooks/{}", base.trim_end_matches('/'), provider.as_str().to_ascii_lowercase()))
 }
 
-/// Register with `provider` when it is LIVE and takes a registration; record the
-/// outcome. `None`: nothing to register (not LIVE, the provider has no such API, or no
-/// `BSPGRAPH_PUBLIC_URL` to register).
+/// Register with `provider` when it is LIVE or sandboxed and takes a registration;
+/// record the outcome. `None`: nothing to register (disabled, the provider has no such
+/// API, or a LIVE provider without `BSPGRAPH_PUBLIC_URL` to register).
 pub async fn register(ob: &Onboarding, provider: Provider) -> Result<Option<Result<String, String>>, StoreError> {
     let Ok(adapter) = ob.registry.require(provider) else { return Ok(None) };
-    if adapter.mode() != ProviderMode::Live {
-        return Ok(None);
-    }
-    let Some(target) = target(ob, provider) else { return Ok(None) };
+    let Some(target) = target(ob, provider, adapter.mode()) else { return Ok(None) };
     // A provider that takes the secret from us gets a fresh random one, kept like an
     // issued one.
     let minted = adapter.needs_webhook_secret().then(mint);
@@ -72,10 +76,16 @@ fn mint() -> SecretString {
     SecretString::from(format!("bspgraph_{}", hex::encode(bytes)))
 }
 
-/// [`register`] with every provider, in a fixed order.
-pub async fn register_all(ob: &Onboarding) -> Result<Vec<(Provider, Result<String, String>)>, StoreError> {
+/// [`register`] with every provider in `mode`, in a fixed order.
+pub async fn register_all(
+    ob: &Onboarding,
+    mode: ProviderMode,
+) -> Result<Vec<(Provider, Result<String, String>)>, StoreError> {
     let mut done = Vec::new();
     for provider in [Provider::Zavu, Provider::Sinch, Provider::Sendzen] {
+        if !matches!(ob.registry.require(provider), Ok(a) if a.mode() == mode) {
+            continue;
+        }
         if let Some(outcome) = register(ob, provider).await? {
             done.push((provider, outcome));
         }

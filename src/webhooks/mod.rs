@@ -8,10 +8,10 @@
 //! acknowledged without being processed again. A store failure answers 503 so the
 //! provider retries: never a 2xx for a delivery that was not stored.
 //!
-//! The SendZen path token must name a client (404 and nothing stored otherwise). The
-//! untokened `/webhooks/sendzen` serves only a sandboxed SendZen's simulator, which posts
-//! there; in both the signature is what authenticates the delivery. A DISABLED provider
-//! (production without credentials) answers 404 and stores nothing.
+//! The SendZen path token must name a client (404 and nothing stored otherwise); the
+//! signature is what authenticates the delivery. SendZen, sandboxed or LIVE, only ever
+//! gets that per-client URL (at onboarding). A DISABLED provider (production without
+//! credentials) answers 404 and stores nothing.
 
 pub mod process;
 
@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 
 use crate::app::AppState;
-use crate::domain::{Provider, ProviderEvent, ProviderEventKind, ProviderMode};
+use crate::domain::{Provider, ProviderEvent, ProviderEventKind};
 
 pub use process::Processor;
 
@@ -176,7 +176,6 @@ pub fn routes(max_bytes: usize) -> Router<AppState> {
     Router::new()
         .route("/webhooks/zavu", post(zavu))
         .route("/webhooks/sinch", post(sinch))
-        .route("/webhooks/sendzen", post(sendzen_untokened))
         .route("/webhooks/sendzen/{token}", post(sendzen))
         .layer(DefaultBodyLimit::max(max_bytes))
 }
@@ -207,15 +206,6 @@ async fn sendzen(
             tracing::error!(error = %e, "webhook token lookup failed");
             StatusCode::SERVICE_UNAVAILABLE.into_response()
         }
-    }
-}
-
-/// The sandbox simulator posts here (no per-client token in sandbox mode); a LIVE or
-/// DISABLED SendZen only ever gets the per-client URL, so this answers 404 for them.
-async fn sendzen_untokened(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    match state.providers.get(Provider::Sendzen) {
-        Some(a) if a.mode() == ProviderMode::Sandbox => ingest(&state, Provider::Sendzen, &headers, &body).await,
-        _ => StatusCode::NOT_FOUND.into_response(),
     }
 }
 

@@ -297,7 +297,7 @@ async fn without_credentials_all_three_providers_are_sandboxed_and_healthy() {
     settings.database_url = format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display());
     let app = bspgraph::app::App::build(settings).await.unwrap();
     let addr = app.local_addr().unwrap();
-    tokio::spawn(app.serve(std::future::pending()));
+    app.start(std::future::pending()).await.unwrap();
     let query = json!({ "query": "{ providers { provider mode healthy lastError lastSyncAt capabilities } }" });
 
     let mut body = Value::Null;

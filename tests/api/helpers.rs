@@ -98,9 +98,12 @@ async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut Settings)) -> Tes
     let sandbox = app.state.sandbox.clone();
     let db_path = dir.as_ref().map(|d| d.path().join("test.db"));
     let (stop, stopped) = oneshot::channel::<()>();
-    tokio::spawn(app.serve(async {
+    // `start` returns once the sandboxed providers' webhooks are registered.
+    app.start(async {
         let _ = stopped.await;
-    }));
+    })
+    .await
+    .unwrap();
     TestApp { addr, http: reqwest::Client::new(), store, signer, sandbox, db_path, _dir: dir, _stop: stop }
 }
 

@@ -61,9 +61,12 @@ pub async fn spawn_on(url: &str, dir: Option<tempfile::TempDir>, adjust: impl Fn
     let addr = app.local_addr().unwrap();
     let state = app.state.clone();
     let (stop, stopped) = oneshot::channel::<()>();
-    tokio::spawn(app.serve(async {
+    // `start` returns once the sandboxed providers' webhooks are registered.
+    app.start(async {
         let _ = stopped.await;
-    }));
+    })
+    .await
+    .unwrap();
     let db = sea_orm::Database::connect(url).await.unwrap();
     let zavu_secret = settings_secret.unwrap_or_else(|| ZAVU_SECRET.to_owned());
     LiveApp { addr, state, http: reqwest::Client::new(), db, zavu_secret, _dir: dir, _stop: stop }

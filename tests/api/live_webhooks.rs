@@ -152,7 +152,7 @@ async fn a_failing_event_stays_in_the_inbox_with_its_error_and_is_retried() {
         json!({ "type": "WHATSAPP_SENDER_ACTIVE", "payload": { "id": "snd_unknown_at_sinch", "state": "ACTIVE" } })
             .to_string();
     let (nonce, ts) = ("n0nce", chrono::Utc::now().timestamp().to_string());
-    let secret = bspgraph_sandbox::sinch::SinchSimConfig::default().webhook_secret;
+    let secret = bspgraph::providers::SANDBOX_CREDENTIALS.sinch_webhook_secret.to_owned();
     let mac = bspgraph::providers::signature::sign(
         secret.as_bytes(),
         &[body.as_bytes(), b".", nonce.as_bytes(), b".", ts.as_bytes()],

@@ -84,8 +84,8 @@ pub struct ZavuEnv {
     pub adapter: Zavu,
 }
 
-pub async fn zavu_env(webhook_target: Option<String>) -> ZavuEnv {
-    let cfg = ZavuSimConfig { webhook_target, ..Default::default() };
+pub async fn zavu_env() -> ZavuEnv {
+    let cfg = ZavuSimConfig::default();
     zavu_env_with(cfg, fast_http()).await
 }
 
@@ -125,14 +125,14 @@ pub fn sinch_config(base: &str, sim: &SinchSimConfig, key_secret: &str, http: Ht
         key_id: sim.key_id.clone(),
         key_secret: secret(key_secret),
         basic_auth: false,
-        webhook_secrets: vec![secret(&sim.webhook_secret)],
+        webhook_secrets: vec![secret(bspgraph::providers::SANDBOX_CREDENTIALS.sinch_webhook_secret)],
         mode: ProviderMode::Sandbox,
         http,
     }
 }
 
-pub async fn sinch_env(webhook_target: Option<String>) -> SinchEnv {
-    let cfg = SinchSimConfig { webhook_target, ..Default::default() };
+pub async fn sinch_env() -> SinchEnv {
+    let cfg = SinchSimConfig::default();
     let sim = SinchSim::new(cfg.clone());
     let base = serve_standalone(sim.router()).await.unwrap();
     let adapter = Sinch::new(sinch_config(&base, &cfg, &cfg.key_secret, fast_http())).unwrap();
@@ -156,8 +156,8 @@ pub fn sendzen_adapter(base: &str, key: &str, whsec: &str) -> Sendzen {
     .unwrap()
 }
 
-pub async fn sendzen_env(webhook_target: Option<String>) -> SendzenEnv {
-    let cfg = SendzenSimConfig { webhook_target, ..Default::default() };
+pub async fn sendzen_env() -> SendzenEnv {
+    let cfg = SendzenSimConfig::default();
     let sim = SendzenSim::new(cfg.clone());
     let base = serve_standalone(sim.router()).await.unwrap();
     let adapter = sendzen_adapter(&base, &cfg.partner_key, &cfg.webhook_secret);

@@ -49,7 +49,7 @@ async fn onboarded_project(env: &SinchEnv) -> String {
 
 #[tokio::test]
 async fn sinch_obo_sender_is_submitted_with_the_body_of_seed_003() {
-    let env = sinch_env(None).await;
+    let env = sinch_env().await;
     let project = onboarded_project(&env).await;
 
     let sender = env.adapter.create_sender(obo(&project)).await.unwrap();
@@ -79,7 +79,7 @@ async fn sinch_obo_sender_is_submitted_with_the_body_of_seed_003() {
 
 #[tokio::test]
 async fn sinch_obo_sender_keeps_display_name_and_vertical_after_verification() {
-    let env = sinch_env(None).await;
+    let env = sinch_env().await;
     let project = onboarded_project(&env).await;
     let sender = env.adapter.create_sender(obo(&project)).await.unwrap();
     env.sim.simulate(&sender.id, SimAction::Start).unwrap();
@@ -143,7 +143,9 @@ async fn messenger_invitation(base: &str) -> String {
 #[tokio::test]
 async fn a_zavu_messenger_connection_is_not_a_whatsapp_number() {
     let rx = Receiver::start(0).await;
-    let env = zavu_env(Some(rx.url.clone())).await;
+    let env = zavu_env().await;
+    let sub = env.adapter.configure_webhook(None, &rx.url).await.unwrap();
+    env.adapter.adopt_webhook_secret(sub.secret.unwrap());
     let id = messenger_invitation(&env.base).await;
 
     env.sim.simulate(&id, SimAction::Complete).unwrap();
@@ -204,7 +206,7 @@ async fn a_synced_zavu_messenger_invitation_stores_no_sender() {
 
 #[tokio::test]
 async fn conversation_api_apps_can_be_read_and_listed_on_their_region() {
-    let env = sinch_env(None).await;
+    let env = sinch_env().await;
     let project = env.sim.project_id().to_owned();
     let es = SenderRequest::EmbeddedSignup {
         project_id: project.clone(),

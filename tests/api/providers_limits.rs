@@ -30,7 +30,7 @@ fn header(h: &reqwest::header::HeaderMap, name: &str) -> Option<String> {
 
 #[tokio::test]
 async fn zavu_limits_are_per_endpoint_and_match_the_adapters_table() {
-    let env = zavu_env(None).await;
+    let env = zavu_env().await;
     let c = reqwest::Client::new();
     let auth = "Bearer zv_test_sandbox";
     let (_, _, created) =

@@ -21,8 +21,8 @@ async fn official_sdks_succeed_against_the_simulators() {
         eprintln!("skipping the SDK check: tests/js-sdk/node_modules is absent (npm ci there)");
         return;
     }
-    let zavu = zavu_env(None).await;
-    let sinch = sinch_env(None).await;
+    let zavu = zavu_env().await;
+    let sinch = sinch_env().await;
     let project = sinch.sim.project_id().to_owned();
     let es = SenderRequest::EmbeddedSignup {
         project_id: project.clone(),

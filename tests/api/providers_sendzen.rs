@@ -13,7 +13,7 @@ fn onboard(webhook: Option<String>) -> OnboardingRequest {
 
 #[tokio::test]
 async fn onboard_returns_iframe_project_and_customer_key_kept_secret() {
-    let env = sendzen_env(None).await;
+    let env = sendzen_env().await;
 
     let start = env.adapter.start_onboarding(onboard(Some("https://example.test/hook".into()))).await.unwrap();
     let again = env.adapter.start_onboarding(onboard(None)).await.unwrap();
@@ -38,7 +38,7 @@ async fn onboard_returns_iframe_project_and_customer_key_kept_secret() {
 
 #[tokio::test]
 async fn missing_identifier_and_wrong_partner_key_keep_sendzens_error() {
-    let env = sendzen_env(None).await;
+    let env = sendzen_env().await;
     let bad = sendzen_adapter(&env.base, "wrong", "x");
 
     let invalid = env
@@ -57,7 +57,7 @@ async fn missing_identifier_and_wrong_partner_key_keep_sendzens_error() {
 #[tokio::test]
 async fn completion_is_a_signed_webhook_verified_into_an_onboarding_result() {
     let rx = Receiver::start(0).await;
-    let env = sendzen_env(None).await;
+    let env = sendzen_env().await;
     env.adapter.start_onboarding(onboard(Some(rx.url.clone()))).await.unwrap();
 
     env.sim.simulate("client-42", SimAction::Complete).unwrap();
@@ -77,7 +77,7 @@ async fn completion_is_a_signed_webhook_verified_into_an_onboarding_result() {
 
 #[tokio::test]
 async fn operations_sendzen_lacks_are_unsupported_not_panics() {
-    let env = sendzen_env(None).await;
+    let env = sendzen_env().await;
 
     let errs = [
         env.adapter.cancel_invitation("x").await.unwrap_err(),
@@ -97,7 +97,7 @@ async fn operations_sendzen_lacks_are_unsupported_not_panics() {
 
 #[tokio::test]
 async fn a_timed_out_onboard_is_uncertain_and_not_resent() {
-    let env = sendzen_env(None).await;
+    let env = sendzen_env().await;
     env.sim.core.inject(Fault::Latency(std::time::Duration::from_millis(1500)), 1);
 
     let err = env.adapter.start_onboarding(onboard(None)).await.unwrap_err();

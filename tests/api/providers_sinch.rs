@@ -35,7 +35,7 @@ fn es(project: &str, pnid: &str) -> SenderRequest {
 
 #[tokio::test]
 async fn embedded_signup_subproject_sender_then_app() {
-    let env = sinch_env(None).await;
+    let env = sinch_env().await;
     let project = subproject(&env).await;
 
     let created = env.adapter.create_sender(es(&project, "2222")).await.unwrap();
@@ -71,7 +71,7 @@ async fn embedded_signup_subproject_sender_then_app() {
 
 #[tokio::test]
 async fn on_behalf_of_account_sender_register_and_verify() {
-    let env = sinch_env(None).await;
+    let env = sinch_env().await;
     let project = subproject(&env).await;
     let account = AccountRequest {
         project_id: project.clone(),
@@ -119,7 +119,7 @@ async fn on_behalf_of_account_sender_register_and_verify() {
 
 #[tokio::test]
 async fn senders_list_follows_page_tokens_and_uninitialized_projects_have_none() {
-    let env = sinch_env(None).await;
+    let env = sinch_env().await;
     let project = subproject(&env).await;
     let empty = env.adapter.list_senders(Some(&project)).await.unwrap();
     for i in 0..120 {
@@ -145,7 +145,7 @@ async fn senders_list_follows_page_tokens_and_uninitialized_projects_have_none()
 
 #[tokio::test]
 async fn error_shapes_of_both_apis_map_to_the_taxonomy() {
-    let env = sinch_env(None).await;
+    let env = sinch_env().await;
     let project = subproject(&env).await;
     env.adapter.create_sender(es(&project, "dup")).await.unwrap();
 
@@ -162,7 +162,7 @@ async fn error_shapes_of_both_apis_map_to_the_taxonomy() {
 
 #[tokio::test]
 async fn token_is_cached_and_refetched_once_after_an_expired_token_401() {
-    let env = sinch_env(None).await;
+    let env = sinch_env().await;
     subproject(&env).await;
     env.adapter.list_projects().await.unwrap();
     let after_two_calls = env.sim.tokens_issued();
@@ -179,7 +179,7 @@ async fn token_is_cached_and_refetched_once_after_an_expired_token_401() {
 
 #[tokio::test]
 async fn wrong_key_secret_is_an_authentication_error() {
-    let env = sinch_env(None).await;
+    let env = sinch_env().await;
     let cfg = bspgraph_sandbox::sinch::SinchSimConfig::default();
     let bad = Sinch::new(sinch_config(&env.base, &cfg, "wrong", fast_http())).unwrap();
 
@@ -193,7 +193,7 @@ async fn wrong_key_secret_is_an_authentication_error() {
 
 #[tokio::test]
 async fn a_429_on_the_subprojects_api_waits_for_retry_after() {
-    let env = sinch_env(None).await;
+    let env = sinch_env().await;
     env.adapter.check_credentials().await.unwrap();
     env.sim.core.inject(Fault::RateLimited { retry_after_secs: 1 }, 1);
 
@@ -214,7 +214,7 @@ async fn a_429_on_the_subprojects_api_waits_for_retry_after() {
 #[tokio::test]
 async fn callbacks_are_signed_and_verified_into_sender_events() {
     let rx = Receiver::start(0).await;
-    let env = sinch_env(None).await;
+    let env = sinch_env().await;
     let project = subproject(&env).await;
     let hook = env.adapter.configure_webhook(Some(&project), &rx.url).await.unwrap();
     let again = env.adapter.configure_webhook(Some(&project), &rx.url).await.unwrap();
@@ -239,7 +239,7 @@ async fn callbacks_are_signed_and_verified_into_sender_events() {
 #[tokio::test]
 async fn access_tokens_are_jwts_whose_exp_matches_expires_in() {
     use base64::Engine;
-    let env = sinch_env(None).await;
+    let env = sinch_env().await;
 
     let token: serde_json::Value = reqwest::Client::new()
         .post(format!("{}/auth/oauth2/token", env.base))

@@ -27,7 +27,7 @@ async fn create(env: &ZavuEnv) -> String {
 
 #[tokio::test]
 async fn create_get_cancel_round_trip_sends_camel_case_with_bearer() {
-    let env = zavu_env(None).await;
+    let env = zavu_env().await;
 
     let start = env.adapter.start_onboarding(draft()).await.unwrap();
     let inv = start.invitation.unwrap();
@@ -54,7 +54,7 @@ async fn create_get_cancel_round_trip_sends_camel_case_with_bearer() {
 
 #[tokio::test]
 async fn list_follows_the_cursor_across_pages() {
-    let env = zavu_env(None).await;
+    let env = zavu_env().await;
     env.sim.seed_invitations(230);
 
     let all = env.adapter.list_invitations().await.unwrap();
@@ -67,7 +67,7 @@ async fn list_follows_the_cursor_across_pages() {
 
 #[tokio::test]
 async fn completion_links_sender_and_meta_number_and_cancel_then_conflicts() {
-    let env = zavu_env(None).await;
+    let env = zavu_env().await;
     let id = create(&env).await;
 
     env.sim.simulate(&id, SimAction::Complete).unwrap();
@@ -87,7 +87,7 @@ async fn completion_links_sender_and_meta_number_and_cancel_then_conflicts() {
 
 #[tokio::test]
 async fn failed_keeps_reason_and_can_be_retried() {
-    let env = zavu_env(None).await;
+    let env = zavu_env().await;
     let id = create(&env).await;
 
     env.sim.simulate(&id, SimAction::Fail).unwrap();
@@ -104,7 +104,9 @@ async fn failed_keeps_reason_and_can_be_retried() {
 #[tokio::test]
 async fn expiry_reads_expired_and_sends_no_webhook() {
     let rx = Receiver::start(0).await;
-    let env = zavu_env(Some(rx.url.clone())).await;
+    let env = zavu_env().await;
+    let sub = env.adapter.configure_webhook(None, &rx.url).await.unwrap();
+    env.adapter.adopt_webhook_secret(sub.secret.unwrap());
     let id = create(&env).await;
 
     env.sim.simulate(&id, SimAction::Expire).unwrap();
@@ -119,7 +121,7 @@ async fn expiry_reads_expired_and_sends_no_webhook() {
 #[tokio::test]
 async fn status_changes_arrive_as_signed_webhooks_the_adapter_verifies_with_retries() {
     let rx = Receiver::start(1).await;
-    let env = zavu_env(None).await;
+    let env = zavu_env().await;
     let sub = env.adapter.configure_webhook(None, &rx.url).await.unwrap();
     let id = create(&env).await;
 
@@ -147,7 +149,7 @@ async fn status_changes_arrive_as_signed_webhooks_the_adapter_verifies_with_retr
 
 #[tokio::test]
 async fn wrong_key_is_an_authentication_error_with_zavus_code() {
-    let env = zavu_env(None).await;
+    let env = zavu_env().await;
     let bad = zavu_adapter(&env.base, "zv_test_wrong", "whsec_x", fast_http());
 
     let err = bad.get_invitation("inv_x").await.unwrap_err();
@@ -166,7 +168,7 @@ async fn wrong_key_is_an_authentication_error_with_zavus_code() {
 
 #[tokio::test]
 async fn not_found_and_invalid_input_keep_the_providers_codes() {
-    let env = zavu_env(None).await;
+    let env = zavu_env().await;
 
     let missing = env.adapter.get_invitation("inv_missing").await.unwrap_err();
     let bad = env
@@ -194,7 +196,7 @@ async fn not_found_and_invalid_input_keep_the_providers_codes() {
 
 #[tokio::test]
 async fn rate_limit_429_waits_for_retry_after_then_succeeds() {
-    let env = zavu_env(None).await;
+    let env = zavu_env().await;
     let id = create(&env).await;
     env.sim.core.clear_requests();
     env.sim.core.inject(Fault::RateLimited { retry_after_secs: 1 }, 1);
@@ -228,7 +230,7 @@ async fn simulator_enforces_published_limits_with_headers() {
 
 #[tokio::test]
 async fn server_errors_retry_reads_but_never_creates() {
-    let env = zavu_env(None).await;
+    let env = zavu_env().await;
     env.sim.core.inject(Fault::ServerError, 1);
     let listed = env.adapter.list_invitations().await;
     env.sim.core.clear_requests();
@@ -243,7 +245,7 @@ async fn server_errors_retry_reads_but_never_creates() {
 
 #[tokio::test]
 async fn a_create_that_times_out_is_uncertain_and_sent_once() {
-    let env = zavu_env(None).await;
+    let env = zavu_env().await;
     env.sim.core.inject(Fault::Latency(Duration::from_millis(1500)), 1);
 
     let err = env.adapter.start_onboarding(draft()).await.unwrap_err();
@@ -258,7 +260,7 @@ async fn a_create_that_times_out_is_uncertain_and_sent_once() {
 
 #[tokio::test]
 async fn a_read_that_times_out_is_retried_then_reported() {
-    let env = zavu_env(None).await;
+    let env = zavu_env().await;
     env.sim.core.inject(Fault::Latency(Duration::from_millis(1500)), 3);
 
     let err = env.adapter.get_invitation("inv_x").await.unwrap_err();

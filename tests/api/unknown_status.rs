@@ -81,7 +81,7 @@ fn unknown_sinch_sender_and_account_states_are_marked_unknown() {
         bspgraph::providers::sinch::Sinch::new(sinch_config("http://127.0.0.1:9", &sim, "k", fast_http())).unwrap();
     let verify = |body: String| {
         let mut headers = axum::http::HeaderMap::new();
-        for (n, v) in sign_headers(&sim.webhook_secret, &body) {
+        for (n, v) in sign_headers(bspgraph::providers::SANDBOX_CREDENTIALS.sinch_webhook_secret, &body) {
             headers.insert(axum::http::HeaderName::from_bytes(n.as_bytes()).unwrap(), v.parse().unwrap());
         }
         adapter.verify_webhook(&headers, body.as_bytes()).unwrap().remove(0).kind

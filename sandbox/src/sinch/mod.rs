@@ -46,10 +46,6 @@ pub struct SinchSimConfig {
     pub project_id: String,
     /// Token lifetime in seconds (`expires_in`).
     pub token_ttl_secs: u64,
-    /// Where callbacks go besides registered webhooks.
-    pub webhook_target: Option<String>,
-    /// Secret that signs callbacks to `webhook_target`.
-    pub webhook_secret: String,
     /// The OTP every sandbox verification accepts.
     pub verification_code: String,
     /// Requests per minute on each of the Provisioning and Subprojects APIs (assumed 600).
@@ -65,8 +61,6 @@ impl Default for SinchSimConfig {
             key_secret: "sandbox-key-secret".into(),
             project_id: "sandbox-project".into(),
             token_ttl_secs: 3600,
-            webhook_target: None,
-            webhook_secret: "sinch_sandbox_webhook_secret_0123456789".into(),
             verification_code: "123456".into(),
             api_limit_per_min: 600,
             token_bucket: (30, 10),
@@ -212,17 +206,12 @@ impl SinchSim {
         let targets: Vec<(String, String)> = {
             let st = lock(&self.state);
             let parent = self.parent_of(&st, project);
-            let mut t: Vec<(String, String)> = st
-                .webhooks
+            st.webhooks
                 .iter()
                 .filter(|w| w.project_id == project || Some(&w.project_id) == parent.as_ref())
                 .filter(|w| w.triggers.iter().any(|x| x == "ALL" || x == trigger))
                 .map(|w| (w.target.clone(), w.secret.clone()))
-                .collect();
-            if let Some(target) = &self.config.webhook_target {
-                t.push((target.clone(), self.config.webhook_secret.clone()));
-            }
-            t
+                .collect()
         };
         for (url, secret) in targets {
             let signer = Arc::new(move |body: &str| sign_headers(&secret, body));

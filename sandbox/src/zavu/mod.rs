@@ -34,8 +34,6 @@ pub struct ZavuSimConfig {
     pub api_key: String,
     /// Secret used to sign webhooks (also returned by the project-webhook endpoint).
     pub webhook_secret: String,
-    /// Where webhooks go until a project webhook is configured through the API.
-    pub webhook_target: Option<String>,
     /// Which signatures the header carries.
     pub signature: SignatureScheme,
     /// Invitation link prefix; the token is appended.
@@ -71,7 +69,6 @@ impl Default for ZavuSimConfig {
         Self {
             api_key: "zv_test_sandbox".into(),
             webhook_secret: "whsec_sandbox_zavu_0123456789abcdef".into(),
-            webhook_target: None,
             signature: SignatureScheme::V2,
             link_base: "https://dashboard.zavu.dev/invite/".into(),
             limits: ZavuLimits::default(),
@@ -145,8 +142,8 @@ impl ZavuSim {
             let st = lock(&self.state);
             match &st.webhook {
                 Some(w) if w.active => Some(w.url.clone()),
-                Some(_) => None,
-                None => self.config.webhook_target.clone(),
+                // Nothing registered through the API: nowhere to deliver.
+                _ => None,
             }
         };
         let Some(url) = target else { return };
