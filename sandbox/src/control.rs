@@ -69,6 +69,17 @@ pub enum SimError {
     NotAllowed(String),
 }
 
+/// What an applied control action left behind.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Simulated {
+    /// The object as the provider's API now shows it (a Zavu invitation, a Sinch sender
+    /// or account; SendZen, which has no read API: the result, else null).
+    pub state: serde_json::Value,
+    /// What the customer's browser is shown, where the provider shows it something
+    /// (SendZen's iframe result, relayed by the partner's page), else null.
+    pub customer_sees: serde_json::Value,
+}
+
 /// Credentials and webhook targets of the three simulators.
 #[derive(Debug, Clone, Default)]
 pub struct SandboxConfig {
@@ -114,14 +125,18 @@ impl Sandbox {
 
     /// Apply `action` to the object `id` at `provider`: a Zavu invitation id; a Sinch
     /// sender id or (sub)project id (for the account); a SendZen client identifier or
-    /// project id. Returns what the customer's browser sees, where the provider shows
-    /// it something (SendZen's iframe result), else `null`.
-    pub fn simulate(&self, provider: SimProvider, id: &str, action: SimAction) -> Result<serde_json::Value, SimError> {
-        match provider {
-            SimProvider::Zavu => self.zavu.simulate(id, action).map(|()| serde_json::Value::Null),
-            SimProvider::Sinch => self.sinch.simulate(id, action).map(|()| serde_json::Value::Null),
-            SimProvider::Sendzen => self.sendzen.simulate(id, action),
-        }
+    /// project id.
+    pub fn simulate(&self, provider: SimProvider, id: &str, action: SimAction) -> Result<Simulated, SimError> {
+        let null = serde_json::Value::Null;
+        Ok(match provider {
+            SimProvider::Zavu => Simulated { state: self.zavu.simulate(id, action)?, customer_sees: null },
+            SimProvider::Sinch => Simulated { state: self.sinch.simulate(id, action)?, customer_sees: null },
+            // SendZen has no read API: its state is the result its iframe shows.
+            SimProvider::Sendzen => {
+                let shown = self.sendzen.simulate(id, action)?;
+                Simulated { state: shown.clone(), customer_sees: shown }
+            }
+        })
     }
 }
 

@@ -4,8 +4,10 @@
 //! it: the product reaches the simulators only through the providers' own APIs.
 //!
 //! - `POST /sandbox/control/{provider}/simulate` `{"id", "action"}`: 200 with the
-//!   action applied (and `customerSees`: SendZen's iframe result, else null), 404 for an unknown id, 409 when the action does not apply now, 400
-//!   for an unknown provider or action. The provider's webhooks follow as in reality.
+//!   object's new provider `state` (as the provider's read API shows it) and
+//!   `customerSees` (SendZen's iframe result, else null); 404 for an unknown id, 409 when
+//!   the action does not apply now, 400 for an unknown provider or action. The
+//!   provider's webhooks follow as in reality.
 //! - `GET /sandbox/control/{provider}/requests`: the recorder (method, path, headers,
 //!   body as text, when).
 //! - `POST /sandbox/control/{provider}/faults`: `{"dropWebhooks": N}`,
@@ -90,8 +92,9 @@ async fn simulate(
         );
     };
     match sandbox.simulate(provider, &body.id, act) {
-        Ok(shown) => Json(json!({ "id": body.id, "action": body.action, "applied": true, "customerSees": shown }))
-            .into_response(),
+        Ok(done) => Json(json!({ "id": body.id, "action": body.action, "applied": true,
+            "state": done.state, "customerSees": done.customer_sees }))
+        .into_response(),
         Err(SimError::NotFound) => refuse(StatusCode::NOT_FOUND, SimError::NotFound.to_string()),
         Err(e @ SimError::NotAllowed(_)) => refuse(StatusCode::CONFLICT, e.to_string()),
     }

@@ -34,7 +34,7 @@ use tokio::net::TcpListener;
 
 pub use common::{Fault, RecordedRequest, SimCore};
 pub use control::SimProvider;
-pub use control::{Sandbox, SandboxConfig, SimAction, SimError};
+pub use control::{Sandbox, SandboxConfig, SimAction, SimError, Simulated};
 pub use webhooks::{Delivery, WebhookSender};
 
 /// HMAC-SHA256 of the concatenated `parts` under `secret` (every provider's webhook

@@ -403,12 +403,11 @@ async fn sendzen_completes_by_its_result_webhook_to_the_per_client_url() {
     on_each_backend("sendzen_completes_by_its_result_webhook_to_the_per_client_url", false, |env| async move {
         let inv = env.start(json!({ "provider": "SENDZEN", "client": { "name": "Endframe" } })).await;
         let id = inv["id"].as_str().unwrap().to_owned();
-        let row_id = bspgraph::domain::GlobalId::decode(&id).unwrap().id;
-        let row = env.app.state.store.invitation(row_id).await.unwrap();
-        let identifier = bspgraph::onboarding::sendzen::client_identifier(row.client_id);
+        // What a person copies from GraphiQL: the SendZen project's `providerId`.
+        let project = inv["project"]["providerId"].as_str().unwrap().to_owned();
 
         // Act: the customer finishes the hosted signup; SendZen posts the result.
-        env.sim.simulate(bspgraph_sandbox::SimProvider::Sendzen, &identifier, SimAction::Complete).unwrap();
+        env.sim.simulate(bspgraph_sandbox::SimProvider::Sendzen, &project, SimAction::Complete).unwrap();
 
         // Assert
         let done = env.completed(&id).await;
@@ -505,27 +504,23 @@ async fn a_live_bspgraph_completes_flows_against_the_sandbox_command_driven_by_i
     // Act + Assert: Zavu, by its webhook.
     let zavu = env.start(json!({ "provider": "ZAVU", "client": { "name": "Zavu Co" } })).await;
     let pid = zavu["providerId"].as_str().unwrap();
-    assert_eq!(sim.simulate("zavu", pid, "COMPLETE").await.0, 200);
+    let (status, answer) = sim.simulate("zavu", pid, "COMPLETE").await;
+    assert_eq!((status, answer["state"]["status"].as_str()), (200, Some("completed")), "{answer}");
     let done = env.completed(zavu["id"].as_str().unwrap()).await;
     assert!(done["waba"]["wabaId"].is_string(), "{done}");
 
     // SendZen, by its result webhook to the per-client URL.
     let sendzen = env.start(json!({ "provider": "SENDZEN", "client": { "name": "SendZen Co" } })).await;
-    let row = env
-        .app
-        .state
-        .store
-        .invitation(bspgraph::domain::GlobalId::decode(sendzen["id"].as_str().unwrap()).unwrap().id)
-        .await
-        .unwrap();
-    let identifier = bspgraph::onboarding::sendzen::client_identifier(row.client_id);
-    assert_eq!(sim.simulate("sendzen", &identifier, "COMPLETE").await.0, 200);
+    let project = sendzen["project"]["providerId"].as_str().unwrap();
+    let (status, answer) = sim.simulate("sendzen", project, "COMPLETE").await;
+    assert_eq!((status, answer["customerSees"]["status"].as_str()), (200, Some("completed")), "{answer}");
     env.completed(sendzen["id"].as_str().unwrap()).await;
 
     // Sinch embedded signup, by the sender's callback.
     let (id, sender) = env.sinch_signed_up("Sinch Co", "104996122223599", "106540352242999").await;
     let sender = sender["providerId"].as_str().unwrap().to_owned();
-    assert_eq!(sim.simulate("sinch", &sender, "ACTIVATE").await.0, 200);
+    let (status, answer) = sim.simulate("sinch", &sender, "ACTIVATE").await;
+    assert_eq!((status, answer["state"]["state"].as_str()), (200, Some("ACTIVE")), "{answer}");
     env.completed(&id).await;
 
     // The control API's refusals and recorder.

@@ -51,17 +51,18 @@ fn set_change(w: &mut Value, status: &str) {
 }
 
 impl SinchSim {
-    /// Apply a control action to a sender (by id) or an account (by project id).
-    pub fn simulate(&self, id: &str, action: SimAction) -> Result<(), SimError> {
+    /// Apply a control action to a sender (by id) or an account (by project id);
+    /// returns the sender or account as the provisioning API now shows it.
+    pub fn simulate(&self, id: &str, action: SimAction) -> Result<Value, SimError> {
         if let Some((project, trigger, payload)) = self.simulate_sender(id, action)? {
             if let Some(t) = trigger {
-                self.emit(&project, t, payload);
+                self.emit(&project, t, payload.clone());
             }
-            return Ok(());
+            return Ok(payload);
         }
         let (trigger, payload) = self.simulate_account(id, action)?;
-        self.emit(id, trigger, payload);
-        Ok(())
+        self.emit(id, trigger, payload.clone());
+        Ok(payload)
     }
 
     #[allow(clippy::type_complexity)]

@@ -124,16 +124,18 @@ impl ZavuSim {
     /// Move invitation `id` through the flow. START: pending/failed -> in_progress;
     /// COMPLETE: -> completed (a sender is created); FAIL: -> failed (`fb_cancelled`);
     /// EXPIRE: `expiresAt` moves to the past, no webhook. Others are not Zavu's.
-    pub fn simulate(&self, id: &str, action: SimAction) -> Result<(), SimError> {
+    /// Returns the invitation as `GET /v1/invitations/{id}` now shows it.
+    pub fn simulate(&self, id: &str, action: SimAction) -> Result<serde_json::Value, SimError> {
         let now = Utc::now();
-        let events = {
+        let (events, wire) = {
             let mut st = lock(&self.state);
-            st.simulate(id, action, now)?
+            let events = st.simulate(id, action, now)?;
+            (events, st.invitation_mut(id)?.wire(&self.config.link_base, now))
         };
         for (previous, inv) in events {
             self.emit(&previous, &inv);
         }
-        Ok(())
+        Ok(wire)
     }
 
     /// Send `invitation.status_changed` for a change from `previous`.
