@@ -7,7 +7,7 @@
 //! of concurrent connections. Prints requests/s, p50/p99 latency, the ratio b/a and
 //! SQL statements per request.
 //!
-//! `cargo run --release --bin bench -- --seconds 10 --concurrency 32`
+//! `cargo run --release -p bspgraph-bench --bin bench -- --seconds 10 --concurrency 32`
 
 use std::time::{Duration, Instant};
 

@@ -10,7 +10,7 @@
 //! webhooks ingested per second (unique deliveries plus duplicates, as fast as 32
 //! connections go).
 //!
-//! `cargo run --release --bin bench_live -- --subscribers 1000 --rate 100 --seconds 5`
+//! `cargo run --release -p bspgraph-bench --bin bench_live -- --subscribers 1000 --rate 100 --seconds 5`
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
