@@ -25,6 +25,8 @@ const MAX_BODY: usize = 1024 * 1024;
 pub enum Fault {
     /// Answer 500 with the provider's error body.
     ServerError,
+    /// Answer this 5xx status (502, 503, ...) with the provider's error body.
+    Status(u16),
     /// Answer 429 with `Retry-After: secs` and the provider's error body.
     RateLimited {
         /// Seconds in `Retry-After`.
@@ -157,6 +159,11 @@ pub async fn record_and_inject(State(core): State<Arc<SimCore>>, req: Request, n
     match fault {
         Some(Fault::ServerError) => {
             return core.error_at(&path, StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "simulated server error");
+        }
+        Some(Fault::Status(code)) => {
+            let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let message = status.canonical_reason().unwrap_or("simulated server error");
+            return core.error_at(&path, status, "unavailable", message);
         }
         Some(Fault::RateLimited { retry_after_secs }) => {
             let mut resp =

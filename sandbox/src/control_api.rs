@@ -11,7 +11,7 @@
 //! - `GET /sandbox/control/{provider}/requests`: the recorder (method, path, headers,
 //!   body as text, when).
 //! - `POST /sandbox/control/{provider}/faults`: `{"dropWebhooks": N}`,
-//!   `{"status": 5xx, "count": N}` (answered 500), `{"status": 429, "retryAfter": S,
+//!   `{"status": 5xx, "count": N}` (answered with that status), `{"status": 429, "retryAfter": S,
 //!   "count": N}`, `{"latencyMs": M, "count"?: N}`.
 //! - `POST /sandbox/control/reset`: forget recorded requests and pending faults.
 
@@ -132,7 +132,7 @@ async fn faults(State(sandbox): State<Sandbox>, Path(name): Path<String>, Json(b
         FaultBody { status: Some(429), retry_after, .. } => {
             (Fault::RateLimited { retry_after_secs: retry_after.unwrap_or(1) }, count)
         }
-        FaultBody { status: Some(s), .. } if (500..600).contains(&s) => (Fault::ServerError, count),
+        FaultBody { status: Some(s), .. } if (500..600).contains(&s) => (Fault::Status(s), count),
         FaultBody { latency_ms: Some(ms), .. } => (Fault::Latency(Duration::from_millis(ms.min(60_000))), count),
         _ => return refuse(StatusCode::BAD_REQUEST, "give dropWebhooks, status (429 or 5xx) with count, or latencyMs"),
     };

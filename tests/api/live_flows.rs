@@ -486,6 +486,42 @@ impl SandboxProcess {
         let body: Value = self.http.get(url).send().await.unwrap().json().await.unwrap();
         body["requests"].as_array().cloned().unwrap_or_default()
     }
+
+    /// `POST /sandbox/control/{provider}/faults`: the status.
+    async fn fault(&self, provider: &str, body: Value) -> u16 {
+        let url = format!("{}/sandbox/control/{provider}/faults", self.url);
+        self.http.post(url).json(&body).send().await.unwrap().status().as_u16()
+    }
+
+    /// The status of `GET /v1/invitations` at the Zavu simulator, with the sandbox key.
+    async fn zavu_list_status(&self) -> u16 {
+        let req = self.http.get(format!("{}/sandbox/zavu/v1/invitations", self.url)).bearer_auth("zv_test_sandbox");
+        req.send().await.unwrap().status().as_u16()
+    }
+}
+
+#[tokio::test]
+async fn the_control_api_injects_the_faults_it_is_given_and_resets() {
+    let sim = SandboxProcess::start().await;
+
+    // 5xx with the status given, for the next N calls only.
+    assert_eq!(sim.fault("zavu", json!({ "status": 503, "count": 2 })).await, 200);
+    let statuses = [sim.zavu_list_status().await, sim.zavu_list_status().await, sim.zavu_list_status().await];
+    assert_eq!(statuses, [503, 503, 200]);
+    // 429 with Retry-After.
+    assert_eq!(sim.fault("zavu", json!({ "status": 429, "retryAfter": 7, "count": 1 })).await, 200);
+    let limited = sim.http.get(format!("{}/sandbox/zavu/v1/invitations", sim.url)).bearer_auth("zv_test_sandbox");
+    let limited = limited.send().await.unwrap();
+    assert_eq!((limited.status().as_u16(), limited.headers()["retry-after"].to_str().unwrap()), (429, "7"));
+    // A fault pending at reset is forgotten, with the recorded requests.
+    assert_eq!(sim.fault("zavu", json!({ "status": 500, "count": 5 })).await, 200);
+    let reset = sim.http.post(format!("{}/sandbox/control/reset", sim.url)).send().await.unwrap();
+    assert_eq!(reset.status().as_u16(), 204);
+    assert_eq!(sim.requests("zavu").await.len(), 0);
+    assert_eq!(sim.zavu_list_status().await, 200);
+    // Refusals: an unknown provider, a body naming no fault.
+    assert_eq!(sim.fault("nope", json!({ "status": 503 })).await, 400);
+    assert_eq!(sim.fault("zavu", json!({ "status": 404 })).await, 400);
 }
 
 #[tokio::test]
