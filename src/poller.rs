@@ -24,7 +24,7 @@ use crate::onboarding::advance::keep_unknown;
 use crate::onboarding::observed::{self, describe};
 use crate::onboarding::{Failure, Onboarding, Outcome};
 use crate::providers::ProviderError;
-use crate::store::{NewStatus, NodeTable, PollTarget, StatusChange, StoreError};
+use crate::store::{NodeTable, PollTarget, StatusChange, StoreError};
 
 /// The source of every change a poll makes.
 const POLL: ChangeSource = ChangeSource::Poll;
@@ -159,15 +159,8 @@ impl Poller {
         if !read.status_known {
             return keep_unknown(flows, NodeTable::Invitations, target.id, read.provider_status, read.raw).await;
         }
-        let change = StatusChange {
-            node_id: target.id,
-            status: NewStatus::Invitation(read.status),
-            provider_status: read.provider_status,
-            reason: read.failure_reason,
-            raw: Some(read.raw),
-            source: POLL,
-        };
-        flows.store.apply_status_change(change).await?;
-        observed::invitation(flows, target.id, read.status, None, POLL).await
+        let status = read.status;
+        flows.store.apply_status_change(StatusChange::invitation_read(target.id, read, POLL)).await?;
+        observed::invitation(flows, target.id, status, None, POLL).await
     }
 }

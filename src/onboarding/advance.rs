@@ -113,15 +113,7 @@ pub async fn sender(ob: &Onboarding, row: &crate::domain::Sender, source: Change
         if !fresh.status_known {
             return keep_unknown(ob, NodeTable::Senders, row.id, fresh.provider_status, fresh.raw).await;
         }
-        let change = StatusChange {
-            node_id: row.id,
-            status: NewStatus::Sender(fresh.status),
-            provider_status: fresh.provider_status.clone(),
-            reason: fresh.status_reason.clone(),
-            raw: Some(fresh.raw.clone()),
-            source,
-        };
-        ob.store.apply_status_change(change).await?;
+        ob.store.apply_status_change(StatusChange::sender_read(row.id, fresh.clone(), source)).await?;
         let Some(inv) = ob.store.invitation_of_sender(row.id).await? else { return Ok(()) };
         if inv.status.is_terminal() || row.provider != Provider::Sinch {
             return Ok(());

@@ -99,14 +99,8 @@ pub async fn renew(ob: &Onboarding, inv: &Invitation) -> Outcome<()> {
             .ok_or(ProviderError::Decode { provider: Provider::Sendzen, message: "no iframe".into() })?;
         ob.store.set_invitation_url(inv.id, fresh.url, fresh.expires_at).await?;
         if inv.status == InvitationStatus::Expired {
-            let change = StatusChange {
-                node_id: inv.id,
-                status: NewStatus::Invitation(InvitationStatus::Pending),
-                provider_status: None,
-                reason: None,
-                raw: None,
-                source: ChangeSource::Mutation,
-            };
+            let change =
+                StatusChange::local(inv.id, NewStatus::Invitation(InvitationStatus::Pending), ChangeSource::Mutation);
             ob.store.apply_status_change(change).await?;
         }
         Ok(())

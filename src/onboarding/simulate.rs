@@ -85,14 +85,8 @@ pub async fn simulate(ob: &Onboarding, inv: &Invitation, action: SandboxAction) 
             None => Ok(()),
         },
         SandboxAction::Expire => {
-            let change = StatusChange {
-                node_id: inv.id,
-                status: NewStatus::Invitation(InvitationStatus::Expired),
-                provider_status: None,
-                reason: None,
-                raw: None,
-                source: ChangeSource::Sandbox,
-            };
+            let change =
+                StatusChange::local(inv.id, NewStatus::Invitation(InvitationStatus::Expired), ChangeSource::Sandbox);
             ob.store.apply_status_change(change).await?;
             Ok(())
         }

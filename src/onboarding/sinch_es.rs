@@ -146,14 +146,7 @@ pub async fn link_sender(
         return Ok(());
     };
     ob.store.link_invitation(inv.id, None, Some(row), waba).await?;
-    let change = StatusChange {
-        node_id: inv.id,
-        status: NewStatus::Invitation(InvitationStatus::InProgress),
-        provider_status: None,
-        reason: None,
-        raw: None,
-        source,
-    };
+    let change = StatusChange::local(inv.id, NewStatus::Invitation(InvitationStatus::InProgress), source);
     ob.store.apply_status_change(change).await?;
     Ok(())
 }
@@ -162,14 +155,8 @@ pub async fn link_sender(
 #[tracing::instrument(skip_all, fields(invitation_id = inv.id))]
 pub async fn abandon(ob: &Onboarding, inv: &Invitation, message: Option<String>) -> Outcome<()> {
     ensure_open(inv, &["input", "invitationId"])?;
-    let change = StatusChange {
-        node_id: inv.id,
-        status: NewStatus::Invitation(InvitationStatus::Failed),
-        provider_status: None,
-        reason: Some(message.unwrap_or_else(|| "embedded signup not finished".into())),
-        raw: None,
-        source: ChangeSource::Mutation,
-    };
+    let change = StatusChange::local(inv.id, NewStatus::Invitation(InvitationStatus::Failed), ChangeSource::Mutation)
+        .because(Some(message.unwrap_or_else(|| "embedded signup not finished".into())));
     ob.store.apply_status_change(change).await?;
     Ok(())
 }

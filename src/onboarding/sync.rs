@@ -8,7 +8,7 @@ use crate::domain::{
     Capability, ChangeSource, ClientDraft, OnboardingFlow, Provider, ProviderInvitation, ProviderSender,
 };
 use crate::providers::ProviderError;
-use crate::store::{Filed, NewInvitation, NewStatus, NodeTable, Owner, StatusChange};
+use crate::store::{Filed, NewInvitation, NodeTable, Owner, StatusChange};
 
 /// What a sync did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -68,14 +68,7 @@ async fn invitation(
             return super::advance::keep_unknown(ob, NodeTable::Invitations, known.id, inv.provider_status, inv.raw)
                 .await;
         }
-        let change = StatusChange {
-            node_id: known.id,
-            status: NewStatus::Invitation(inv.status),
-            provider_status: inv.provider_status,
-            reason: inv.failure_reason,
-            raw: Some(inv.raw),
-            source: ChangeSource::Poll,
-        };
+        let change = StatusChange::invitation_read(known.id, inv, ChangeSource::Poll);
         counts.updated += u64::from(ob.store.apply_status_change(change).await?.is_some());
         return Ok(());
     }
@@ -124,14 +117,7 @@ async fn sender(
     if !s.status_known {
         return super::advance::keep_unknown(ob, NodeTable::Senders, row.id, s.provider_status, s.raw).await;
     }
-    let change = StatusChange {
-        node_id: row.id,
-        status: NewStatus::Sender(s.status),
-        provider_status: s.provider_status,
-        reason: s.status_reason,
-        raw: Some(s.raw),
-        source: ChangeSource::Poll,
-    };
+    let change = StatusChange::sender_read(row.id, s, ChangeSource::Poll);
     counts.updated += u64::from(ob.store.apply_status_change(change).await?.is_some());
     Ok(())
 }

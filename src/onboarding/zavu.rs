@@ -92,14 +92,7 @@ pub async fn cancel(ob: &Onboarding, inv: &Invitation) -> Outcome<()> {
         ensure_open(inv, &["id"])?;
         if let Some(id) = inv.provider_id.as_deref() {
             let answered = ob.registry.require(Provider::Zavu)?.cancel_invitation(id).await?;
-            let change = StatusChange {
-                node_id: inv.id,
-                status: NewStatus::Invitation(answered.status),
-                provider_status: answered.provider_status,
-                reason: None,
-                raw: Some(answered.raw),
-                source: ChangeSource::Mutation,
-            };
+            let change = StatusChange::invitation_read(inv.id, answered, ChangeSource::Mutation).because(None);
             ob.store.apply_status_change(change).await?;
             return Ok(());
         }
@@ -111,14 +104,8 @@ pub async fn cancel(ob: &Onboarding, inv: &Invitation) -> Outcome<()> {
 /// Record `CANCELLED` without a provider call (SendZen and Sinch sessions).
 pub async fn local_cancel(ob: &Onboarding, inv: &Invitation) -> Outcome<()> {
     ensure_open(inv, &["id"])?;
-    let change = StatusChange {
-        node_id: inv.id,
-        status: NewStatus::Invitation(InvitationStatus::Cancelled),
-        provider_status: None,
-        reason: None,
-        raw: None,
-        source: ChangeSource::Mutation,
-    };
+    let change =
+        StatusChange::local(inv.id, NewStatus::Invitation(InvitationStatus::Cancelled), ChangeSource::Mutation);
     ob.store.apply_status_change(change).await?;
     Ok(())
 }

@@ -96,6 +96,43 @@ pub struct StatusChange {
     pub source: ChangeSource,
 }
 
+impl StatusChange {
+    /// A change bspgraph decides itself, with no provider reading behind it (a local
+    /// cancel, a renewal, an expiry it knows of).
+    pub fn local(node_id: i64, status: NewStatus, source: ChangeSource) -> Self {
+        Self { node_id, status, provider_status: None, reason: None, raw: None, source }
+    }
+
+    /// The same change, giving `reason`.
+    pub fn because(self, reason: Option<String>) -> Self {
+        Self { reason, ..self }
+    }
+
+    /// Invitation `node_id` as the provider's read `read` shows it.
+    pub fn invitation_read(node_id: i64, read: crate::domain::ProviderInvitation, source: ChangeSource) -> Self {
+        Self {
+            node_id,
+            status: NewStatus::Invitation(read.status),
+            provider_status: read.provider_status,
+            reason: read.failure_reason,
+            raw: Some(read.raw),
+            source,
+        }
+    }
+
+    /// Sender `node_id` as the provider's read `read` shows it.
+    pub fn sender_read(node_id: i64, read: crate::domain::ProviderSender, source: ChangeSource) -> Self {
+        Self {
+            node_id,
+            status: NewStatus::Sender(read.status),
+            provider_status: read.provider_status,
+            reason: read.status_reason,
+            raw: Some(read.raw),
+            source,
+        }
+    }
+}
+
 /// Filters of the `events` list and of `statusChanged`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct EventFilter {
