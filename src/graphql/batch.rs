@@ -155,3 +155,86 @@ impl Loaders {
         .await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! The batcher alone: where batches close, how errors are shared, and loads made
+    //! outside `drive`. Test keys record each `load` call (keys tagged per test, since
+    //! tests run in parallel).
+
+    use super::*;
+
+    static CALLS: Mutex<Vec<(&'static str, Vec<u32>)>> = Mutex::new(Vec::new());
+
+    #[derive(Clone, PartialEq, Eq, Hash, Debug)]
+    struct Key {
+        test: &'static str,
+        n: u32,
+        fail: bool,
+    }
+
+    impl BatchKey for Key {
+        type Value = u32;
+
+        async fn load(_: &Store, keys: &[Self]) -> BatchResult<HashMap<Self, u32>> {
+            let test = keys[0].test;
+            CALLS.lock().unwrap_or_else(PoisonError::into_inner).push((test, keys.iter().map(|k| k.n).collect()));
+            if keys.iter().any(|k| k.fail) {
+                return Err(Arc::new(StoreError::Corrupt("refused".into())));
+            }
+            // Odd keys have no value.
+            Ok(keys.iter().filter(|k| k.n % 2 == 0).map(|k| (k.clone(), k.n * 10)).collect())
+        }
+    }
+
+    fn key(test: &'static str, n: u32) -> Key {
+        Key { test, n, fail: false }
+    }
+
+    fn calls(test: &str) -> Vec<Vec<u32>> {
+        let all = CALLS.lock().unwrap_or_else(PoisonError::into_inner);
+        all.iter().filter(|(t, _)| *t == test).map(|(_, keys)| keys.clone()).collect()
+    }
+
+    async fn loaders() -> Arc<Loaders> {
+        let store = Store::connect("sqlite::memory:", 1).await.expect("in-memory SQLite");
+        Loaders::new(store)
+    }
+
+    #[tokio::test]
+    async fn one_level_is_one_batch_with_keys_deduplicated_and_the_next_level_another() {
+        const T: &str = "levels";
+        let l = loaders().await;
+        let out = l
+            .drive(async {
+                let first = join_all([4, 2, 4, 3].map(|n| l.load_one(key(T, n)))).await;
+                let second = join_all([6, 8].map(|n| l.load_one(key(T, n)))).await;
+                (first, second)
+            })
+            .await;
+        let values = |r: Vec<BatchResult<Option<u32>>>| r.into_iter().map(|v| v.expect("loaded")).collect::<Vec<_>>();
+        assert_eq!(values(out.0), [Some(40), Some(20), Some(40), None]);
+        assert_eq!(values(out.1), [Some(60), Some(80)]);
+        assert_eq!(calls(T), [vec![4, 2, 3], vec![6, 8]]);
+    }
+
+    #[tokio::test]
+    async fn a_failed_batch_gives_every_waiter_the_same_error() {
+        const T: &str = "errors";
+        let l = loaders().await;
+        let failing = Key { test: T, n: 1, fail: true };
+        let out = l.drive(join_all([l.load_one(key(T, 2)), l.load_one(failing), l.load_one(key(T, 4))])).await;
+        let errors: Vec<Arc<StoreError>> = out.into_iter().map(|r| r.expect_err("the batch failed")).collect();
+        assert!(errors.iter().all(|e| Arc::ptr_eq(e, &errors[0])), "one shared error");
+        assert_eq!(calls(T).len(), 1);
+    }
+
+    #[tokio::test]
+    async fn loads_outside_drive_run_at_once_one_key_each() {
+        const T: &str = "outside";
+        let l = loaders().await;
+        let out = join_all([2, 3].map(|n| l.load_one(key(T, n)))).await;
+        assert_eq!(out.into_iter().map(|r| r.expect("loaded")).collect::<Vec<_>>(), [Some(20), None]);
+        assert_eq!(calls(T), [vec![2], vec![3]]);
+    }
+}

@@ -107,6 +107,18 @@ async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut Settings)) -> Tes
     TestApp { addr, http: reqwest::Client::new(), store, signer, sandbox, db_path, _dir: dir, _stop: stop }
 }
 
+/// A fresh PostgreSQL database under `TEST_DATABASE_URL`, or `None` with the reason
+/// printed (the one PostgreSQL helper of the test harness).
+pub async fn postgres_for(test: &str) -> Option<String> {
+    match std::env::var("TEST_DATABASE_URL") {
+        Ok(admin_url) if !admin_url.is_empty() => Some(fresh_postgres(&admin_url).await),
+        _ => {
+            eprintln!("skipping {test}: TEST_DATABASE_URL is not set");
+            None
+        }
+    }
+}
+
 /// Create a uniquely named database next to the one `admin_url` names and return its URL.
 async fn fresh_postgres(admin_url: &str) -> String {
     let name = format!("bspg_test_{}", uuid::Uuid::new_v4().simple());

@@ -12,7 +12,8 @@ use bspgraph::domain::Provider;
 use bspgraph_sandbox::{Fault, Sandbox, SandboxConfig, SimAction};
 use serde_json::{json, Value};
 
-use crate::live_support::{fresh_postgres, spawn_live, spawn_on, LiveApp, TEST_SECRET_KEY};
+use crate::helpers::postgres_for;
+use crate::live_support::{spawn_live, spawn_on, LiveApp, TEST_SECRET_KEY};
 
 /// What the Zavu simulator issues when a webhook URL is registered.
 const ZAVU_ISSUED: &str = "whsec_issued_at_registration_0a1b2c3d";
@@ -75,7 +76,7 @@ where
     Fut: std::future::Future<Output = ()>,
 {
     flow(two_servers_on(None, poll).await).await;
-    if let Some(url) = fresh_postgres(&format!("the PostgreSQL run of {name}")).await {
+    if let Some(url) = postgres_for(&format!("the PostgreSQL run of {name}")).await {
         flow(two_servers_on(Some(&url), poll).await).await;
     }
 }

@@ -8,10 +8,11 @@ use std::time::Duration;
 use sea_orm::ConnectionTrait;
 use serde_json::json;
 
-use crate::live_support::{fresh_postgres, spawn_on, LiveApp, Ws, STATUS_QUERY};
+use crate::helpers::postgres_for;
+use crate::live_support::{spawn_on, LiveApp, Ws, STATUS_QUERY};
 
 async fn two_instances(test: &str) -> Option<(LiveApp, LiveApp)> {
-    let url = fresh_postgres(test).await?;
+    let url = postgres_for(test).await?;
     let a = spawn_on(&url, None, |_| {}).await;
     let b = spawn_on(&url, None, |_| {}).await;
     Some((a, b))

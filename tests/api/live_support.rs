@@ -89,21 +89,6 @@ pub async fn spawn_production(adjust: impl FnOnce(&mut Settings)) -> LiveApp {
     .await
 }
 
-/// A fresh PostgreSQL database under `TEST_DATABASE_URL`, or `None` (with the reason printed).
-pub async fn fresh_postgres(test: &str) -> Option<String> {
-    let Ok(admin_url) = std::env::var("TEST_DATABASE_URL") else {
-        eprintln!("skipping {test}: TEST_DATABASE_URL is not set");
-        return None;
-    };
-    let name = format!("bspg_live_{}", uuid::Uuid::new_v4().simple());
-    let admin = sea_orm::Database::connect(&admin_url).await.unwrap();
-    admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.unwrap();
-    admin.close().await.unwrap();
-    let base = admin_url.split_once('?').map_or(admin_url.as_str(), |(b, _)| b);
-    let base = base.rsplit_once('/').map_or(base, |(prefix, _)| prefix);
-    Some(format!("{base}/{name}"))
-}
-
 impl LiveApp {
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)

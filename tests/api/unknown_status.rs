@@ -11,7 +11,8 @@ use bspgraph::domain::{InvitationStatus, Provider, ProviderEventKind};
 use bspgraph::providers::Provider as _;
 use bspgraph_sandbox::sinch::{sign_headers, SinchSimConfig};
 
-use crate::live_support::{fresh_postgres, spawn_live, spawn_on, LiveApp};
+use crate::helpers::postgres_for;
+use crate::live_support::{spawn_live, spawn_on, LiveApp};
 use crate::provider_support::{fast_http, sendzen_adapter, sinch_config};
 
 /// Wait (bounded) until the inbox row `delivery_id` is processed; return its note.
@@ -29,7 +30,7 @@ async fn processed(app: &LiveApp, delivery_id: &str) -> Option<String> {
 #[tokio::test]
 async fn an_unknown_zavu_status_is_kept_without_moving_the_invitation() {
     unknown_zavu_status(spawn_live(|_| {}).await).await;
-    if let Some(url) = fresh_postgres("the PostgreSQL run of the unknown-status test").await {
+    if let Some(url) = postgres_for("the PostgreSQL run of the unknown-status test").await {
         unknown_zavu_status(spawn_on(&url, None, |_| {}).await).await;
     }
 }
