@@ -5,17 +5,17 @@
 //! The trait speaks domain types only; each adapter keeps its wire DTOs private to its
 //! file. An operation a provider does not have answers [`ProviderError::Unsupported`]
 //! (the default body of every optional method), never a panic. The shared HTTP
-//! discipline (timeouts, retries, rate limits, auth) lives in [`http`].
+//! discipline (timeouts, retries, rate limits, auth) lives in [`transport`] (outbound; the inbound GraphQL endpoint is `crate::http`).
 
 mod disabled;
 mod error;
 pub mod fair;
-pub mod http;
 pub mod sendzen;
 mod setup;
 pub mod signature;
 pub mod sinch;
 mod sinch_token;
+pub mod transport;
 pub mod zavu;
 
 use std::collections::BTreeMap;

@@ -12,8 +12,8 @@ use secrecy::SecretString;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::http::{Auth, Call, CallKind, HttpSettings, Transport};
 use super::signature::{body_digest, candidates, from_hex, matches_any, usable, MAX_CANDIDATES};
+use super::transport::{Auth, Call, CallKind, HttpSettings, Transport};
 use super::{Provider, ProviderError, ProviderResult, WebhookError};
 use crate::domain::{
     Capability, InvitationStatus, OnboardingRequest, OnboardingStart, Provider as ProviderId, ProviderEvent,

@@ -12,9 +12,9 @@ use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
 
-use super::http::HttpSettings;
 use super::sendzen::{Sendzen, SendzenConfig};
 use super::sinch::{Sinch, SinchConfig};
+use super::transport::HttpSettings;
 use super::zavu::{Zavu, ZavuConfig};
 use super::{Disabled, Provider, Registry};
 use crate::config::ProviderSettings;

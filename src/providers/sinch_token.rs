@@ -15,7 +15,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use tokio::sync::Mutex;
 
-use super::http::Transport;
+use super::transport::Transport;
 use super::{ProviderError, ProviderResult};
 use crate::domain::Provider;
 

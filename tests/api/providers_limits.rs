@@ -111,7 +111,7 @@ async fn sinch_token_endpoint_is_a_bucket_of_thirty_answering_429_without_retry_
     assert!(body["error_description"].is_string());
 }
 
-fn sinch_with(cfg: &SinchSimConfig, base: &str, http: bspgraph::providers::http::HttpSettings) -> Sinch {
+fn sinch_with(cfg: &SinchSimConfig, base: &str, http: bspgraph::providers::transport::HttpSettings) -> Sinch {
     Sinch::new(sinch_config(base, cfg, &cfg.key_secret, http)).unwrap()
 }
 

@@ -15,7 +15,7 @@ use chrono::Utc;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{json, Value};
 
-use super::http::{Auth, Call, CallKind, HttpSettings, TokenCache, Transport};
+use super::transport::{Auth, Call, CallKind, HttpSettings, TokenCache, Transport};
 use super::{Provider, ProviderError, ProviderResult, WebhookError};
 use crate::domain::{
     AppRequest, Capability, OnboardingRequest, OnboardingStart, Provider as ProviderId, ProviderApp, ProviderEvent,
