@@ -70,8 +70,9 @@ async fn a_client_token_receives_only_its_own_clients_events() {
     assert_eq!(refused["type"], "error", "{refused}");
     assert_eq!(refused["payload"][0]["extensions"]["code"], "NOT_FOUND", "{refused}");
 
-    ws.subscribe("all", STATUS_QUERY, json!({})).await;
-    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    // From the log position of now: every later event arrives, however soon it happens.
+    let after = app.cursor_now().await;
+    ws.subscribe("all", STATUS_QUERY, json!({ "after": after })).await;
     assert_eq!(app.zavu_webhook("evt_theirs", &theirs_zavu, "in_progress", true).await, 200);
     // Wait until the other client's change is applied (webhooks are processed in the background).
     for _ in 0..100 {

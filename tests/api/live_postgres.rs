@@ -3,7 +3,6 @@
 //! poll leases split the rows.
 
 use std::collections::HashSet;
-use std::time::Duration;
 
 use sea_orm::ConnectionTrait;
 use serde_json::json;
@@ -26,8 +25,9 @@ async fn a_subscriber_on_one_instance_gets_a_change_from_a_webhook_sent_to_anoth
     let row = a.register_invitation(client, "inv_pg_cross", "PENDING").await;
     let gid = bspgraph::domain::GlobalId::new(bspgraph::domain::NodeType::Invitation, row).encode();
     let mut ws = Ws::ready(&a.ws_url()).await;
-    ws.subscribe("1", STATUS_QUERY, json!({ "filter": { "nodeId": gid } })).await;
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    // From the log position of now: every later event arrives, however soon it happens.
+    let after = a.cursor_now().await;
+    ws.subscribe("1", STATUS_QUERY, json!({ "filter": { "nodeId": gid }, "after": after })).await;
 
     // Act
     let status = b.zavu_webhook("evt_pg_cross", "inv_pg_cross", "in_progress", true).await;
@@ -47,8 +47,9 @@ async fn no_event_is_lost_when_the_listener_connection_is_cut_and_restored() {
         a.register_invitation(client, id, "PENDING").await;
     }
     let mut ws = Ws::ready(&a.ws_url()).await;
-    ws.subscribe("1", STATUS_QUERY, json!({})).await;
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    // From the log position of now: every later event arrives, however soon it happens.
+    let after = a.cursor_now().await;
+    ws.subscribe("1", STATUS_QUERY, json!({ "after": after })).await;
 
     // Act: cut every LISTEN connection, and change rows through B meanwhile.
     let cut = "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \

@@ -19,8 +19,9 @@ async fn reconnecting_with_after_receives_exactly_the_missed_events_in_order() {
         invitations.push(app.tracked_invitation().await);
     }
     let mut ws = Ws::ready(&app.ws_url()).await;
-    ws.subscribe("1", STATUS_QUERY, json!({})).await;
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    // From the log position of now: every later event arrives, however soon it happens.
+    let after = app.cursor_now().await;
+    ws.subscribe("1", STATUS_QUERY, json!({ "after": after })).await;
     app.zavu_webhook("evt_r0", &invitations[0].1, "in_progress", true).await;
     let seen = ws.next_status().await;
     drop(ws);
@@ -79,8 +80,9 @@ async fn a_stalled_consumer_does_not_delay_another_subscriber() {
         stalled.subscribe(&format!("s{i}"), STATUS_QUERY, json!({})).await;
     }
     let mut reader = Ws::ready(&app.ws_url()).await;
-    reader.subscribe("r", STATUS_QUERY, json!({})).await;
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    // From the log position of now: every later event arrives, however soon it happens.
+    let after = app.cursor_now().await;
+    reader.subscribe("r", STATUS_QUERY, json!({ "after": after })).await;
 
     // Act: many changes (the stalled socket's buffers fill), timing the reader.
     let mut worst = Duration::ZERO;

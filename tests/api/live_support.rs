@@ -94,6 +94,14 @@ impl LiveApp {
         format!("http://{}{}", self.addr, path)
     }
 
+    /// The event-log cursor of now. A `statusChanged` subscription given it as `after`
+    /// receives every later event however soon after subscribing it happens, so a test
+    /// needs no pause for the subscription to be set up.
+    pub async fn cursor_now(&self) -> String {
+        let seq = self.state.store.max_event_seq().await.unwrap();
+        bspgraph::domain::encode_cursor(bspgraph::domain::CursorKind::Events, seq)
+    }
+
     /// A client row; returns its id.
     pub async fn client(&self) -> i64 {
         let draft = ClientDraft { external_id: None, name: "Live".into(), email: None, phone: None, labels: None };

@@ -14,8 +14,9 @@ async fn sandbox_driven_onboarding_delivers_each_status_change_to_a_subscriber()
     let app = spawn_live(|_| {}).await;
     let (_, zavu_id, gid) = app.tracked_invitation().await;
     let mut ws = Ws::ready(&app.ws_url()).await;
-    ws.subscribe("1", STATUS_QUERY, json!({ "filter": { "nodeId": gid } })).await;
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    // From the log position of now: every later event arrives, however soon it happens.
+    let after = app.cursor_now().await;
+    ws.subscribe("1", STATUS_QUERY, json!({ "filter": { "nodeId": gid }, "after": after })).await;
     let sandbox = app.state.sandbox.clone().unwrap();
 
     // Act: the simulated customer opens the link, then finishes.
@@ -39,8 +40,9 @@ async fn replayed_and_fifty_concurrent_duplicate_deliveries_give_one_event() {
     let app = spawn_live(|_| {}).await;
     let (_, zavu_id, gid) = app.tracked_invitation().await;
     let mut ws = Ws::ready(&app.ws_url()).await;
-    ws.subscribe("1", STATUS_QUERY, json!({ "filter": { "nodeId": gid } })).await;
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    // From the log position of now: every later event arrives, however soon it happens.
+    let after = app.cursor_now().await;
+    ws.subscribe("1", STATUS_QUERY, json!({ "filter": { "nodeId": gid }, "after": after })).await;
 
     // Act: 50 concurrent copies of one delivery, then a replay of it.
     let sends = (0..50).map(|_| app.zavu_webhook("evt_dup_1", &zavu_id, "in_progress", true));
