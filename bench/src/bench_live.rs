@@ -49,6 +49,10 @@ struct Args {
     /// Invitations the webhooks cycle through.
     #[arg(long, default_value_t = 200)]
     invitations: usize,
+    /// Seconds to wait, after the steady phase, for the inbox to drain and deliveries
+    /// to settle before loss is counted.
+    #[arg(long, default_value_t = 60)]
+    drain_timeout: u64,
     /// Internal: serve on this database and print the port.
     #[arg(long)]
     serve: Option<String>,
@@ -122,7 +126,9 @@ async fn run(args: Args) -> anyhow::Result<()> {
     );
     let start_seq = store.max_event_seq().await?;
     let sent = fire_steady(&base, &rows, args.rate, args.seconds).await?;
-    report_latency(&store, start_seq, &rows, &sent, &received, args.subscribers).await?;
+    let drained =
+        drain(&store, start_seq, &received, args.subscribers, Duration::from_secs(args.drain_timeout)).await?;
+    report_latency(&store, start_seq, &rows, &sent, &received, args.subscribers, drained).await?;
     let inbox = store.inbox_entries(bspgraph::domain::Provider::Zavu).await?;
     let mut states: HashMap<&str, usize> = HashMap::new();
     for e in &inbox {
@@ -255,7 +261,47 @@ async fn fire_steady(base: &str, rows: &[i64], rate: u64, seconds: u64) -> anyho
     Ok(sent)
 }
 
+/// Wait until every stored delivery is processed (none left `processing` or `failed`
+/// awaiting a retry) and the subscribers hold every event logged since `start_seq`, or
+/// until deliveries stop arriving for 3 s after the inbox drained, or `timeout`.
+/// Returns whether the inbox drained and deliveries settled (only then is a shortfall
+/// "lost"; otherwise it is "not yet delivered").
+async fn drain(
+    store: &Store,
+    start_seq: i64,
+    received: &Received,
+    subscribers: usize,
+    timeout: Duration,
+) -> anyhow::Result<bool> {
+    let started = Instant::now();
+    let (mut last_count, mut still_since) = (usize::MAX, Instant::now());
+    loop {
+        let inbox = store.inbox_entries(bspgraph::domain::Provider::Zavu).await?;
+        let pending = inbox.iter().filter(|e| e.state != "processed").count();
+        let events = usize::try_from(store.max_event_seq().await? - start_seq).unwrap_or(0);
+        let count = received.lock().unwrap_or_else(std::sync::PoisonError::into_inner).1;
+        if count != last_count {
+            (last_count, still_since) = (count, Instant::now());
+        }
+        let settled = pending == 0 && (count >= events * subscribers || still_since.elapsed() > Duration::from_secs(3));
+        if settled {
+            println!("drained after the steady phase in {:.1} s", started.elapsed().as_secs_f64());
+            return Ok(true);
+        }
+        if started.elapsed() > timeout {
+            println!(
+                "not drained after {} s: {pending} deliveries still in the inbox, {count} of {} deliveries received",
+                timeout.as_secs(),
+                events * subscribers
+            );
+            return Ok(false);
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
 /// Match each logged event to its webhook (n-th event of invitation i = webhook n*M+i).
+/// A shortfall counts as lost only when `drained`; otherwise as not yet delivered.
 async fn report_latency(
     store: &Store,
     start_seq: i64,
@@ -263,6 +309,7 @@ async fn report_latency(
     sent: &[Instant],
     received: &Received,
     subscribers: usize,
+    drained: bool,
 ) -> anyhow::Result<()> {
     let index: HashMap<i64, usize> = rows.iter().enumerate().map(|(i, r)| (*r, i)).collect();
     let (mut rounds, mut seq_to_k, mut after) = (vec![0usize; rows.len()], HashMap::new(), start_seq);
@@ -285,12 +332,13 @@ async fn report_latency(
     lat.sort();
     let pct = |p: f64| lat.get(((lat.len().max(1) - 1) as f64 * p) as usize).copied().unwrap_or_default();
     let expected = seq_to_k.len() * subscribers;
+    let short = expected.saturating_sub(r.1);
+    let (lost, pending) = if drained { (short, 0) } else { (0, short) };
     println!(
-        "webhooks sent: {}  events logged: {}  deliveries expected {expected}, received {}, lost {}",
+        "webhooks sent: {}  events logged: {}  deliveries expected {expected}, received {}, not yet delivered {pending}, lost {lost}",
         sent.len(),
         seq_to_k.len(),
         r.1,
-        expected.saturating_sub(r.1)
     );
     println!("webhook-to-client latency: p50 {:?}  p99 {:?}  ({} samples)", pct(0.5), pct(0.99), lat.len());
     Ok(())
