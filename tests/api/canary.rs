@@ -2,6 +2,7 @@
 //! onboarding flows run (signed webhooks included, failure paths too) with trace
 //! logging, and no canary may appear in any log line, response, error or the database.
 
+use bspgraph::domain::Provider;
 use secrecy::SecretString;
 use serde_json::{json, Value};
 
@@ -52,11 +53,22 @@ async fn webhook_secrets_never_reach_logs_responses_or_the_database() {
     })
     .await;
     let responses = run_flows(&app).await;
-    // Let the background webhook processing finish.
-    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-    let everything = app
-        .data("{ events(first: 100) { edges { node { status source } } } invitations { edges { node { status raw } } } projects { edges { node { raw } } } }", json!({}))
-        .await;
+    // Wait (bounded) until the simulators' webhooks are stored and processed.
+    let query = "{ events(first: 100) { edges { node { status source } } } invitations { edges { node { status raw } } } projects { edges { node { raw } } } }";
+    let mut everything = json!(null);
+    for _ in 0..250 {
+        everything = app.data(query, json!({})).await;
+        let mut inbox = Vec::new();
+        for provider in [Provider::Zavu, Provider::Sinch, Provider::Sendzen] {
+            inbox.extend(app.store.inbox_entries(provider).await.unwrap());
+        }
+        let applied =
+            everything["events"]["edges"].as_array().unwrap().iter().any(|e| e["node"]["source"] == "WEBHOOK");
+        if applied && inbox.iter().all(|e| e.state == "processed") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     assert!(
         everything["events"]["edges"].as_array().unwrap().iter().any(|e| e["node"]["source"] == "WEBHOOK"),
         "signed webhooks were verified and applied: {everything}"

@@ -173,11 +173,18 @@ async fn a_failing_event_stays_in_the_inbox_with_its_error_and_is_retried() {
         .await
         .unwrap()
         .status();
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // Wait (bounded) for the second attempt.
+    let mut inbox = Vec::new();
+    for _ in 0..250 {
+        inbox = app.state.store.inbox_entries(Provider::Sinch).await.unwrap();
+        if inbox.first().is_some_and(|e| e.attempts >= 2 && e.state == "failed") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 
     // Assert: acknowledged, kept as failed with the reason, tried more than once.
     assert_eq!(status.as_u16(), 200);
-    let inbox = app.state.store.inbox_entries(Provider::Sinch).await.unwrap();
     assert_eq!(inbox.len(), 1);
     assert_eq!(inbox[0].state, "failed", "{inbox:?}");
     assert!(inbox[0].attempts >= 2, "{inbox:?}");

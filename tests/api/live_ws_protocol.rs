@@ -81,9 +81,10 @@ async fn the_legacy_graphql_ws_protocol_is_accepted() {
     assert_eq!(ws.recv().await["type"], "connection_ack");
 
     // Act
-    let start = json!({ "type": "start", "id": "1", "payload": { "query": STATUS_QUERY } });
+    // From the log position of now: the change arrives however soon it happens.
+    let variables = json!({ "after": app.cursor_now().await });
+    let start = json!({ "type": "start", "id": "1", "payload": { "query": STATUS_QUERY, "variables": variables } });
     ws.send(start).await;
-    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     app.zavu_webhook("evt_legacy", &zavu_id, "in_progress", true).await;
     let data = ws.recv().await;
 
