@@ -5,6 +5,7 @@ WORKDIR /src
 COPY Cargo.toml Cargo.lock rustfmt.toml ./
 COPY migrations ./migrations
 COPY sandbox ./sandbox
+COPY bench ./bench
 COPY src ./src
 # The playground pages and vendored browser files are compiled in (include_bytes!).
 COPY assets ./assets
