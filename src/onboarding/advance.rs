@@ -1,5 +1,5 @@
 //! Move a flow forward from what the provider reports now. Reused by `refresh`,
-//! `sandboxSimulate`, `verifySender` and (later) webhooks and the poller: re-read the
+//! `sandboxSimulate`, `verifySender`, the poller and (through `observed`) webhooks: re-read the
 //! invitation, account or sender, record its status through the store's single change
 //! function with the caller's `source`, and take the next step where one is due
 //! (Zavu completion links the sender; Sinch account ONBOARDED creates the sender;

@@ -1,7 +1,9 @@
 //! Onboarding orchestration: the steps that take a customer from invitation to active
 //! sender on every provider. One file per provider flow, plus [`advance`] (move a
 //! flow forward from what the provider reports now; called by `refresh`,
-//! `sandboxSimulate` and, later, webhooks and the poller), [`idempotency`] and [`sync`].
+//! `sandboxSimulate` and the poller), [`observed`] (the steps webhooks and the poller
+//! take), [`registration`] (webhook URLs registered with the providers),
+//! [`idempotency`] and [`sync`].
 //!
 //! This module calls providers and the store; it knows nothing of GraphQL. Input
 //! problems come back as [`Refusal`]s (field path + stable code), provider outages as

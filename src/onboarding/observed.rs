@@ -9,7 +9,7 @@
 //!
 //! Steps are safe to repeat: rows are filed by provider id (one row each), a status
 //! that does not change appends no event, and the app step runs at most once at a time
-//! per invitation in this process (see [`Onboarding::step_once`]).
+//! per invitation in this process (see [`super::InStep`]).
 
 use super::sendzen::{client_identifier, OnboardingResult};
 use super::{advance, Failure, Onboarding, Outcome};

@@ -1,6 +1,6 @@
 //! Which client a WABA or sender belongs to, as the flows see it. A step a caller
 //! drives that names another client's object is refused before any provider call or
-//! write ([`ensure_not_elsewhere`]); an object a provider reports (webhook, poll, sync,
+//! write (`ensure_not_elsewhere`); an object a provider reports (webhook, poll, sync,
 //! a lost race) that another client already owns is kept with that client and not
 //! linked, with a note in the log ([`file_waba`], [`file_sender`]).
 
