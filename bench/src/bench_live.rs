@@ -92,7 +92,20 @@ fn rss_kib(pid: u32) -> u64 {
     line.split_whitespace().nth(1).and_then(|v| v.parse().ok()).unwrap_or(0)
 }
 
+/// Raise this process's open-file limit to its hard limit (each subscriber is one
+/// socket here and one in the server, a child that inherits the limit); print it.
+fn raise_fd_limit(subscribers: usize) {
+    let (soft, hard) = rlimit::Resource::NOFILE.get().unwrap_or((0, 0));
+    let _ = rlimit::Resource::NOFILE.set(hard, hard);
+    let now = rlimit::Resource::NOFILE.get().map_or(soft, |(s, _)| s);
+    println!("open-file limit: {now} (was {soft}, hard {hard})");
+    if now < subscribers as u64 + 1024 {
+        eprintln!("warning: {subscribers} subscribers need about {} open files", subscribers + 1024);
+    }
+}
+
 async fn run(args: Args) -> anyhow::Result<()> {
+    raise_fd_limit(args.subscribers);
     let dir = std::env::temp_dir().join(format!("bench_live_{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let url = format!("sqlite://{}?mode=rwc", dir.join("live.db").display());
@@ -198,7 +211,14 @@ async fn subscriber(
 ) -> anyhow::Result<()> {
     let mut req = url.into_client_request()?;
     req.headers_mut().insert("sec-websocket-protocol", "graphql-transport-ws".parse()?);
-    let (mut ws, _) = tokio_tungstenite::connect_async(req).await?;
+    // Spread the sockets over 127.0.0.1-127.0.0.8: one source address has only about
+    // 28,000 ephemeral ports towards one server port.
+    let source = std::net::SocketAddr::from(([127, 0, 0, 1 + (i % 8) as u8], 0));
+    let server: std::net::SocketAddr = req.uri().authority().context("no host")?.as_str().parse()?;
+    let socket = tokio::net::TcpSocket::new_v4()?;
+    socket.bind(source)?;
+    let stream = socket.connect(server).await?;
+    let (mut ws, _) = tokio_tungstenite::client_async(req, stream).await?;
     ws.send(Message::text(json!({ "type": "connection_init" }).to_string())).await?;
     ws.next().await.context("no ack")??;
     let sub = json!({ "type": "subscribe", "id": "1", "payload": { "query": QUERY } });
