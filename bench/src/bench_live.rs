@@ -96,7 +96,11 @@ fn rss_kib(pid: u32) -> u64 {
 /// socket here and one in the server, a child that inherits the limit); print it.
 fn raise_fd_limit(subscribers: usize) {
     let (soft, hard) = rlimit::Resource::NOFILE.get().unwrap_or((0, 0));
-    let _ = rlimit::Resource::NOFILE.set(hard, hard);
+    // Beyond the hard limit only where allowed (root); else up to the hard limit.
+    let wanted = hard.max(2 * subscribers as u64 + 4096);
+    if rlimit::Resource::NOFILE.set(wanted, wanted).is_err() {
+        let _ = rlimit::Resource::NOFILE.set(hard, hard);
+    }
     let now = rlimit::Resource::NOFILE.get().map_or(soft, |(s, _)| s);
     println!("open-file limit: {now} (was {soft}, hard {hard})");
     if now < subscribers as u64 + 1024 {
