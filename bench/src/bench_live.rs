@@ -94,7 +94,8 @@ fn rss_kib(pid: u32) -> u64 {
 
 /// Raise this process's open-file limit to its hard limit (each subscriber is one
 /// socket here and one in the server, a child that inherits the limit); print it.
-fn raise_fd_limit(subscribers: usize) {
+/// Refuses to go on when the limit cannot hold the subscribers.
+fn raise_fd_limit(subscribers: usize) -> anyhow::Result<()> {
     let (soft, hard) = rlimit::Resource::NOFILE.get().unwrap_or((0, 0));
     // Beyond the hard limit only where allowed (root); else up to the hard limit.
     let wanted = hard.max(2 * subscribers as u64 + 4096);
@@ -103,13 +104,16 @@ fn raise_fd_limit(subscribers: usize) {
     }
     let now = rlimit::Resource::NOFILE.get().map_or(soft, |(s, _)| s);
     println!("open-file limit: {now} (was {soft}, hard {hard})");
-    if now < subscribers as u64 + 1024 {
-        eprintln!("warning: {subscribers} subscribers need about {} open files", subscribers + 1024);
-    }
+    anyhow::ensure!(
+        now >= subscribers as u64 + 1024,
+        "{subscribers} subscribers need about {} open files; the limit here is {now} (raise the hard limit, as root: ulimit -Hn)",
+        subscribers + 1024
+    );
+    Ok(())
 }
 
 async fn run(args: Args) -> anyhow::Result<()> {
-    raise_fd_limit(args.subscribers);
+    raise_fd_limit(args.subscribers)?;
     let dir = std::env::temp_dir().join(format!("bench_live_{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let url = format!("sqlite://{}?mode=rwc", dir.join("live.db").display());
