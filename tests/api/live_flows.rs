@@ -299,46 +299,38 @@ async fn zavu_completes_by_the_poller_alone_when_every_webhook_is_dropped() {
 
 #[tokio::test]
 async fn sinch_embedded_signup_gets_its_app_and_completes_by_callback_alone() {
-    // Arrange: the customer finished Meta's signup; bspgraph creates the sender.
-    on_each_backend("sinch_embedded_signup_gets_its_app_and_completes_by_callback_alone", false, |env| async move {
-        let (id, sender) = env.sinch_signed_up("Raviga", "104996122223511", "106540352242922").await;
-        assert_eq!(sender["status"], "PROVISIONING", "{sender}");
-        let sender = sender["providerId"].as_str().unwrap().to_owned();
-
-        // Act: Sinch activates the sender; its callback is the only news bspgraph gets.
-        env.sim.simulate(bspgraph_sandbox::SimProvider::Sinch, &sender, SimAction::Activate).unwrap();
-
-        // Assert
-        let done = env.completed(&id).await;
-        assert_eq!(done["sender"]["status"], "ACTIVE", "{done}");
-        let apps =
-            env.sim.sinch.core.requests().into_iter().filter(|r| r.method == "POST" && r.path.ends_with("/apps"));
-        assert_eq!(apps.count(), 1, "one Conversation API app");
-        let log = env.events().await;
-        assert!(log.contains(&"Sender:PROVISIONING>ACTIVE:WEBHOOK".to_owned()), "{log:?}");
-        assert!(log.contains(&"Invitation:IN_PROGRESS>COMPLETED:WEBHOOK".to_owned()), "{log:?}");
-    })
-    .await;
+    let name = "sinch_embedded_signup_gets_its_app_and_completes_by_callback_alone";
+    on_each_backend(name, false, |env| embedded_signup(env, "WEBHOOK", "104996122223511", "106540352242922")).await;
 }
 
 #[tokio::test]
 async fn sinch_embedded_signup_completes_by_the_poller_alone() {
     on_each_backend("sinch_embedded_signup_completes_by_the_poller_alone", true, |env| async move {
         env.drop_every_webhook();
-        let (id, sender) = env.sinch_signed_up("Bachman", "104996122223512", "106540352242923").await;
-        let sender = sender["providerId"].as_str().unwrap().to_owned();
-
-        env.sim.simulate(bspgraph_sandbox::SimProvider::Sinch, &sender, SimAction::Activate).unwrap();
-
-        let done = env.completed(&id).await;
-        assert_eq!(done["sender"]["status"], "ACTIVE", "{done}");
-        let apps =
-            env.sim.sinch.core.requests().into_iter().filter(|r| r.method == "POST" && r.path.ends_with("/apps"));
-        assert_eq!(apps.count(), 1, "one Conversation API app");
-        let log = env.events().await;
-        assert!(log.contains(&"Invitation:IN_PROGRESS>COMPLETED:POLL".to_owned()), "{log:?}");
+        embedded_signup(env, "POLL", "104996122223512", "106540352242923").await;
     })
     .await;
+}
+
+/// The embedded signup after Meta's part: bspgraph creates the sender, Sinch activates
+/// it, and the news must reach bspgraph by `source` alone (the callback, or the poller).
+async fn embedded_signup(env: TwoServers, source: &str, waba: &str, phone: &str) {
+    // Arrange: the customer finished Meta's signup; bspgraph creates the sender.
+    let (id, sender) = env.sinch_signed_up("Raviga", waba, phone).await;
+    assert_eq!(sender["status"], "PROVISIONING", "{sender}");
+    let sender = sender["providerId"].as_str().unwrap().to_owned();
+
+    // Act: Sinch activates the sender.
+    env.sim.simulate(bspgraph_sandbox::SimProvider::Sinch, &sender, SimAction::Activate).unwrap();
+
+    // Assert
+    let done = env.completed(&id).await;
+    assert_eq!(done["sender"]["status"], "ACTIVE", "{done}");
+    let apps = env.sim.sinch.core.requests().into_iter().filter(|r| r.method == "POST" && r.path.ends_with("/apps"));
+    assert_eq!(apps.count(), 1, "one Conversation API app");
+    let log = env.events().await;
+    assert!(log.contains(&format!("Sender:PROVISIONING>ACTIVE:{source}")), "{log:?}");
+    assert!(log.contains(&format!("Invitation:IN_PROGRESS>COMPLETED:{source}")), "{log:?}");
 }
 
 #[tokio::test]
