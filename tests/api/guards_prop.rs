@@ -10,8 +10,10 @@ use crate::guards::{deep_list, doubling_fragments};
 use crate::helpers::{error_codes, TestApp};
 use crate::hostile::quiet_app;
 
-/// Codes a hostile or odd document may be refused with.
-const REFUSALS: [&str; 7] = [
+/// Codes a hostile or odd document may be refused with (`INVALID_ID`: a list shallow
+/// enough to pass, whose `"x"` is no global id).
+const REFUSALS: [&str; 8] = [
+    "INVALID_ID",
     "QUERY_TOO_DEEP",
     "QUERY_TOO_COMPLEX",
     "QUERY_TOO_LARGE",
@@ -121,4 +123,14 @@ fn every_document_is_answered_within_budget_or_refused_with_a_code() {
     proptest!(config, |(shape in shape())| {
         rt.block_on(answered_or_refused(&app, &document(&shape)));
     });
+}
+
+/// The shallow lists proptest rarely draws (found by it: `List(0)`).
+#[test]
+fn shallow_lists_are_answered_or_refused_with_a_code() {
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let app = rt.block_on(quiet_app());
+    for n in 0..4 {
+        rt.block_on(answered_or_refused(&app, &document(&Shape::List(n))));
+    }
 }
