@@ -144,6 +144,16 @@ impl TwoServers {
         (id, provisioning["invitation"]["sender"].clone())
     }
 
+    /// A Zavu invitation for a new client `name` whose customer opens the link and
+    /// finishes at the simulator; its reading once `COMPLETED` (bounded wait).
+    async fn zavu_customer_finishes(&self, name: &str) -> Value {
+        let inv = self.start(json!({ "provider": "ZAVU", "client": { "name": name } })).await;
+        let pid = inv["providerId"].as_str().unwrap();
+        self.sim.simulate(bspgraph_sandbox::SimProvider::Zavu, pid, SimAction::Start).unwrap();
+        self.sim.simulate(bspgraph_sandbox::SimProvider::Zavu, pid, SimAction::Complete).unwrap();
+        self.completed(inv["id"].as_str().unwrap()).await
+    }
+
     /// Wait (bounded) until invitation `id` is `COMPLETED` with its sender.
     async fn completed(&self, id: &str) -> Value {
         self.until(id, |i| i["status"] == "COMPLETED" && !i["sender"].is_null()).await
@@ -249,15 +259,10 @@ async fn startup_registers_the_webhooks_and_seals_the_secret_zavu_issued() {
 async fn zavu_completes_by_webhook_alone_with_its_sender_and_waba() {
     // Arrange
     on_each_backend("zavu_completes_by_webhook_alone_with_its_sender_and_waba", false, |env| async move {
-        let inv = env.start(json!({ "provider": "ZAVU", "client": { "name": "Hooli" } })).await;
-        let pid = inv["providerId"].as_str().unwrap();
-
-        // Act: the customer opens the link and finishes.
-        env.sim.simulate(bspgraph_sandbox::SimProvider::Zavu, pid, SimAction::Start).unwrap();
-        env.sim.simulate(bspgraph_sandbox::SimProvider::Zavu, pid, SimAction::Complete).unwrap();
+        // Act
+        let done = env.zavu_customer_finishes("Hooli").await;
 
         // Assert
-        let done = env.completed(inv["id"].as_str().unwrap()).await;
         assert_eq!(done["sender"]["status"], "ACTIVE", "{done}");
         assert!(done["waba"]["wabaId"].is_string(), "the WABA id from invitation.status_changed: {done}");
         let log = env.events().await;
@@ -276,15 +281,11 @@ async fn zavu_completes_by_the_poller_alone_when_every_webhook_is_dropped() {
     // Arrange
     on_each_backend("zavu_completes_by_the_poller_alone_when_every_webhook_is_dropped", true, |env| async move {
         env.drop_every_webhook();
-        let inv = env.start(json!({ "provider": "ZAVU", "client": { "name": "Pied Piper" } })).await;
-        let pid = inv["providerId"].as_str().unwrap();
 
         // Act
-        env.sim.simulate(bspgraph_sandbox::SimProvider::Zavu, pid, SimAction::Start).unwrap();
-        env.sim.simulate(bspgraph_sandbox::SimProvider::Zavu, pid, SimAction::Complete).unwrap();
+        let done = env.zavu_customer_finishes("Pied Piper").await;
 
         // Assert
-        let done = env.completed(inv["id"].as_str().unwrap()).await;
         assert_eq!(done["sender"]["status"], "ACTIVE", "{done}");
         let log = env.events().await;
         assert!(
