@@ -225,7 +225,10 @@ fn onboarding_state(settings: &Settings, store: &Store, built: &Built, base: Str
     Ok(Onboarding {
         store: store.clone(),
         registry: built.registry.clone(),
-        sandbox_control: built.sandboxed.then(|| format!("{base}/sandbox/control")),
+        sandbox_control: built.sandboxed.then(|| crate::onboarding::SandboxControl {
+            url: format!("{base}/sandbox/control"),
+            client: reqwest::Client::new(),
+        }),
         secrets: Arc::new(secrets),
         public_url: settings.public_url.clone().unwrap_or(base),
         registered_base: settings.public_url.clone(),

@@ -40,9 +40,9 @@ pub struct Onboarding {
     pub store: Store,
     /// The provider adapters.
     pub registry: Registry,
-    /// The simulators' control API (`{base}/sandbox/control`), when a provider is
-    /// sandboxed: what `sandboxSimulate` calls over HTTP.
-    pub sandbox_control: Option<String>,
+    /// The simulators' control API, when a provider is sandboxed: what
+    /// `sandboxSimulate` calls over HTTP.
+    pub sandbox_control: Option<SandboxControl>,
     /// Seals provider secrets at rest.
     pub secrets: Arc<SecretBox>,
     /// This server's public base URL (for per-client webhook URLs).
@@ -52,6 +52,16 @@ pub struct Onboarding {
     pub registered_base: Option<String>,
     /// Invitations whose final step (the Sinch app) is running in this process.
     pub in_step: InStep,
+}
+
+/// Where the simulators' control API answers (`{base}/sandbox/control`), and one HTTP
+/// client (with its connection pool) for every call to it.
+#[derive(Clone, Debug)]
+pub struct SandboxControl {
+    /// Base URL of the control API.
+    pub url: String,
+    /// The client the calls share.
+    pub client: reqwest::Client,
 }
 
 /// Invitations whose final step is running here: a webhook, a poll and `refresh` that

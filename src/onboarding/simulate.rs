@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use super::{advance, sendzen, wrong_state, Onboarding, Outcome, Refusal};
+use super::{advance, sendzen, wrong_state, Onboarding, Outcome, Refusal, SandboxControl};
 use crate::domain::{ChangeSource, Invitation, InvitationStatus, OnboardingFlow, Provider};
 use crate::providers::ProviderError;
 use crate::store::{NewStatus, StatusChange};
@@ -55,7 +55,7 @@ impl SandboxAction {
 /// Apply `action` to the simulated customer of `inv`.
 #[tracing::instrument(skip_all, fields(invitation_id = inv.id, action = ?action))]
 pub async fn simulate(ob: &Onboarding, inv: &Invitation, action: SandboxAction) -> Outcome<()> {
-    let Some(control) = ob.sandbox_control.as_deref() else {
+    let Some(control) = ob.sandbox_control.as_ref() else {
         return Err(Refusal::new(&["action"], "SANDBOX_DISABLED", "sandboxSimulate only works in sandbox mode").into());
     };
     let target = match inv.provider {
@@ -96,13 +96,17 @@ pub async fn simulate(ob: &Onboarding, inv: &Invitation, action: SandboxAction) 
 
 /// `POST {control}/{provider}/simulate`; the answer's `customerSees` (SendZen's iframe
 /// result, else null). 404 and 409 are the user error `WRONG_STATE`.
-async fn control_simulate(control: &str, provider: Provider, id: &str, action: SandboxAction) -> Outcome<Value> {
-    let url = format!("{control}/{}/simulate", provider.as_str().to_ascii_lowercase());
+async fn control_simulate(
+    control: &SandboxControl,
+    provider: Provider,
+    id: &str,
+    action: SandboxAction,
+) -> Outcome<Value> {
+    let url = format!("{}/{}/simulate", control.url, provider.as_str().to_ascii_lowercase());
     let body = json!({ "id": id, "action": action.wire() });
     let unavailable = |status: Option<u16>, message: String| ProviderError::Unavailable { provider, status, message };
-    let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build();
-    let client = client.map_err(|e| unavailable(None, e.to_string()))?;
-    let res = client.post(url).json(&body).send().await.map_err(|e| unavailable(None, e.without_url().to_string()))?;
+    let call = control.client.post(url).json(&body).timeout(Duration::from_secs(10)).send().await;
+    let res = call.map_err(|e| unavailable(None, e.without_url().to_string()))?;
     let status = res.status().as_u16();
     let answer: Value = res.json().await.unwrap_or(Value::Null);
     let message = || answer["error"].as_str().unwrap_or("refused by the simulator").to_owned();
