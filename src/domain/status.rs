@@ -203,7 +203,7 @@ named_enum!(
         Poll = "POLL",
         /// A mutation of this API (including `refresh`).
         Mutation = "MUTATION",
-        /// `sandboxSimulate` or seeded sample data.
+        /// Seeded sample data (the embedded sandbox's demo rows).
         Sandbox = "SANDBOX",
     }
 );

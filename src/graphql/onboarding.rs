@@ -3,14 +3,14 @@
 //! and a stable code, provider outages become GraphQL errors through [`ApiError`].
 
 use super::scope;
-use async_graphql::{Context, Object, ID};
+use async_graphql::{Context, Json, Object, ID};
 
 use super::error::{ApiError, ApiResult};
 use super::mutation::UserError;
 use super::nodes::{load_node, InvitationNode, SenderNode};
 use super::onboarding_input::{
-    CompleteOnboardingInput, InvitationPayload, OnboardingOutcome, RefreshPayload, SenderPayload, StartOnboardingInput,
-    SyncPayload,
+    CompleteOnboardingInput, InvitationPayload, OnboardingOutcome, RefreshPayload, SandboxSimulatePayload,
+    SenderPayload, StartOnboardingInput, SyncPayload,
 };
 use crate::domain::{ChangeSource, GlobalId, Invitation, NodeType, OnboardingFlow, Provider, VerificationMethod};
 use crate::onboarding::{
@@ -266,8 +266,11 @@ impl OnboardingMutation {
         }
     }
 
-    /// Sandbox mode only: move the invitation's simulated customer one step
-    /// (the simulator also sends its signed webhooks). Absent in production mode.
+    /// Sandbox mode only: play the invitation's simulated customer (or Meta) one step
+    /// through the simulators' control API. bspgraph's store is not touched: the change
+    /// arrives as the provider's signed webhook (subscribe to `statusChanged`, or query
+    /// again), by a poll or `refresh`; for SendZen, also by relaying `customerSees` with
+    /// `completeOnboarding`. Absent in production mode.
     #[graphql(visible = "super::sandbox_control_visible")]
     async fn sandbox_simulate(
         &self,
@@ -275,19 +278,32 @@ impl OnboardingMutation {
         #[graphql(desc = "The invitation's `id`.")] invitation_id: ID,
         #[graphql(desc = "What the simulated customer or provider does next.")]
         action: crate::onboarding::simulate::SandboxAction,
-    ) -> ApiResult<InvitationPayload> {
+    ) -> ApiResult<SandboxSimulatePayload> {
         scope::require_operator(ctx)?;
         let ob = ob(ctx);
+        let refused = |user_errors| SandboxSimulatePayload {
+            invitation: None,
+            provider_state: None,
+            customer_sees: None,
+            user_errors,
+        };
         if ob.sandbox_control.is_none() || !super::sandbox_control_visible(ctx) {
             let refusal = Refusal::new(&["action"], "SANDBOX_DISABLED", "sandboxSimulate only works in sandbox mode");
-            return Ok(InvitationPayload::refused(user_errors(vec![refusal])));
+            return Ok(refused(user_errors(vec![refusal])));
         }
         let inv = match invitation_arg(ctx, &ob, &invitation_id, &["invitationId"]).await {
             Ok(inv) => inv,
-            Err(e) => return Ok(InvitationPayload::refused(e)),
+            Err(e) => return Ok(refused(e)),
         };
-        let result = simulate::simulate(&ob, &inv, action).await;
-        InvitationPayload::after(&ob, inv.id, result).await
+        match simulate::simulate(&ob, &inv, action).await {
+            Ok(shown) => Ok(SandboxSimulatePayload {
+                invitation: Some(InvitationNode(ob.store.invitation(inv.id).await?)),
+                provider_state: Some(Json(shown.state)),
+                customer_sees: (!shown.customer_sees.is_null()).then_some(Json(shown.customer_sees)),
+                user_errors: vec![],
+            }),
+            Err(f) => Ok(refused(refusals(f)?)),
+        }
     }
 }
 

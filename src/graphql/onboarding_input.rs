@@ -2,7 +2,7 @@
 //! `startOnboarding`'s input into a checked request plus its canonical form (the
 //! idempotency hash is taken over that form).
 
-use async_graphql::{Enum, InputObject, SimpleObject, ID};
+use async_graphql::{Enum, InputObject, Json, SimpleObject, ID};
 use serde_json::json;
 
 use super::mutation::{ClientInput, UserError};
@@ -129,6 +129,22 @@ pub struct CompleteOnboardingInput {
 pub struct InvitationPayload {
     /// The invitation, when the mutation succeeded.
     pub invitation: Option<InvitationNode>,
+    /// Why it was refused; empty on success.
+    pub user_errors: Vec<UserError>,
+}
+
+/// Result of `sandboxSimulate`: what the simulator answered, and the invitation as
+/// bspgraph stores it now. The change itself follows as the provider's webhook (or by
+/// a poll or `refresh`), so `invitation` may still show the previous status.
+#[derive(SimpleObject)]
+pub struct SandboxSimulatePayload {
+    /// The invitation as stored when the simulator answered.
+    pub invitation: Option<InvitationNode>,
+    /// The provider object's new state, as the simulator reports it.
+    pub provider_state: Option<Json<serde_json::Value>>,
+    /// SendZen only: the result the iframe posts to the partner's page (`status`,
+    /// `waba_id`, `phone_number_id`, `message`); relay it with `completeOnboarding`.
+    pub customer_sees: Option<Json<serde_json::Value>>,
     /// Why it was refused; empty on success.
     pub user_errors: Vec<UserError>,
 }

@@ -1,19 +1,19 @@
 //! `sandboxSimulate`: ask the simulators' control API over HTTP
 //! (`POST /sandbox/control/{provider}/simulate`, what any test or person can call) to
-//! move the simulated customer of an invitation through the provider's real flow, then
-//! learn what changed as a partner would: by the provider's read API (Zavu, Sinch) or
-//! the iframe's relayed result (SendZen), with source `SANDBOX`. Nothing here reads the
-//! simulators' internals; the simulator also sends its signed webhooks, which bring the
-//! rest (Zavu's WABA).
+//! move the simulated customer of an invitation through the provider's real flow. It
+//! only plays the customer's (or Meta's) part: bspgraph learns what changed as it would
+//! from a real provider, by the signed webhook the simulator sends, by the poller or
+//! `refresh` reading the provider's API, or (SendZen, which has no read API) when the
+//! partner relays the iframe's result (`customerSees`) with `completeOnboarding`.
+//! Nothing here reads the simulators' internals or writes bspgraph's store.
 
 use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use super::{advance, sendzen, wrong_state, Onboarding, Outcome, Refusal, SandboxControl};
-use crate::domain::{ChangeSource, Invitation, InvitationStatus, OnboardingFlow, Provider};
+use super::{sendzen, wrong_state, Onboarding, Outcome, Refusal, SandboxControl};
+use crate::domain::{Invitation, OnboardingFlow, Provider};
 use crate::providers::ProviderError;
-use crate::store::{NewStatus, StatusChange};
 
 /// A step of a simulated customer (the `sandboxSimulate` action).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, async_graphql::Enum)]
@@ -52,9 +52,22 @@ impl SandboxAction {
     }
 }
 
-/// Apply `action` to the simulated customer of `inv`.
+/// What the simulator answered: the provider object's new state and, for SendZen, the
+/// result its iframe posts to the partner's page (what a partner frontend would relay
+/// with `completeOnboarding`).
+#[derive(Debug, Clone, Default)]
+pub struct Simulated {
+    /// The provider object's state after the action (the control API's `state`).
+    pub state: Value,
+    /// SendZen's iframe result (`customerSees`), else null.
+    pub customer_sees: Value,
+}
+
+/// Apply `action` to the simulated customer of `inv` through the control API. Nothing
+/// in bspgraph's store changes here: the change arrives as the provider's webhook, by a
+/// poll or `refresh`, or (SendZen) when the partner relays `customerSees`.
 #[tracing::instrument(skip_all, fields(invitation_id = inv.id, action = ?action))]
-pub async fn simulate(ob: &Onboarding, inv: &Invitation, action: SandboxAction) -> Outcome<()> {
+pub async fn simulate(ob: &Onboarding, inv: &Invitation, action: SandboxAction) -> Outcome<Simulated> {
     let Some(control) = ob.sandbox_control.as_ref() else {
         return Err(Refusal::new(&["action"], "SANDBOX_DISABLED", "sandboxSimulate only works in sandbox mode").into());
     };
@@ -69,39 +82,16 @@ pub async fn simulate(ob: &Onboarding, inv: &Invitation, action: SandboxAction) 
     };
     let target =
         target.ok_or_else(|| wrong_state(&["invitationId"], "nothing to simulate yet: complete the signup first"))?;
-    let shown = control_simulate(control, inv.provider, &target, action).await?;
-    match inv.provider {
-        // Read back through the provider's API, as `refresh` does. Zavu reports the WABA
-        // only in its webhook, which files it when it arrives.
-        Provider::Zavu => return advance::zavu_invitation(ob, inv.id, None, ChangeSource::Sandbox).await,
-        Provider::Sinch => return advance::advance(ob, inv.id, ChangeSource::Sandbox).await,
-        Provider::Sendzen => {}
-    }
-    match action {
-        // SendZen has no read API: its iframe posts the result to the partner's page,
-        // which relays it (as `completeOnboarding` does); the webhook brings it too.
-        SandboxAction::Complete | SandboxAction::Fail => match relayed(&shown) {
-            Some(result) => sendzen::apply_result(ob, inv, &result, ChangeSource::Sandbox).await,
-            None => Ok(()),
-        },
-        SandboxAction::Expire => {
-            let change =
-                StatusChange::local(inv.id, NewStatus::Invitation(InvitationStatus::Expired), ChangeSource::Sandbox);
-            ob.store.apply_status_change(change).await?;
-            Ok(())
-        }
-        _ => Ok(()),
-    }
+    control_simulate(control, inv.provider, &target, action).await
 }
 
-/// `POST {control}/{provider}/simulate`; the answer's `customerSees` (SendZen's iframe
-/// result, else null). 404 and 409 are the user error `WRONG_STATE`.
+/// `POST {control}/{provider}/simulate`; 404 and 409 are the user error `WRONG_STATE`.
 async fn control_simulate(
     control: &SandboxControl,
     provider: Provider,
     id: &str,
     action: SandboxAction,
-) -> Outcome<Value> {
+) -> Outcome<Simulated> {
     let url = format!("{}/{}/simulate", control.url, provider.as_str().to_ascii_lowercase());
     let body = json!({ "id": id, "action": action.wire() });
     let unavailable = |status: Option<u16>, message: String| ProviderError::Unavailable { provider, status, message };
@@ -111,19 +101,8 @@ async fn control_simulate(
     let answer: Value = res.json().await.unwrap_or(Value::Null);
     let message = || answer["error"].as_str().unwrap_or("refused by the simulator").to_owned();
     match status {
-        200 => Ok(answer["customerSees"].clone()),
+        200 => Ok(Simulated { state: answer["state"].clone(), customer_sees: answer["customerSees"].clone() }),
         404 | 409 => Err(wrong_state(&["action"], message())),
         _ => Err(unavailable(Some(status), message()).into()),
     }
-}
-
-/// The SendZen iframe's result, as its postMessage carries it.
-fn relayed(shown: &serde_json::Value) -> Option<sendzen::OnboardingResult> {
-    let text = |k: &str| shown[k].as_str().map(str::to_owned);
-    Some(sendzen::OnboardingResult {
-        completed: shown["status"].as_str()? == "completed",
-        waba_id: text("waba_id"),
-        phone_number_id: text("phone_number_id"),
-        message: text("message"),
-    })
 }

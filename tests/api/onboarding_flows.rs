@@ -203,8 +203,8 @@ async fn sinch_embedded_signup_creates_sender_then_app_then_completes() {
                 "Waba:->ONBOARDED:MUTATION",
                 "Sender:->PROVISIONING:MUTATION",
                 "Invitation:PENDING>IN_PROGRESS:MUTATION",
-                "Sender:PROVISIONING>ACTIVE:SANDBOX",
-                "Invitation:IN_PROGRESS>COMPLETED:SANDBOX"
+                "Sender:PROVISIONING>ACTIVE:MUTATION",
+                "Invitation:IN_PROGRESS>COMPLETED:MUTATION"
             ]
         );
     })
@@ -247,9 +247,9 @@ async fn sinch_on_behalf_of_waits_for_meta_then_verifies_the_sender() {
         let paths: Vec<String> = sim.core.requests().iter().map(|r| format!("{} {}", r.method, r.path_only())).collect();
         assert!(paths.iter().any(|p| p.ends_with(":register") || p.contains("register")), "{paths:?}");
         let log = events(&app).await;
-        assert_eq!(log, vec!["Invitation:->IN_PROGRESS:MUTATION", "Invitation:IN_PROGRESS>AWAITING_ACTION:SANDBOX",
-            "Invitation:AWAITING_ACTION>IN_PROGRESS:SANDBOX", "Waba:->ONBOARDED:SANDBOX", "Sender:->PROVISIONING:SANDBOX",
-            "Sender:PROVISIONING>PENDING_VERIFICATION:SANDBOX", "Invitation:IN_PROGRESS>AWAITING_ACTION:SANDBOX",
+        assert_eq!(log, vec!["Invitation:->IN_PROGRESS:MUTATION", "Invitation:IN_PROGRESS>AWAITING_ACTION:MUTATION",
+            "Invitation:AWAITING_ACTION>IN_PROGRESS:MUTATION", "Waba:->ONBOARDED:MUTATION", "Sender:->PROVISIONING:MUTATION",
+            "Sender:PROVISIONING>PENDING_VERIFICATION:MUTATION", "Invitation:IN_PROGRESS>AWAITING_ACTION:MUTATION",
             "Sender:PENDING_VERIFICATION>ACTIVE:MUTATION", "Invitation:AWAITING_ACTION>COMPLETED:MUTATION"]);
     })
     .await;

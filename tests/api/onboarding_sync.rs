@@ -98,7 +98,7 @@ async fn a_rejected_embedded_signup_sender_fails_the_invitation_with_the_reason(
     let log = events(&app).await;
     assert_eq!(
         &log[log.len() - 2..],
-        ["Sender:PROVISIONING>REJECTED:SANDBOX", "Invitation:IN_PROGRESS>FAILED:SANDBOX"]
+        ["Sender:PROVISIONING>REJECTED:MUTATION", "Invitation:IN_PROGRESS>FAILED:MUTATION"]
     );
 }
 
@@ -133,7 +133,7 @@ async fn an_abandoned_embedded_signup_relayed_by_the_frontend_fails_the_invitati
 }
 
 #[tokio::test]
-async fn sendzen_sandbox_completion_records_the_simulated_result() {
+async fn sendzen_sandbox_completion_relayed_by_the_partner_records_the_result() {
     let app = spawn_app_with(without_webhooks).await;
     let started = start(&app, json!({ "provider": "SENDZEN", "client": { "name": "Sim" } })).await;
     let id = started["invitation"]["id"].as_str().unwrap().to_owned();
@@ -148,9 +148,9 @@ async fn sendzen_sandbox_completion_records_the_simulated_result() {
         log,
         [
             "Invitation:->PENDING:MUTATION",
-            "Waba:->ONBOARDED:SANDBOX",
-            "Sender:->ACTIVE:SANDBOX",
-            "Invitation:PENDING>COMPLETED:SANDBOX"
+            "Waba:->ONBOARDED:MUTATION",
+            "Sender:->ACTIVE:MUTATION",
+            "Invitation:PENDING>COMPLETED:MUTATION"
         ]
     );
 }
@@ -171,4 +171,25 @@ async fn sync_of_sinch_imports_subprojects_and_senders_and_sendzen_has_nothing_t
     assert_eq!(sinch["data"]["syncProvider"]["userErrors"], json!([]));
     assert!(sendzen.get("errors").is_none(), "{sendzen}");
     assert_eq!(sendzen["data"]["syncProvider"]["imported"], 0);
+}
+
+#[tokio::test]
+async fn sandbox_simulate_only_plays_the_customer_and_the_change_arrives_from_the_provider() {
+    let app = spawn_app_with(without_webhooks).await;
+    let started = start(&app, json!({ "provider": "ZAVU", "client": { "name": "Black box" } })).await;
+    let id = started["invitation"]["id"].as_str().unwrap().to_owned();
+
+    let played = sandbox_simulate(&app, &id, "COMPLETE").await;
+    let log_after_play = events(&app).await;
+    let refreshed = simulate(&app, &id, "START").await;
+
+    assert_eq!(codes(&played), Vec::<String>::new(), "{played}");
+    assert_eq!(played["providerState"]["status"], "completed", "the simulator's own state: {played}");
+    assert_eq!(played["invitation"]["status"], "PENDING", "bspgraph's store is untouched: {played}");
+    assert_eq!(log_after_play, ["Invitation:->PENDING:MUTATION"]);
+    assert_eq!(codes(&refreshed), ["WRONG_STATE"], "a completed invitation cannot start again: {refreshed}");
+    let q = "mutation($id: ID!) { refresh(id: $id) { node { ... on Invitation { status } } } }";
+    let read = app.data(q, json!({ "id": id })).await;
+    assert_eq!(read["refresh"]["node"]["status"], "COMPLETED", "{read}");
+    assert_eq!(events(&app).await.last().unwrap(), "Invitation:PENDING>COMPLETED:MUTATION");
 }
