@@ -232,7 +232,6 @@ fn onboarding_state(settings: &Settings, store: &Store, built: &Built, base: Str
         secrets: Arc::new(secrets),
         public_url: settings.public_url.clone().unwrap_or(base),
         registered_base: settings.public_url.clone(),
-        in_step: crate::onboarding::InStep::default(),
     })
 }
 

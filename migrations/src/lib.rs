@@ -11,6 +11,7 @@ mod m0002_onboarding;
 mod m0003_live;
 mod m0004_api_keys;
 mod m0005_webhook_registrations;
+mod m0006_step_claims;
 
 /// The ordered list of migrations bspgraph applies on start and with `bspgraph migrate`.
 pub struct Migrator;
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0003_live::Migration),
             Box::new(m0004_api_keys::Migration),
             Box::new(m0005_webhook_registrations::Migration),
+            Box::new(m0006_step_claims::Migration),
         ]
     }
 }

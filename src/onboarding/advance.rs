@@ -133,11 +133,23 @@ pub async fn sender(ob: &Onboarding, row: &crate::domain::Sender, source: Change
     .await
 }
 
+/// How long a claim on the app step holds before another instance may take it over
+/// (the holder died): well past the provider calls' own timeouts and retries.
+const STEP_LEASE: std::time::Duration = std::time::Duration::from_secs(120);
+
 /// The sender is ACTIVE: create the Conversation API app (`static_bearer`), then
-/// `COMPLETED`. Once per invitation: a source that finds the step running here, or the
-/// invitation already final, leaves it.
+/// `COMPLETED`. Once per invitation across every instance sharing the database: the
+/// source that claims the step takes it (see `store::step_claims`); one that finds it
+/// claimed, or the invitation already final, leaves it.
 async fn app(ob: &Onboarding, inv: &Invitation, fresh: &ProviderSender, source: ChangeSource) -> Outcome<()> {
-    let Some(_claim) = ob.in_step.claim(inv.id) else { return Ok(()) };
+    let Some(claim) = ob.store.claim_step(inv.id, STEP_LEASE).await? else { return Ok(()) };
+    let taken = app_step(ob, inv, fresh, source).await;
+    let released = ob.store.release_step(&claim).await;
+    taken?;
+    Ok(released?)
+}
+
+async fn app_step(ob: &Onboarding, inv: &Invitation, fresh: &ProviderSender, source: ChangeSource) -> Outcome<()> {
     if ob.store.invitation(inv.id).await?.status.is_terminal() {
         return Ok(());
     }

@@ -50,8 +50,6 @@ pub struct Onboarding {
     /// `BSPGRAPH_PUBLIC_URL` when the operator set it: only then are webhook URLs
     /// registered with providers (never a loopback address guessed from the bind).
     pub registered_base: Option<String>,
-    /// Invitations whose final step (the Sinch app) is running in this process.
-    pub in_step: InStep,
 }
 
 /// Where the simulators' control API answers (`{base}/sandbox/control`), and one HTTP
@@ -62,32 +60,6 @@ pub struct SandboxControl {
     pub url: String,
     /// The client the calls share.
     pub client: reqwest::Client,
-}
-
-/// Invitations whose final step is running here: a webhook, a poll and `refresh` that
-/// see the same `ACTIVE` sender at once take the step once (the others find it taken,
-/// then the invitation `COMPLETED`). Cheap to clone.
-#[derive(Clone, Default)]
-pub struct InStep(Arc<std::sync::Mutex<std::collections::HashSet<i64>>>);
-
-/// The claim on one invitation's step; released when dropped.
-pub struct StepClaim {
-    set: InStep,
-    id: i64,
-}
-
-impl InStep {
-    /// Claim invitation `id`'s step, or `None` when it is running already.
-    pub fn claim(&self, id: i64) -> Option<StepClaim> {
-        let inserted = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(id);
-        inserted.then(|| StepClaim { set: self.clone(), id })
-    }
-}
-
-impl Drop for StepClaim {
-    fn drop(&mut self) {
-        self.set.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(&self.id);
-    }
 }
 
 impl std::fmt::Debug for Onboarding {

@@ -8,8 +8,8 @@
 //! and sender.
 //!
 //! Steps are safe to repeat: rows are filed by provider id (one row each), a status
-//! that does not change appends no event, and the app step runs at most once at a time
-//! per invitation in this process (see [`super::InStep`]).
+//! that does not change appends no event, and the app step is claimed in the database,
+//! so it runs once per invitation across instances (`store::step_claims`).
 
 use super::sendzen::{client_identifier, OnboardingResult};
 use super::{advance, Failure, Onboarding, Outcome};

@@ -16,6 +16,7 @@ mod page;
 mod registrations;
 mod sealed;
 mod seed;
+mod step_claims;
 pub(crate) mod tables;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -36,6 +37,7 @@ pub use onboarding_senders::{Filed, Owner};
 pub use page::{Page, PageArgs};
 pub use registrations::Registration;
 pub use seed::SeedCounts;
+pub use step_claims::StepClaim;
 
 /// How many unread seqs the in-process bus keeps per receiver before it lags.
 const EVENT_BUS_CAPACITY: usize = 4096;

@@ -88,3 +88,26 @@ async fn the_events_query_pages_through_the_log_in_order() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn an_invitation_step_is_claimed_once_across_servers_until_released_or_its_lease_runs_out() {
+    each_backend(|app| async move {
+        let lease = std::time::Duration::from_secs(60);
+        let racers = (0..8).map(|_| app.store.claim_step(7, lease));
+        let claims: Vec<_> = futures_util::future::join_all(racers).await.into_iter().map(Result::unwrap).collect();
+        let won: Vec<_> = claims.iter().flatten().collect();
+        assert_eq!(won.len(), 1, "exactly one of 8 concurrent claims wins: {claims:?}");
+        assert_eq!(app.store.claim_step(8, lease).await.unwrap().map(|c| c.invitation_id), Some(8), "per invitation");
+
+        app.store.release_step(won[0]).await.unwrap();
+        let again = app.store.claim_step(7, std::time::Duration::ZERO).await.unwrap().expect("free after release");
+
+        // A holder that died (lease over) is taken over, and its late release frees nothing.
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        let taken_over = app.store.claim_step(7, lease).await.unwrap().expect("an expired lease is taken over");
+        app.store.release_step(&again).await.unwrap();
+        assert_eq!(app.store.claim_step(7, lease).await.unwrap(), None, "the new holder still holds it");
+        app.store.release_step(&taken_over).await.unwrap();
+    })
+    .await;
+}
