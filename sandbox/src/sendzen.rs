@@ -6,7 +6,8 @@
 //!
 //! Assumptions (gaps in the reference): onboard answers 200; calling it again for the
 //! same `client_identifier` returns the same project and key with a fresh iframe URL;
-//! a webhook URL is "valid" when it is an http(s) URL (no validation request is sent);
+//! the webhook URL is validated by one unsigned `GET` to it (the guide asks for a 200
+//! to "validation requests" without giving method or shape), valid when it answers 2xx;
 //! the key check answers `{message}`; the result webhook body is the documented
 //! postMessage object.
 
@@ -209,7 +210,10 @@ async fn onboard(State(sim): Sim, headers: HeaderMap, body: Bytes) -> Response {
         c.done = false;
         c.clone()
     };
-    let valid = webhook.as_deref().is_some_and(|u| u.starts_with("http://") || u.starts_with("https://"));
+    let valid = match webhook.as_deref() {
+        Some(url) if url.starts_with("http://") || url.starts_with("https://") => sim.core.webhooks.validate(url).await,
+        _ => false,
+    };
     json(
         StatusCode::OK,
         json!({
@@ -220,7 +224,11 @@ async fn onboard(State(sim): Sim, headers: HeaderMap, body: Bytes) -> Response {
             "iframe_url": format!("{}{}", sim.config.iframe_base, random_id(32)),
             "webhook": {
                 "url": webhook, "valid": valid,
-                "detail": if valid { "Webhook URL is valid and configured" } else { "No valid webhook URL provided" },
+                "detail": match (valid, webhook.is_some()) {
+                    (true, _) => "Webhook URL is valid and configured",
+                    (false, true) => "Webhook URL did not answer the validation request with 200",
+                    (false, false) => "No valid webhook URL provided",
+                },
             },
         }),
     )

@@ -74,6 +74,13 @@ impl WebhookSender {
         }
     }
 
+    /// SendZen's validation request (the guide asks webhook URLs to "return a 200 status
+    /// code for validation requests"; method and shape are undocumented): one unsigned
+    /// `GET` to `url`, valid when it answers 2xx within the client's timeouts.
+    pub async fn validate(&self, url: &str) -> bool {
+        self.client.get(url).send().await.is_ok_and(|r| r.status().is_success())
+    }
+
     /// Send `body` to `url`, signed by `sign`, retrying non-2xx answers in the background.
     pub fn send(self: &Arc<Self>, url: String, body: String, sign: Signer) {
         let dropped = self.drop_next.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok();

@@ -50,14 +50,23 @@ impl RefreshPayload {
 
 impl InvitationPayload {
     fn refused(errors: Vec<UserError>) -> Self {
-        Self { invitation: None, user_errors: errors }
+        Self { invitation: None, user_errors: errors, warnings: vec![] }
+    }
+
+    /// The invitation a mutation left, with what needs the partner's attention.
+    fn done(inv: Invitation) -> Self {
+        let warnings = crate::onboarding::sendzen::webhook_warning(&inv)
+            .map(|w| UserError { field: None, message: w.message, code: w.code })
+            .into_iter()
+            .collect();
+        Self { invitation: Some(InvitationNode(inv)), user_errors: vec![], warnings }
     }
 
     async fn after(ob: &Onboarding, id: i64, result: Result<(), Failure>) -> ApiResult<Self> {
         if let Err(f) = result {
             return Ok(Self::refused(refusals(f)?));
         }
-        Ok(Self { invitation: Some(InvitationNode(ob.store.invitation(id).await?)), user_errors: vec![] })
+        Ok(Self::done(ob.store.invitation(id).await?))
     }
 }
 
@@ -104,7 +113,7 @@ impl OnboardingMutation {
         };
         let hash = idempotency::request_hash(&canonical);
         match idempotency::start_once(&ob, key.as_deref(), &hash, &req).await {
-            Ok(inv) => Ok(InvitationPayload { invitation: Some(InvitationNode(inv)), user_errors: vec![] }),
+            Ok(inv) => Ok(InvitationPayload::done(inv)),
             Err(f) => Ok(InvitationPayload::refused(refusals(f)?)),
         }
     }

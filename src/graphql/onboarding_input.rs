@@ -131,6 +131,10 @@ pub struct InvitationPayload {
     pub invitation: Option<InvitationNode>,
     /// Why it was refused; empty on success.
     pub user_errors: Vec<UserError>,
+    /// What succeeded but needs attention, e.g. `WEBHOOK_URL_INVALID` when SendZen
+    /// reports the per-client webhook URL invalid (results then arrive only when the
+    /// partner relays them with `completeOnboarding`). Empty when all is well.
+    pub warnings: Vec<UserError>,
 }
 
 /// Result of `sandboxSimulate`: what the simulator answered, and the invitation as

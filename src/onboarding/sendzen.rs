@@ -50,6 +50,33 @@ async fn onboard(ob: &Onboarding, client: &Client) -> Outcome<OnboardingStart> {
     }
 }
 
+/// SendZen's verdict on the per-client webhook URL, read from its onboard reply (kept
+/// as the invitation's `raw`): a warning when `webhook.valid` is `false`. The iframe
+/// still works, but SendZen will not deliver the result there, so the invitation
+/// completes only when the partner relays the iframe's result (`completeOnboarding`).
+pub fn webhook_warning(inv: &Invitation) -> Option<Refusal> {
+    let webhook = inv.raw.as_ref().filter(|_| inv.provider == Provider::Sendzen)?.get("webhook")?;
+    if webhook.get("valid")?.as_bool()? {
+        return None;
+    }
+    let detail = webhook.get("detail").and_then(|d| d.as_str()).unwrap_or("no detail given");
+    Some(Refusal::new(
+        &[],
+        "WEBHOOK_URL_INVALID",
+        format!(
+            "SendZen reports this client's webhook URL invalid ({detail}): results will not arrive by \
+             webhook; relay the iframe's result with completeOnboarding, and check that \
+             BSPGRAPH_PUBLIC_URL reaches this server"
+        ),
+    ))
+}
+
+fn warn_if_invalid(inv: &Invitation) {
+    if let Some(w) = webhook_warning(inv) {
+        tracing::warn!(invitation_id = inv.id, code = %w.code, "{}", w.message);
+    }
+}
+
 /// Start the iframe onboarding for `client`.
 #[tracing::instrument(skip_all, fields(client_id = client.id))]
 pub async fn start(ob: &Onboarding, client: &Client) -> Outcome<Invitation> {
@@ -82,6 +109,7 @@ pub async fn start(ob: &Onboarding, client: &Client) -> Outcome<Invitation> {
             source: ChangeSource::Mutation,
         })
         .await?;
+    warn_if_invalid(&stored);
     Ok(stored)
 }
 
@@ -97,7 +125,8 @@ pub async fn renew(ob: &Onboarding, inv: &Invitation) -> Outcome<()> {
         let fresh = started
             .invitation
             .ok_or(ProviderError::Decode { provider: Provider::Sendzen, message: "no iframe".into() })?;
-        ob.store.set_invitation_url(inv.id, fresh.url, fresh.expires_at).await?;
+        ob.store.set_invitation_url(inv.id, fresh.url, fresh.expires_at, Some(fresh.raw.clone())).await?;
+        warn_if_invalid(&Invitation { raw: Some(fresh.raw), ..inv.clone() });
         if inv.status == InvitationStatus::Expired {
             let change =
                 StatusChange::local(inv.id, NewStatus::Invitation(InvitationStatus::Pending), ChangeSource::Mutation);

@@ -202,11 +202,13 @@ impl Store {
         id: i64,
         url: Option<String>,
         expires_at: Option<DateTime<Utc>>,
+        raw: Option<Json>,
     ) -> Result<(), StoreError> {
         let update = Query::update()
             .table(col("invitations"))
             .value(col("url"), url)
             .value(col("expires_at"), expires_at)
+            .value(col("raw"), raw)
             .value(col("updated_at"), Utc::now())
             .and_where(Expr::col(col("id")).eq(id))
             .to_owned();

@@ -176,7 +176,7 @@ pub fn routes(max_bytes: usize) -> Router<AppState> {
     Router::new()
         .route("/webhooks/zavu", post(zavu))
         .route("/webhooks/sinch", post(sinch))
-        .route("/webhooks/sendzen/{token}", post(sendzen))
+        .route("/webhooks/sendzen/{token}", post(sendzen).get(sendzen_validation))
         .layer(DefaultBodyLimit::max(max_bytes))
 }
 
@@ -196,15 +196,38 @@ async fn sendzen(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if token.len() > 128 {
-        return StatusCode::NOT_FOUND.into_response();
+    match client_token(&state, &token).await {
+        Ok(()) => ingest(&state, Provider::Sendzen, &headers, &body).await,
+        Err(refused) => refused,
     }
-    match state.store.client_by_webhook_token(&token).await {
-        Ok(Some(_)) => ingest(&state, Provider::Sendzen, &headers, &body).await,
-        Ok(None) => StatusCode::NOT_FOUND.into_response(),
+}
+
+/// SendZen's validation request to the per-client URL (seed 000: "returns a 200 status
+/// code for validation requests"; its method is undocumented, we answer `GET`, and
+/// `HEAD` with it): 200 with no body for a token that names a client while SendZen is
+/// enabled, 404 otherwise. Nothing is stored.
+async fn sendzen_validation(State(state): State<AppState>, Path(token): Path<String>) -> Response {
+    if state.providers.require(Provider::Sendzen).is_err() {
+        return (StatusCode::NOT_FOUND, "provider not configured").into_response();
+    }
+    match client_token(&state, &token).await {
+        Ok(()) => StatusCode::OK.into_response(),
+        Err(refused) => refused,
+    }
+}
+
+/// Whether `token` is a client's webhook token: `Err` carries the answer when not (404)
+/// or when the lookup failed (503).
+async fn client_token(state: &AppState, token: &str) -> Result<(), Response> {
+    if token.len() > 128 {
+        return Err(StatusCode::NOT_FOUND.into_response());
+    }
+    match state.store.client_by_webhook_token(token).await {
+        Ok(Some(_)) => Ok(()),
+        Ok(None) => Err(StatusCode::NOT_FOUND.into_response()),
         Err(e) => {
             tracing::error!(error = %e, "webhook token lookup failed");
-            StatusCode::SERVICE_UNAVAILABLE.into_response()
+            Err(StatusCode::SERVICE_UNAVAILABLE.into_response())
         }
     }
 }

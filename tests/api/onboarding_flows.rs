@@ -2,9 +2,9 @@
 //! and statuses at each step, rows, recorded provider requests and the event log.
 
 use bspgraph::domain::{InvitationStatus, Provider, SenderStatus};
-use serde_json::json;
+use serde_json::{json, Value};
 
-use crate::helpers::{each_backend, each_backend_with, without_webhooks};
+use crate::helpers::{each_backend, each_backend_with, spawn_app_with, without_webhooks};
 use crate::onboarding_support::*;
 
 #[tokio::test]
@@ -91,6 +91,7 @@ async fn sendzen_iframe_renews_and_completes_with_project_waba_and_sender() {
         let inv = started["invitation"].clone();
         let id = inv["id"].as_str().unwrap().to_owned();
         assert_eq!(inv["status"], "PENDING", "{started}");
+        assert_eq!(started["warnings"], json!([]), "SendZen validated the per-client URL: {started}");
         assert!(inv["url"].as_str().unwrap().starts_with("https://app.sendzen.io/onboard/iframe?token="));
         let expires = chrono::DateTime::parse_from_rfc3339(inv["expiresAt"].as_str().unwrap()).unwrap();
         let ttl = expires.with_timezone(&chrono::Utc) - chrono::Utc::now();
@@ -107,6 +108,10 @@ async fn sendzen_iframe_renews_and_completes_with_project_waba_and_sender() {
         assert_eq!(token.len(), 48, "an unguessable per-client token");
         let owner = app.store.client_by_webhook_token(token).await.unwrap().unwrap();
         assert_eq!(owner.external_id.as_deref(), Some("sz-1"));
+        let validation = app.http.get(hook).send().await.unwrap();
+        assert_eq!(validation.status(), 200, "SendZen's validation request is answered");
+        let stranger = app.http.get(app.url(&format!("/webhooks/sendzen/{}", "0".repeat(48)))).send().await.unwrap();
+        assert_eq!(stranger.status(), 404, "an unknown token is not");
 
         let renewed = on_invitation(&app, "renewInvitation", &id).await;
         let again = &renewed["invitation"];
@@ -253,4 +258,28 @@ async fn sinch_on_behalf_of_waits_for_meta_then_verifies_the_sender() {
             "Sender:PENDING_VERIFICATION>ACTIVE:MUTATION", "Invitation:AWAITING_ACTION>COMPLETED:MUTATION"]);
     })
     .await;
+}
+
+#[tokio::test]
+async fn sendzen_reporting_the_webhook_url_invalid_is_a_warning_on_start_and_renew() {
+    // A public URL nothing answers at: SendZen's validation request fails.
+    let app = spawn_app_with(|s| {
+        without_webhooks(s);
+        s.public_url = Some("http://127.0.0.1:9".into());
+    })
+    .await;
+    let started = start(&app, json!({ "provider": "SENDZEN", "client": { "name": "Unreachable" } })).await;
+    let id = started["invitation"]["id"].as_str().unwrap().to_owned();
+    let renewed = on_invitation(&app, "renewInvitation", &id).await;
+
+    for payload in [&started, &renewed] {
+        assert_eq!(payload["userErrors"], json!([]), "it still succeeds: {payload}");
+        assert_eq!(payload["invitation"]["status"], "PENDING", "{payload}");
+        let warnings = payload["warnings"].as_array().unwrap();
+        assert_eq!(warnings.len(), 1, "{payload}");
+        assert_eq!((warnings[0]["code"].as_str(), &warnings[0]["field"]), (Some("WEBHOOK_URL_INVALID"), &Value::Null));
+        assert!(warnings[0]["message"].as_str().unwrap().contains("completeOnboarding"), "{payload}");
+    }
+    let zavu = start(&app, json!({ "provider": "ZAVU", "client": { "name": "Unreachable" } })).await;
+    assert_eq!(zavu["warnings"], json!([]), "only SendZen reports URL validity: {zavu}");
 }

@@ -11,7 +11,7 @@ pub const INV: &str = "id provider providerId flow status url expiresAt failureR
 /// `startOnboarding`; returns the whole payload.
 pub async fn start(app: &TestApp, input: Value) -> Value {
     let q = format!(
-        "mutation($input: StartOnboardingInput!) {{ startOnboarding(input: $input) {{ invitation {{ {INV} }} userErrors {{ field code message }} }} }}"
+        "mutation($input: StartOnboardingInput!) {{ startOnboarding(input: $input) {{ invitation {{ {INV} }} userErrors {{ field code message }} warnings {{ field code message }} }} }}"
     );
     app.data(&q, json!({ "input": input })).await["startOnboarding"].clone()
 }
@@ -19,7 +19,7 @@ pub async fn start(app: &TestApp, input: Value) -> Value {
 /// A mutation over one invitation id (`cancelInvitation`, `renewInvitation`).
 pub async fn on_invitation(app: &TestApp, mutation: &str, id: &str) -> Value {
     let q = format!(
-        "mutation($id: ID!) {{ {mutation}(id: $id) {{ invitation {{ {INV} }} userErrors {{ field code message }} }} }}"
+        "mutation($id: ID!) {{ {mutation}(id: $id) {{ invitation {{ {INV} }} userErrors {{ field code message }} warnings {{ field code message }} }} }}"
     );
     app.data(&q, json!({ "id": id })).await[mutation].clone()
 }
