@@ -59,6 +59,8 @@ pub struct AppState {
     pub sockets: crate::ws::Sockets,
     /// Automatic persisted queries (APQ).
     pub persisted: crate::persisted::PersistedQueries,
+    /// Serialized responses of repeated queries (`None` when turned off).
+    pub response_cache: Option<Arc<crate::response_cache::ResponseCache>>,
     /// The onboarding flows (what webhooks, the poller and the mutations advance).
     pub flows: Onboarding,
 }
@@ -112,12 +114,16 @@ impl App {
         let processor = Processor::new(flows.clone(), &settings.live);
         let poller = Poller::new(flows.clone(), &settings.live);
         let persisted = crate::persisted::PersistedQueries::new(settings.persisted_query_cache_bytes);
+        let metrics = Metrics::new();
+        let response_cache =
+            crate::response_cache::ResponseCache::new(settings.response_cache_bytes, metrics.response_cache.clone());
         let state = AppState {
             persisted,
+            response_cache,
             gate,
             store,
             schema,
-            metrics: Metrics::new(),
+            metrics,
             settings: Arc::new(settings),
             providers: built.registry,
             sandbox,

@@ -127,6 +127,10 @@ pub struct Settings {
     /// recently used first out (0 turns APQ off).
     #[arg(long, env = "BSPGRAPH_PERSISTED_QUERY_CACHE_BYTES", default_value_t = 8 * 1024 * 1024, global = true)]
     pub persisted_query_cache_bytes: usize,
+    /// Bytes of serialized responses the response cache keeps for repeated queries,
+    /// served while no write has been committed since (0 turns it off).
+    #[arg(long, env = "BSPGRAPH_RESPONSE_CACHE_BYTES", default_value_t = 64 * 1024 * 1024, global = true)]
+    pub response_cache_bytes: usize,
     /// Deepest selection set allowed.
     #[arg(long, env = "BSPGRAPH_MAX_DEPTH", default_value_t = 12, global = true)]
     pub max_depth: usize,

@@ -3,6 +3,7 @@
 //! `Accept`, passes each operation through `graphql::admit` (size, nesting, cost and
 //! input checks), runs it with fresh DataLoaders under a timeout, counts
 //! errors by code and picks the status code the GraphQL-over-HTTP spec asks for.
+//! A single query is first looked up in the response cache (`response_cache.rs`).
 
 use async_graphql::parser::types::OperationType;
 use async_graphql::{BatchRequest, BatchResponse, Request as GqlRequest, Response as GqlResponse};
@@ -17,6 +18,7 @@ use serde_json::json;
 use crate::app::AppState;
 use crate::auth::Caller;
 use crate::graphql::{add_missing_codes, current_request_id, Access, Loaders, Shape};
+use crate::response_cache::{NoStore, ResponseCache};
 use crate::wire;
 
 const JSON: &str = "application/json";
@@ -45,15 +47,25 @@ fn negotiate(headers: &HeaderMap) -> Result<&'static str, Response> {
     }
 }
 
-async fn execute(state: &AppState, access: &Access, mut request: GqlRequest) -> GqlResponse {
+async fn execute(state: &AppState, access: &Access, request: GqlRequest) -> GqlResponse {
+    execute_noting(state, access, request).await.0
+}
+
+/// Execute, and say whether the response may be cached: a document of queries only,
+/// answered without errors, that no resolver marked [`NoStore`].
+async fn execute_noting(state: &AppState, access: &Access, mut request: GqlRequest) -> (GqlResponse, bool) {
     // Size, nesting, parse, cost, input and enum-literal checks (the schema reuses the
     // parsed document).
     if let Err(errors) = crate::graphql::admit(&state.schema, &mut request) {
-        return counted(state, GqlResponse::from_errors(errors));
+        return (counted(state, GqlResponse::from_errors(errors)), false);
     }
+    let queries_only = request
+        .parsed_query()
+        .is_ok_and(|doc| doc.operations.iter().all(|(_, op)| op.node.ty == OperationType::Query));
     let mut shape = Shape::of(&request);
     let loaders = Loaders::new(state.store.clone());
-    let request = request.data(loaders.clone()).data(access.clone());
+    let no_store = NoStore::default();
+    let request = request.data(loaders.clone()).data(access.clone()).data(no_store.clone());
     let mut response = match tokio::time::timeout(
         state.settings.request_timeout(),
         loaders.drive(state.schema.execute(request)),
@@ -72,7 +84,42 @@ async fn execute(state: &AppState, access: &Access, mut request: GqlRequest) -> 
     };
     add_missing_codes(&mut response);
     shape.apply(&mut response);
-    counted(state, response)
+    let cacheable = queries_only && response.errors.is_empty() && !no_store.marked();
+    (counted(state, response), cacheable)
+}
+
+/// One operation (not a batch), answered from the response cache while the data
+/// generation it was computed at is current, else executed and, when cacheable, kept.
+async fn single(state: &AppState, access: &Access, media: &'static str, request: GqlRequest) -> Response {
+    let Some(cache) = &state.response_cache else {
+        return respond(media, BatchResponse::Single(execute(state, access, request).await));
+    };
+    let generation = match state.store.data_generation().await {
+        Ok(generation) => generation,
+        Err(e) => {
+            tracing::warn!(error = %e, "data generation unreadable; response not cached");
+            return respond(media, BatchResponse::Single(execute(state, access, request).await));
+        }
+    };
+    let key = ResponseCache::key(&request, &access.cache_scope());
+    if let Some(body) = cache.get(&key, generation) {
+        return (StatusCode::OK, [(header::CONTENT_TYPE, media)], body).into_response();
+    }
+    let (response, cacheable) = execute_noting(state, access, request).await;
+    if !cacheable {
+        return respond(media, BatchResponse::Single(response));
+    }
+    match wire::body(&BatchResponse::Single(response)) {
+        Ok(body) => {
+            let body = Bytes::from(body);
+            cache.put(key, generation, body.clone());
+            (StatusCode::OK, [(header::CONTENT_TYPE, media)], body).into_response()
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "response serialization failed");
+            refuse(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", "internal error")
+        }
+    }
 }
 
 /// `response`, its errors counted by code.
@@ -164,7 +211,10 @@ pub async fn post_graphql(
         Err(refusal) => return refuse(StatusCode::BAD_REQUEST, refusal.code, &refusal.message),
     };
     match batch {
-        BatchRequest::Single(request) => respond(media, BatchResponse::Single(run(&state, &access, request).await)),
+        BatchRequest::Single(request) => match persisted(&state, request) {
+            Ok(request) => single(&state, &access, media, request).await,
+            Err(miss) => respond(media, BatchResponse::Single(miss)),
+        },
         BatchRequest::Batch(requests) => {
             if requests.is_empty() || requests.len() > state.settings.max_batch {
                 let message = format!("a batch holds 1 to {} operations", state.settings.max_batch);
@@ -215,5 +265,5 @@ pub async fn get_graphql(
         response.headers_mut().insert(header::ALLOW, header::HeaderValue::from_static("POST"));
         return response;
     }
-    respond(media, BatchResponse::Single(execute(&state, &access, request).await))
+    single(&state, &access, media, request).await
 }

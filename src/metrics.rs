@@ -41,6 +41,21 @@ pub struct Metrics {
     latency: Family<RouteLabels, Histogram>,
     errors: Family<CodeLabels, Counter>,
     sql_statements: Gauge,
+    /// The response cache's counters (`response_cache.rs` counts into them).
+    pub response_cache: CacheCounters,
+}
+
+/// Hits, misses (stale entries included), evictions and bytes of the response cache.
+#[derive(Clone, Default)]
+pub struct CacheCounters {
+    /// Responses served from the cache.
+    pub hits: Counter,
+    /// Cacheable requests that were executed (no entry, or a stale one).
+    pub misses: Counter,
+    /// Entries forgotten to make room.
+    pub evictions: Counter,
+    /// Bytes held now.
+    pub bytes: Gauge,
 }
 
 impl Metrics {
@@ -57,7 +72,13 @@ impl Metrics {
         registry.register("http_request_duration_seconds", "HTTP request latency by route", latency.clone());
         registry.register("graphql_errors", "GraphQL errors by extensions.code", errors.clone());
         registry.register("sql_statements", "SQL statements sent since start", sql_statements.clone());
-        Arc::new(Self { registry, requests, latency, errors, sql_statements })
+        let response_cache = CacheCounters::default();
+        let c = &response_cache;
+        registry.register("response_cache_hits", "Responses served from the response cache", c.hits.clone());
+        registry.register("response_cache_misses", "Cacheable requests executed (no or stale entry)", c.misses.clone());
+        registry.register("response_cache_evictions", "Response cache entries forgotten for room", c.evictions.clone());
+        registry.register("response_cache_bytes", "Bytes the response cache holds", c.bytes.clone());
+        Arc::new(Self { registry, requests, latency, errors, sql_statements, response_cache })
     }
 
     /// Count one GraphQL error with this code.

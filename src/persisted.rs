@@ -5,11 +5,12 @@
 //! matches is stored, a mismatching hash is refused. The store is in memory, bounded
 //! in bytes, and forgets the least recently used queries first.
 
-use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
 use async_graphql::{Request, Value};
 use sha2::{Digest, Sha256};
+
+use crate::lru::ByteLru;
 
 /// Why a persisted-query request cannot run.
 #[derive(Debug, PartialEq, Eq)]
@@ -39,24 +40,14 @@ impl Miss {
 /// The store of persisted queries (cheap to clone; shared by all requests).
 #[derive(Clone)]
 pub struct PersistedQueries {
-    lru: Arc<Mutex<Lru>>,
+    lru: Arc<Mutex<ByteLru<String, Arc<str>>>>,
     max_bytes: usize,
-}
-
-#[derive(Default)]
-struct Lru {
-    /// Hash to (query, last use).
-    entries: HashMap<String, (Arc<str>, u64)>,
-    /// Last use to hash: the oldest first.
-    by_use: BTreeMap<u64, String>,
-    clock: u64,
-    bytes: usize,
 }
 
 impl PersistedQueries {
     /// A store holding at most `max_bytes` of query text (0 turns APQ off).
     pub fn new(max_bytes: usize) -> Self {
-        Self { lru: Arc::default(), max_bytes }
+        Self { lru: Arc::new(Mutex::new(ByteLru::new(max_bytes))), max_bytes }
     }
 
     /// Fill in or store the query of a request that carries `extensions.persistedQuery`;
@@ -87,32 +78,14 @@ impl PersistedQueries {
     }
 
     fn get(&self, hash: &str) -> Option<Arc<str>> {
-        let mut lru = self.lru.lock().unwrap_or_else(|e| e.into_inner());
-        lru.clock += 1;
-        let now = lru.clock;
-        let (query, used) = lru.entries.get_mut(hash)?;
-        let (query, before) = (query.clone(), std::mem::replace(used, now));
-        lru.by_use.remove(&before);
-        lru.by_use.insert(now, hash.to_owned());
-        Some(query)
+        self.lru.lock().unwrap_or_else(|e| e.into_inner()).get(&hash.to_owned())
     }
 
     fn put(&self, hash: String, query: &str) {
-        if query.len() > self.max_bytes || self.get(&hash).is_some() {
-            return;
-        }
         let mut lru = self.lru.lock().unwrap_or_else(|e| e.into_inner());
-        while lru.bytes + query.len() > self.max_bytes {
-            let Some((_, oldest)) = lru.by_use.pop_first() else { break };
-            if let Some((gone, _)) = lru.entries.remove(&oldest) {
-                lru.bytes -= gone.len();
-            }
+        if !lru.contains(&hash) {
+            lru.insert(hash, Arc::from(query), query.len());
         }
-        lru.clock += 1;
-        let now = lru.clock;
-        lru.bytes += query.len();
-        lru.by_use.insert(now, hash.clone());
-        lru.entries.insert(hash, (Arc::from(query), now));
     }
 }
 

@@ -1,7 +1,8 @@
 //! Database migrations for bspgraph, one file per migration.
 //!
 //! Every migration runs on SQLite (the embedded default) and PostgreSQL. Migrations
-//! only create or alter tables and indexes; they never touch application data.
+//! only create or alter tables, indexes and triggers (and seed the one counter row of
+//! `data_generation`); they never touch application data.
 
 pub use sea_orm_migration;
 use sea_orm_migration::prelude::*;
@@ -12,6 +13,7 @@ mod m0003_live;
 mod m0004_api_keys;
 mod m0005_webhook_registrations;
 mod m0006_step_claims;
+mod m0007_data_generation;
 
 /// The ordered list of migrations bspgraph applies on start and with `bspgraph migrate`.
 pub struct Migrator;
@@ -26,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0004_api_keys::Migration),
             Box::new(m0005_webhook_registrations::Migration),
             Box::new(m0006_step_claims::Migration),
+            Box::new(m0007_data_generation::Migration),
         ]
     }
 }

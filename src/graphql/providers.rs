@@ -64,6 +64,10 @@ impl ProvidersQuery {
         if super::scope::require_operator(ctx).is_err() {
             return Ok(Vec::new()); // provider state is the partner's, not an end customer's
         }
+        // Health is kept in memory, not in the database: not for the response cache.
+        if let Some(no_store) = ctx.data_opt::<crate::response_cache::NoStore>() {
+            no_store.mark();
+        }
         let Some(registry) = ctx.data_opt::<Registry>() else {
             return Ok(Vec::new());
         };

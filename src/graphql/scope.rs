@@ -19,6 +19,19 @@ pub struct Access {
     pub signer: TokenSigner,
 }
 
+impl Access {
+    /// What the caller's view depends on, for the response cache key: a client token
+    /// sees its client, an operator key what every operator sees (keyed per key all
+    /// the same), an anonymous caller everything in dev mode and nothing otherwise.
+    pub fn cache_scope(&self) -> String {
+        match &self.caller {
+            Caller::Client(claims) => format!("client:{}", claims.client_id),
+            Caller::Operator { key_id } => format!("operator:{key_id}"),
+            Caller::Anonymous => format!("anonymous:{}", self.dev),
+        }
+    }
+}
+
 fn access<'a>(ctx: &Context<'a>) -> Option<&'a Access> {
     ctx.data_opt::<Access>()
 }

@@ -15,6 +15,7 @@ mod onboarding_senders;
 mod page;
 mod registrations;
 mod sealed;
+mod generation;
 mod seed;
 mod step_claims;
 pub(crate) mod tables;
