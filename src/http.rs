@@ -18,7 +18,7 @@ use serde_json::json;
 use crate::app::AppState;
 use crate::auth::Caller;
 use crate::graphql::{add_missing_codes, current_request_id, Access, Loaders, Shape};
-use crate::response_cache::{NoStore, ResponseCache};
+use crate::response_cache::{NoStore, ResponseCache, Ticket};
 use crate::wire;
 
 const JSON: &str = "application/json";
@@ -48,24 +48,32 @@ fn negotiate(headers: &HeaderMap) -> Result<&'static str, Response> {
 }
 
 async fn execute(state: &AppState, access: &Access, request: GqlRequest) -> GqlResponse {
-    execute_noting(state, access, request).await.0
+    execute_noting(state, access, request, None).await.0
 }
 
 /// Execute, and say whether the response may be cached: a document of queries only,
-/// answered without errors, that no resolver marked [`NoStore`].
-async fn execute_noting(state: &AppState, access: &Access, mut request: GqlRequest) -> (GqlResponse, bool) {
+/// answered without errors, that read the store at a generation `ticket` holds, and
+/// that no resolver marked [`NoStore`].
+async fn execute_noting(
+    state: &AppState,
+    access: &Access,
+    mut request: GqlRequest,
+    ticket: Option<Ticket>,
+) -> (GqlResponse, bool) {
     // Size, nesting, parse, cost, input and enum-literal checks (the schema reuses the
     // parsed document).
     if let Err(errors) = crate::graphql::admit(&state.schema, &mut request) {
         return (counted(state, GqlResponse::from_errors(errors)), false);
     }
-    let queries_only = request
-        .parsed_query()
-        .is_ok_and(|doc| doc.operations.iter().all(|(_, op)| op.node.ty == OperationType::Query));
+    let queries_only =
+        request.parsed_query().is_ok_and(|doc| doc.operations.iter().all(|(_, op)| op.node.ty == OperationType::Query));
     let mut shape = Shape::of(&request);
     let loaders = Loaders::new(state.store.clone());
     let no_store = NoStore::default();
-    let request = request.data(loaders.clone()).data(access.clone()).data(no_store.clone());
+    let mut request = request.data(loaders.clone()).data(access.clone()).data(no_store.clone());
+    if let Some(ticket) = &ticket {
+        request = request.data(ticket.clone());
+    }
     let mut response = match tokio::time::timeout(
         state.settings.request_timeout(),
         loaders.drive(state.schema.execute(request)),
@@ -89,26 +97,34 @@ async fn execute_noting(state: &AppState, access: &Access, mut request: GqlReque
 }
 
 /// One operation (not a batch), answered from the response cache while the data
-/// generation it was computed at is current, else executed and, when cacheable, kept.
+/// generation its entry was computed at is current, else executed and, when
+/// cacheable, kept. Only a document that passed admission and validation reaches the
+/// store: a key in the cache passed both when its entry was made (they depend only on
+/// what the key holds), and any other request reads the generation from its first
+/// reading resolver (`Ticket`), which runs only after validation.
 async fn single(state: &AppState, access: &Access, media: &'static str, request: GqlRequest) -> Response {
     let Some(cache) = &state.response_cache else {
         return respond(media, BatchResponse::Single(execute(state, access, request).await));
     };
-    let generation = match state.store.data_generation().await {
-        Ok(generation) => generation,
-        Err(e) => {
-            tracing::warn!(error = %e, "data generation unreadable; response not cached");
-            return respond(media, BatchResponse::Single(execute(state, access, request).await));
-        }
-    };
     let key = ResponseCache::key(&request, &access.cache_scope());
-    if let Some(body) = cache.get(&key, generation) {
-        return (StatusCode::OK, [(header::CONTENT_TYPE, media)], body).into_response();
-    }
-    let (response, cacheable) = execute_noting(state, access, request).await;
-    if !cacheable {
+    let ticket = if cache.contains(&key) {
+        match state.store.data_generation().await {
+            Ok(generation) => match cache.get(&key, generation) {
+                Some(body) => return (StatusCode::OK, [(header::CONTENT_TYPE, media)], body).into_response(),
+                None => Ticket::at(generation),
+            },
+            Err(e) => {
+                tracing::warn!(error = %e, "data generation unreadable; response not cached");
+                return respond(media, BatchResponse::Single(execute(state, access, request).await));
+            }
+        }
+    } else {
+        Ticket::default()
+    };
+    let (response, cacheable) = execute_noting(state, access, request, Some(ticket.clone())).await;
+    let Some(generation) = ticket.generation().filter(|_| cacheable) else {
         return respond(media, BatchResponse::Single(response));
-    }
+    };
     match wire::body(&BatchResponse::Single(response)) {
         Ok(body) => {
             let body = Bytes::from(body);

@@ -45,7 +45,8 @@ impl ResponseCache {
     /// The key of `request` for a caller in `scope` (see `Access::cache_scope`).
     pub fn key(request: &async_graphql::Request, scope: &str) -> Key {
         let mut h = Sha256::new();
-        for part in [request.query.as_bytes(), request.operation_name.as_deref().unwrap_or("").as_bytes(), scope.as_bytes()]
+        for part in
+            [request.query.as_bytes(), request.operation_name.as_deref().unwrap_or("").as_bytes(), scope.as_bytes()]
         {
             h.update((part.len() as u64).to_le_bytes());
             h.update(part);
@@ -55,16 +56,25 @@ impl ResponseCache {
         h.finalize().into()
     }
 
-    /// The body stored under `key` at `generation`, counted as a hit or a miss.
+    /// Whether an entry (at any generation) is kept under `key`: the document was
+    /// admitted and answered without errors before. Not counted, not a use.
+    pub fn contains(&self, key: &Key) -> bool {
+        self.lock().contains(key)
+    }
+
+    /// The body stored under `key` at `generation`, counted as a hit.
     pub fn get(&self, key: &Key, generation: i64) -> Option<Bytes> {
         let found = self.lock().get(key).filter(|c| c.generation == generation).map(|c| c.body);
-        let counter = if found.is_some() { &self.counters.hits } else { &self.counters.misses };
-        counter.inc();
+        if found.is_some() {
+            self.counters.hits.inc();
+        }
         found
     }
 
-    /// Keep `body`, computed at `generation`, under `key`.
+    /// Keep `body`, computed at `generation`, under `key` (counted as a miss: a
+    /// cacheable response that had to be computed).
     pub fn put(&self, key: Key, generation: i64, body: Bytes) {
+        self.counters.misses.inc();
         let size = body.len() + std::mem::size_of::<Key>();
         let mut lru = self.lock();
         let evicted = lru.insert(key, Cached { generation, body }, size);
@@ -75,6 +85,45 @@ impl ResponseCache {
     fn lock(&self) -> std::sync::MutexGuard<'_, ByteLru<Key, Cached>> {
         self.lru.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
+}
+
+/// Request data: the data generation a response is read at. The first resolver that
+/// reads the store takes it ([`pin_generation`]), or `single` sets it beforehand when
+/// it read the generation to check an entry. Resolvers run only for a document that
+/// passed validation, so a refused document reads nothing; a response that read no
+/// data has no generation and is not cached.
+#[derive(Clone, Default)]
+pub struct Ticket(Arc<tokio::sync::OnceCell<Option<i64>>>);
+
+impl Ticket {
+    /// A ticket already holding `generation`, read before the request ran.
+    pub fn at(generation: i64) -> Self {
+        Self(Arc::new(tokio::sync::OnceCell::new_with(Some(Some(generation)))))
+    }
+
+    /// The generation the response was read at, if it was read and readable.
+    pub fn generation(&self) -> Option<i64> {
+        self.0.get().copied().flatten()
+    }
+}
+
+/// Take the data generation into the request's [`Ticket`], if it has one and it is not
+/// taken yet. Every query resolver calls it before its first read of the store, so the
+/// rows a response shows are at least as new as the generation it is filed under, and
+/// a write committed after that moves the generation: the entry is never served then.
+pub async fn pin_generation(ctx: &async_graphql::Context<'_>) {
+    let Some(ticket) = ctx.data_opt::<Ticket>() else { return };
+    let store = ctx.data_unchecked::<crate::store::Store>();
+    ticket
+        .0
+        .get_or_init(|| async {
+            store
+                .data_generation()
+                .await
+                .inspect_err(|e| tracing::warn!(error = %e, "data generation unreadable; response not cached"))
+                .ok()
+        })
+        .await;
 }
 
 /// Request data a resolver marks when its answer depends on state outside the
@@ -106,7 +155,7 @@ mod tests {
         cache.put(key, 7, Bytes::from_static(b"{\"data\":{}}"));
         assert_eq!(cache.get(&key, 7).as_deref(), Some(&b"{\"data\":{}}"[..]));
         assert_eq!(cache.get(&key, 8), None, "a write since: stale");
-        assert_eq!((counters.hits.get(), counters.misses.get()), (1, 1));
+        assert_eq!((counters.hits.get(), counters.misses.get()), (1, 1), "one put, one hit");
         assert_eq!(counters.bytes.get(), 11 + 32);
     }
 
@@ -117,7 +166,12 @@ mod tests {
         let with_vars = async_graphql::Request::new(base.query.clone())
             .variables(async_graphql::Variables::from_json(serde_json::json!({ "id": "x" })));
         let named = async_graphql::Request::new(base.query.clone()).operation_name("Q");
-        let keys = [key(&base, "operator:1"), key(&base, "client:2"), key(&with_vars, "operator:1"), key(&named, "operator:1")];
+        let keys = [
+            key(&base, "operator:1"),
+            key(&base, "client:2"),
+            key(&with_vars, "operator:1"),
+            key(&named, "operator:1"),
+        ];
         for (i, a) in keys.iter().enumerate() {
             for b in &keys[i + 1..] {
                 assert_ne!(a, b);

@@ -20,7 +20,8 @@ impl MigrationName for Migration {
 }
 
 /// The tables whose rows a GraphQL query can show.
-const READ_TABLES: [&str; 7] = ["clients", "invitations", "senders", "wabas", "projects", "events", "webhook_registrations"];
+const READ_TABLES: [&str; 7] =
+    ["clients", "invitations", "senders", "wabas", "projects", "events", "webhook_registrations"];
 
 const BUMP: &str = "UPDATE data_generation SET value = value + 1 WHERE id = 1";
 
@@ -28,9 +29,12 @@ const BUMP: &str = "UPDATE data_generation SET value = value + 1 WHERE id = 1";
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
         let db = m.get_connection();
-        db.execute_unprepared("CREATE TABLE IF NOT EXISTS data_generation (id INTEGER PRIMARY KEY, value BIGINT NOT NULL)")
+        db.execute_unprepared(
+            "CREATE TABLE IF NOT EXISTS data_generation (id INTEGER PRIMARY KEY, value BIGINT NOT NULL)",
+        )
+        .await?;
+        db.execute_unprepared("INSERT INTO data_generation (id, value) VALUES (1, 0) ON CONFLICT (id) DO NOTHING")
             .await?;
-        db.execute_unprepared("INSERT INTO data_generation (id, value) VALUES (1, 0) ON CONFLICT (id) DO NOTHING").await?;
         match m.get_database_backend() {
             DbBackend::Postgres => {
                 db.execute_unprepared(&format!(

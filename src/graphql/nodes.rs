@@ -63,6 +63,7 @@ where
 
 /// Load any node by global id through the loaders (`None` when it does not exist).
 pub async fn load_node(ctx: &Context<'_>, id: GlobalId) -> ApiResult<Option<Node>> {
+    crate::response_cache::pin_generation(ctx).await;
     let node = match id.node_type {
         NodeType::Client => one(ctx, Some(ClientId(id.id))).await?.map(|n| (Some(n.id), Node::Client(ClientNode(n)))),
         NodeType::Project => {

@@ -79,7 +79,9 @@ impl EventFilter {
     }
 }
 
-fn store<'a>(ctx: &Context<'a>) -> &'a Store {
+/// The store, once the response cache's generation is taken (before any read).
+async fn store<'a>(ctx: &Context<'a>) -> &'a Store {
+    crate::response_cache::pin_generation(ctx).await;
     ctx.data_unchecked::<Store>()
 }
 
@@ -130,7 +132,7 @@ impl Query {
                 }))
             }
             (None, Some(ext)) => {
-                let client = store(ctx).client_by_external_id(&ext).await?;
+                let client = store(ctx).await.client_by_external_id(&ext).await?;
                 Ok(client.filter(|c| scope::visible(ctx, Some(c.id))).map(ClientNode))
             }
             _ => Err(ApiError::BadInput("pass exactly one of id and externalId".into())),
@@ -157,7 +159,7 @@ impl Query {
             provider: f.provider,
             invitation_status: f.invitation_status.unwrap_or_default(),
         };
-        let page = store(ctx).clients_page(&filter, args).await?;
+        let page = store(ctx).await.clients_page(&filter, args).await?;
         Ok(ClientConnection::new(page, args, Total::Clients(filter)))
     }
 
@@ -180,7 +182,7 @@ impl Query {
             status: f.status.unwrap_or_default(),
             client_id: scope::narrow(ctx, decode_opt(f.client_id.as_ref(), NodeType::Client)?),
         };
-        let page = store(ctx).invitations_page(&filter, args).await?;
+        let page = store(ctx).await.invitations_page(&filter, args).await?;
         Ok(InvitationConnection::new(page, args, Total::Invitations(filter)))
     }
 
@@ -203,7 +205,7 @@ impl Query {
             status: f.status.unwrap_or_default(),
             client_id: scope::narrow(ctx, decode_opt(f.client_id.as_ref(), NodeType::Client)?),
         };
-        let page = store(ctx).senders_page(&filter, args).await?;
+        let page = store(ctx).await.senders_page(&filter, args).await?;
         Ok(SenderConnection::new(page, args, Total::Senders(filter)))
     }
 
@@ -222,7 +224,7 @@ impl Query {
     ) -> ApiResult<WabaConnection> {
         let args = page_args(CursorKind::Wabas, first, after.as_deref())?;
         let filter = store::OwnedFilter { provider, client_id: scope::narrow(ctx, None) };
-        let page = store(ctx).wabas_page(&filter, args).await?;
+        let page = store(ctx).await.wabas_page(&filter, args).await?;
         Ok(WabaConnection::new(page, args, Total::Wabas(filter)))
     }
 
@@ -241,7 +243,7 @@ impl Query {
     ) -> ApiResult<ProjectConnection> {
         let args = page_args(CursorKind::Projects, first, after.as_deref())?;
         let filter = store::OwnedFilter { provider, client_id: scope::narrow(ctx, None) };
-        let page = store(ctx).projects_page(&filter, args).await?;
+        let page = store(ctx).await.projects_page(&filter, args).await?;
         Ok(ProjectConnection::new(page, args, Total::Projects(filter)))
     }
 
@@ -261,7 +263,7 @@ impl Query {
         let args = page_args(CursorKind::Events, first, after.as_deref())?;
         let mut filter = filter.unwrap_or_default().to_store()?;
         filter.client_id = scope::narrow(ctx, filter.client_id);
-        let page = store(ctx).events_page(&filter, args).await?;
+        let page = store(ctx).await.events_page(&filter, args).await?;
         Ok(StatusEventConnection::new(page, args))
     }
 }

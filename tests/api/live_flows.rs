@@ -108,9 +108,7 @@ const INV: &str = "id providerId status sender { providerId status } waba { waba
 
 impl TwoServers {
     async fn gql(&self, query: &str, variables: Value) -> Value {
-        let body = json!({ "query": query, "variables": variables });
-        let resp = self.app.http.post(self.app.url("/graphql")).json(&body).send().await.unwrap();
-        let value: Value = resp.json().await.unwrap();
+        let value = self.app.gql(query, variables).await;
         assert!(value.get("errors").is_none(), "unexpected errors: {value}");
         value["data"].clone()
     }

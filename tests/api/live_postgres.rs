@@ -93,3 +93,25 @@ async fn each_non_terminal_row_is_polled_by_exactly_one_instance_per_round() {
     assert!(on_a.is_disjoint(&on_b));
     assert_eq!(on_a.union(&on_b).copied().collect::<HashSet<_>>(), rows);
 }
+
+#[tokio::test]
+async fn a_write_on_one_instance_is_read_back_on_another_at_once_with_the_response_cache_on() {
+    // Arrange: B has the page cached.
+    let Some((a, b)) = two_instances("the cross-instance response cache test").await else { return };
+    assert!(b.state.response_cache.is_some(), "the cache is on by default");
+    let client = a.client().await;
+    let names = "{ clients(first: 10) { edges { node { name } } } }";
+    let first = b.gql(names, json!({})).await;
+    assert_eq!(b.gql(names, json!({})).await, first);
+    assert_eq!(b.state.metrics.response_cache.hits.get(), 1, "served from B's cache");
+
+    // Act: A renames the client through its API.
+    let id = bspgraph::domain::GlobalId::new(bspgraph::domain::NodeType::Client, client).encode();
+    let rename = "mutation($id: ID!) { updateClient(id: $id, input: { name: \"Renamed on A\" }) { client { name } } }";
+    let body = a.gql(rename, json!({ "id": id })).await;
+    assert_eq!(body["data"]["updateClient"]["client"]["name"], "Renamed on A", "{body}");
+
+    // Assert: B's very next read shows it.
+    assert_eq!(first["data"]["clients"]["edges"][0]["node"]["name"], "Live");
+    assert_eq!(b.gql(names, json!({})).await["data"]["clients"]["edges"][0]["node"]["name"], "Renamed on A");
+}

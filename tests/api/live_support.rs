@@ -94,6 +94,12 @@ impl LiveApp {
         format!("http://{}{}", self.addr, path)
     }
 
+    /// POST a GraphQL operation (as the dev-mode operator) and return the body.
+    pub async fn gql(&self, query: &str, variables: Value) -> Value {
+        let body = json!({ "query": query, "variables": variables });
+        self.http.post(self.url("/graphql")).json(&body).send().await.unwrap().json().await.unwrap()
+    }
+
     /// The event-log cursor of now. A `statusChanged` subscription given it as `after`
     /// receives every later event however soon after subscribing it happens, so a test
     /// needs no pause for the subscription to be set up.

@@ -35,6 +35,7 @@ mod providers_sendzen;
 mod providers_sinch;
 mod providers_zavu;
 mod queries;
+mod response_cache;
 mod rotation;
 mod schema;
 mod schema_docs;
