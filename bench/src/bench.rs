@@ -1,18 +1,24 @@
 //! Load harness for the read path (release build, loopback only, bounded in time).
 //!
 //! Seeds N clients (each with a project, a WABA, a sender and two invitations) in a
-//! temporary SQLite file, starts bspgraph in-process on 127.0.0.1:0, then drives
-//! (a) the trivial `{ __typename }` and (b) a nested page of 50 clients with their
-//! invitations, senders, wabas and project, each for a fixed time at a fixed number
-//! of concurrent connections. Prints requests/s, p50/p99 latency, the ratio b/a and
-//! SQL statements per request.
+//! temporary SQLite file and starts two bspgraph servers in-process on 127.0.0.1:0 over
+//! it, one with the response cache on (the default) and one with it off. Drives, each
+//! for a fixed time at a fixed number of concurrent connections:
+//! (a) the trivial `{ __typename }`, (b) a nested page of 50 clients with their
+//! invitations, senders, wabas and projects, repeated (answered from the response cache),
+//! (c) the same page with the cache off, (d) a page of 100 clients with the cache off.
+//! Prints requests/s, p50/p99 latency, the ratio b/a, SQL statements per request, and
+//! the cost of one uncached page split by layer (one request at a time, in microseconds).
 //!
 //! `cargo run --release -p bspgraph-bench --bin bench -- --seconds 10 --concurrency 32`
 
 use std::time::{Duration, Instant};
 
-use bspgraph::app::App;
+use async_graphql::{BatchResponse, Request};
+use bspgraph::app::{App, AppState};
+use bspgraph::auth::Caller;
 use bspgraph::config::Settings;
+use bspgraph::graphql::{admit, Access, Loaders};
 use bspgraph::store::Store;
 use clap::Parser;
 
@@ -33,6 +39,9 @@ struct Args {
     /// Concurrent connections.
     #[arg(long, default_value_t = 32)]
     concurrency: usize,
+    /// Database connections (the server's default when unset).
+    #[arg(long)]
+    db_connections: Option<u32>,
 }
 
 const TRIVIAL: &str = "{ __typename }";
@@ -43,6 +52,11 @@ const NESTED: &str = "{ clients(first: 50) { edges { node {
   wabas { id wabaId status name }
   projects { id provider providerId name }
 } } } }";
+
+/// The nested page with `first: n`.
+fn page_of(n: u32) -> String {
+    NESTED.replace("clients(first: 50)", &format!("clients(first: {n})"))
+}
 
 struct Outcome {
     requests: usize,
@@ -110,40 +124,144 @@ fn report(name: &str, o: &Outcome) {
     );
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let args = Args::parse();
-    let dir = tempfile_dir()?;
+/// A server over `store` on 127.0.0.1:0; returns its `/graphql` URL and state.
+async fn serve(store: &Store, response_cache_bytes: usize) -> anyhow::Result<(String, AppState)> {
     let mut settings = Settings::defaults();
     settings.listen = "127.0.0.1:0".parse()?;
     // One client drives all the load: the per-caller rate limit would answer 429.
     settings.security.rate_limit_per_minute = u32::MAX;
-    settings.database_url = format!("sqlite://{}?mode=rwc", dir.join("bench.db").display());
-    let store = Store::open(&settings.database_url, settings.db_max_connections).await?;
-    store.seed_demo(args.clients).await?;
+    settings.database_url = store.url().to_owned();
+    settings.response_cache_bytes = response_cache_bytes;
+    settings.live.poll_interval_secs = 0.0;
     let app = App::with_store(settings, store.clone()).await?;
     let url = format!("http://{}/graphql", app.local_addr()?);
+    let state = app.state.clone();
     app.start(std::future::pending()).await?;
+    Ok((url, state))
+}
+
+/// Warm up for a second, then drive `query` for `run`; returns the outcome and the SQL
+/// statements per request.
+async fn scenario(store: &Store, url: &str, query: &str, concurrency: usize, run: Duration) -> (Outcome, f64) {
+    drive(url, query, concurrency, Duration::from_secs(1)).await;
+    let before = store.statements();
+    let outcome = drive(url, query, concurrency, run).await;
+    let statements = (store.statements() - before) as f64 / outcome.requests.max(1) as f64;
+    (outcome, statements)
+}
+
+/// Mean microseconds per layer of one uncached request, one request at a time.
+#[derive(Default)]
+struct Split {
+    http: f64,
+    parse: f64,
+    validate: f64,
+    execute: f64,
+    store: f64,
+    serialize: f64,
+}
+
+/// The layer split of `query` on the uncached server: the whole HTTP round trip at
+/// concurrency 1, and in-process the guard's parse and checks, async-graphql's
+/// validation (the same document with its root field skipped), execution, the store's
+/// statements (sent, run and fetched) and serialization. The batch loads run on a
+/// one-connection store, so their statements do not overlap and their summed time is
+/// the time the request waited for the store.
+async fn split(state: &AppState, url: &str, query: &str, rounds: u32) -> anyhow::Result<Split> {
+    let skipped = query.replacen(") {", ") @skip(if: true) {", 1);
+    let access = Access { caller: Caller::Anonymous, dev: true, signer: state.gate.authenticator.signer().clone() };
+    let root = &state.store;
+    let store = &Store::connect(root.url(), 1).await?;
+    let sql_micros = || root.sql_micros() + store.sql_micros();
+    let mut s = Split::default();
+    for round in 0..=rounds {
+        let mut request = Request::new(query);
+        let t0 = Instant::now();
+        admit(&state.schema, &mut request).map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        let t1 = Instant::now();
+        let sql_before = sql_micros();
+        let loaders = Loaders::new(store.clone());
+        let response = loaders.drive(state.schema.execute(request.data(loaders.clone()).data(access.clone()))).await;
+        let t2 = Instant::now();
+        let sql = (sql_micros() - sql_before) as f64;
+        anyhow::ensure!(response.errors.is_empty(), "{:?}", response.errors);
+        let body = bspgraph::wire::body(&BatchResponse::Single(response))?;
+        let t3 = Instant::now();
+        let mut skip = Request::new(skipped.as_str());
+        admit(&state.schema, &mut skip).map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        let t4 = Instant::now();
+        let nothing = state.schema.execute(skip.data(access.clone())).await;
+        let validate = t4.elapsed().as_secs_f64() * 1e6;
+        anyhow::ensure!(nothing.errors.is_empty() && body.len() > 1000, "{:?}", nothing.errors);
+        if round == 0 {
+            continue; // warm-up
+        }
+        s.parse += (t1 - t0).as_secs_f64() * 1e6;
+        s.validate += validate;
+        s.store += sql;
+        s.execute += (t2 - t1).as_secs_f64() * 1e6 - validate - sql;
+        s.serialize += (t3 - t2).as_secs_f64() * 1e6;
+    }
+    let n = f64::from(rounds);
+    let one = drive(url, query, 1, Duration::from_secs(2)).await;
+    let round_trip = one.latencies.iter().map(Duration::as_secs_f64).sum::<f64>() * 1e6 / one.latencies.len() as f64;
+    for v in [&mut s.parse, &mut s.validate, &mut s.execute, &mut s.store, &mut s.serialize] {
+        *v /= n;
+    }
+    s.http = round_trip - (s.parse + s.validate + s.execute + s.store + s.serialize);
+    Ok(s)
+}
+
+fn report_split(name: &str, s: &Split) {
+    let total = s.http + s.parse + s.validate + s.execute + s.store + s.serialize;
+    let pct = |v: f64| v / total * 100.0;
+    println!("{name} (us per request, one at a time; total {total:.0} us):");
+    for (layer, v) in [
+        ("HTTP (client, hyper, routing, auth, body)", s.http),
+        ("parse and guard checks", s.parse),
+        ("validation (async-graphql)", s.validate),
+        ("execution (resolvers, loaders, ids)", s.execute),
+        ("store (SQL sent, run, rows fetched)", s.store),
+        ("serialization", s.serialize),
+    ] {
+        println!("  {layer:<44} {v:>8.0} us  {:>5.1}%", pct(v));
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let dir = tempfile_dir()?;
+    let url = format!("sqlite://{}?mode=rwc", dir.join("bench.db").display());
+    let store = Store::open(&url, args.db_connections.unwrap_or(Settings::defaults().db_max_connections)).await?;
+    store.seed_demo(args.clients).await?;
+    let (cached, _) = serve(&store, Settings::defaults().response_cache_bytes).await?;
+    let (uncached, uncached_state) = serve(&store, 0).await?;
 
     println!(
         "bspgraph read-path bench: {} clients seeded, {} connections, {} s per scenario, loopback",
         args.clients, args.concurrency, args.seconds
     );
     let run = Duration::from_secs(args.seconds);
-    drive(&url, TRIVIAL, args.concurrency, Duration::from_secs(1)).await; // warm-up
-    let trivial = drive(&url, TRIVIAL, args.concurrency, run).await;
+    let c = args.concurrency;
+    let (trivial, _) = scenario(&store, &cached, TRIVIAL, c, run).await;
     report("(a) { __typename }", &trivial);
-
-    drive(&url, NESTED, args.concurrency, Duration::from_secs(1)).await; // warm-up
-    let before = store.statements();
-    let nested = drive(&url, NESTED, args.concurrency, run).await;
-    let statements = (store.statements() - before) as f64 / nested.requests.max(1) as f64;
+    let (nested, statements) = scenario(&store, &cached, NESTED, c, run).await;
     report("(b) nested page of 50 clients", &nested);
+    let (cold, cold_statements) = scenario(&store, &uncached, NESTED, c, run).await;
+    report("(c) the same page, cache off", &cold);
+    let (hundred, hundred_statements) = scenario(&store, &uncached, &page_of(100), c, run).await;
+    report("(d) page of 100 clients, cache off", &hundred);
 
     let ratio = nested.rps() / trivial.rps().max(1e-9);
     println!("ratio b/a: {:.1}% (target >= 25%)", ratio * 100.0);
     println!("nested page: {:.0} req/s (target >= 3000 at 32 connections)", nested.rps());
+    println!("uncached nested page: {:.0} req/s (target >= 1000 at 32 connections)", cold.rps());
     println!("SQL statements per nested request: {statements:.2}");
+    println!(
+        "SQL statements per uncached nested request: {cold_statements:.2} (50 clients), {hundred_statements:.2} (100)"
+    );
+    report_split("(c) layer split", &split(&uncached_state, &uncached, NESTED, 200).await?);
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }

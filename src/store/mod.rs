@@ -67,6 +67,8 @@ pub struct Store {
     db: DatabaseConnection,
     /// SQL statements sent since start: the proof that DataLoaders batch, and a metric.
     statements: Arc<AtomicU64>,
+    /// Microseconds those statements took, rows fetched (the read bench's store layer).
+    sql_micros: Arc<AtomicU64>,
     /// The URL it was opened with (tests and tools open a second connection with it).
     url: Arc<str>,
     /// In-process bus: the seq of every event, published after its transaction commits.
@@ -99,15 +101,17 @@ impl Store {
             });
         let mut db = sea_orm::Database::connect(options).await?;
         let statements = Arc::new(AtomicU64::new(0));
-        let counter = statements.clone();
+        let sql_micros = Arc::new(AtomicU64::new(0));
+        let (counter, micros) = (statements.clone(), sql_micros.clone());
         db.set_metric_callback(move |info| {
             counter.fetch_add(1, Ordering::Relaxed);
+            micros.fetch_add(info.elapsed.as_micros() as u64, Ordering::Relaxed);
             // The statement text only: bound values (which may hold secrets) are never logged.
             tracing::trace!(target: "bspgraph::sql", elapsed_us = info.elapsed.as_micros() as u64, failed = info.failed, sql = %info.statement.sql);
         });
         tracing::Span::current().record("backend", format!("{:?}", db.get_database_backend()));
         let (events, _) = tokio::sync::broadcast::channel(EVENT_BUS_CAPACITY);
-        Ok(Self { db, statements, url: url.into(), events })
+        Ok(Self { db, statements, sql_micros, url: url.into(), events })
     }
 
     /// Connect and bring the schema up to date.
@@ -132,6 +136,12 @@ impl Store {
     /// How many SQL statements this store has sent since it was opened.
     pub fn statements(&self) -> u64 {
         self.statements.load(Ordering::Relaxed)
+    }
+
+    /// Microseconds spent in those statements (sent, run, rows fetched; not the
+    /// decoding into models), summed over concurrent statements.
+    pub fn sql_micros(&self) -> u64 {
+        self.sql_micros.load(Ordering::Relaxed)
     }
 
     /// Whether this store runs on PostgreSQL (several instances may share it).
