@@ -69,6 +69,11 @@ impl EventBus {
         Self { inner: Arc::new(Inner { store, tx, wake: Notify::new(), position: AtomicI64::new(0) }) }
     }
 
+    /// How many subscriptions are following the bus now.
+    pub fn listeners(&self) -> usize {
+        self.inner.tx.receiver_count()
+    }
+
     /// Seq of the last event broadcast.
     pub fn position(&self) -> i64 {
         self.inner.position.load(Ordering::SeqCst)

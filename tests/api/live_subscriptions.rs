@@ -31,7 +31,10 @@ async fn reconnecting_with_after_receives_exactly_the_missed_events_in_order() {
         let status = if i == 0 { "completed" } else { "in_progress" };
         assert_eq!(app.zavu_webhook(&format!("evt_r{}", i + 1), zavu_id, status, true).await, 200);
     }
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    let seen_seq =
+        bspgraph::domain::decode_cursor(seen["cursor"].as_str().unwrap(), bspgraph::domain::CursorKind::Events)
+            .unwrap();
+    app.until_event(seen_seq + 3).await; // all three stored while nobody listened
     let mut ws = Ws::ready(&app.ws_url()).await;
     ws.subscribe("2", STATUS_QUERY, json!({ "after": seen["cursor"] })).await;
     let missed = [ws.next_status().await, ws.next_status().await, ws.next_status().await];

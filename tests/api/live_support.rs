@@ -108,6 +108,25 @@ impl LiveApp {
         bspgraph::domain::encode_cursor(bspgraph::domain::CursorKind::Events, seq)
     }
 
+    /// Wait until the event log holds `seq` (a fact, not a pause); panics after 10 s.
+    pub async fn until_event(&self, seq: i64) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while self.state.store.max_event_seq().await.unwrap() < seq {
+            assert!(tokio::time::Instant::now() < deadline, "event {seq} never stored");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
+    /// Wait until `n` subscriptions follow the event bus (a subscription is live once
+    /// its resolver has run, which graphql-transport-ws does not acknowledge).
+    pub async fn until_listeners(&self, n: usize) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while self.state.bus.listeners() < n {
+            assert!(tokio::time::Instant::now() < deadline, "{n} subscriptions never started");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
     /// A client row; returns its id.
     pub async fn client(&self) -> i64 {
         let draft = ClientDraft { external_id: None, name: "Live".into(), email: None, phone: None, labels: None };

@@ -132,7 +132,7 @@ async fn invitation_updated_follows_one_invitation() {
     let mut ws = Ws::ready(&app.ws_url()).await;
     let query = "subscription($id: ID!) { invitationUpdated(id: $id) { id status } }";
     ws.subscribe("1", query, json!({ "id": gid })).await;
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    app.until_listeners(1).await;
 
     // Act: another invitation changes first, then this one.
     app.zavu_webhook("evt_other", &other_id, "in_progress", true).await;

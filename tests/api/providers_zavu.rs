@@ -111,8 +111,9 @@ async fn expiry_reads_expired_and_sends_no_webhook() {
 
     env.sim.simulate(&id, SimAction::Expire).unwrap();
     let inv = env.adapter.get_invitation(&id).await.unwrap();
-    tokio::time::sleep(Duration::from_millis(300)).await;
 
+    // The simulator files a delivery in its log when the change happens, before sending
+    // it: an empty log means nothing is on its way.
     assert_eq!(inv.status, InvitationStatus::Expired);
     assert!(env.sim.core.webhooks.deliveries().is_empty());
     assert!(rx.got.lock().unwrap().is_empty());
@@ -249,13 +250,18 @@ async fn a_create_that_times_out_is_uncertain_and_sent_once() {
     env.sim.core.inject(Fault::Latency(Duration::from_millis(1500)), 1);
 
     let err = env.adapter.start_onboarding(draft()).await.unwrap_err();
-    tokio::time::sleep(Duration::from_millis(700)).await;
 
     assert_eq!(err.code(), "PROVIDER_UNCERTAIN_CREATE");
-    let posts = env.sim.core.requests().iter().filter(|r| r.method == "POST").count();
-    assert_eq!(posts, 1);
-    // The simulator still created it: the caller must reconcile by listing.
+    // The simulator still creates it once its latency has passed: the caller must
+    // reconcile by listing. Wait for that fact.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while env.adapter.list_invitations().await.unwrap().is_empty() {
+        assert!(tokio::time::Instant::now() < deadline, "the slow create never landed");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     assert_eq!(env.adapter.list_invitations().await.unwrap().len(), 1);
+    let posts = env.sim.core.requests().iter().filter(|r| r.method == "POST").count();
+    assert_eq!(posts, 1, "sent once");
 }
 
 #[tokio::test]
