@@ -55,7 +55,12 @@ async fn onboard(ob: &Onboarding, client: &Client) -> Outcome<OnboardingStart> {
 /// still works, but SendZen will not deliver the result there, so the invitation
 /// completes only when the partner relays the iframe's result (`completeOnboarding`).
 pub fn webhook_warning(inv: &Invitation) -> Option<Refusal> {
-    let webhook = inv.raw.as_ref().filter(|_| inv.provider == Provider::Sendzen)?.get("webhook")?;
+    invalid_webhook(inv.raw.as_ref().filter(|_| inv.provider == Provider::Sendzen)?)
+}
+
+/// [`webhook_warning`] of a SendZen onboard reply.
+fn invalid_webhook(reply: &serde_json::Value) -> Option<Refusal> {
+    let webhook = reply.get("webhook")?;
     if webhook.get("valid")?.as_bool()? {
         return None;
     }
@@ -71,9 +76,9 @@ pub fn webhook_warning(inv: &Invitation) -> Option<Refusal> {
     ))
 }
 
-fn warn_if_invalid(inv: &Invitation) {
-    if let Some(w) = webhook_warning(inv) {
-        tracing::warn!(invitation_id = inv.id, code = %w.code, "{}", w.message);
+fn warn_if_invalid(invitation_id: i64, reply: Option<&serde_json::Value>) {
+    if let Some(w) = reply.and_then(invalid_webhook) {
+        tracing::warn!(invitation_id, code = %w.code, "{}", w.message);
     }
 }
 
@@ -109,7 +114,7 @@ pub async fn start(ob: &Onboarding, client: &Client) -> Outcome<Invitation> {
             source: ChangeSource::Mutation,
         })
         .await?;
-    warn_if_invalid(&stored);
+    warn_if_invalid(stored.id, stored.raw.as_ref());
     Ok(stored)
 }
 
@@ -125,8 +130,8 @@ pub async fn renew(ob: &Onboarding, inv: &Invitation) -> Outcome<()> {
         let fresh = started
             .invitation
             .ok_or(ProviderError::Decode { provider: Provider::Sendzen, message: "no iframe".into() })?;
-        ob.store.set_invitation_url(inv.id, fresh.url, fresh.expires_at, Some(fresh.raw.clone())).await?;
-        warn_if_invalid(&Invitation { raw: Some(fresh.raw), ..inv.clone() });
+        warn_if_invalid(inv.id, Some(&fresh.raw));
+        ob.store.set_invitation_url(inv.id, fresh.url, fresh.expires_at, Some(fresh.raw)).await?;
         if inv.status == InvitationStatus::Expired {
             let change =
                 StatusChange::local(inv.id, NewStatus::Invitation(InvitationStatus::Pending), ChangeSource::Mutation);
