@@ -92,6 +92,8 @@ impl Store {
 
     /// Store a verified delivery, already claimed by the caller for `lease_ms`.
     /// `None` when the (provider, delivery id) pair was stored before: a duplicate.
+    /// Committed together with the deliveries arriving meanwhile (`inbox_commit.rs`);
+    /// returns once the row is committed.
     #[tracing::instrument(skip_all, fields(provider = provider.as_str()))]
     pub async fn inbox_insert(
         &self,
@@ -100,10 +102,7 @@ impl Store {
         payload: String,
         lease_ms: i64,
     ) -> Result<Option<i64>, StoreError> {
-        let sql =
-            "INSERT INTO webhook_inbox (provider, delivery_id, received_at, payload, state, attempts, lease_until) \
-                   VALUES ($1, $2, $3, $4, $5, 0, $6) RETURNING id";
-        let values = vec![
+        let values = [
             provider.as_str().into(),
             delivery_id.into(),
             Utc::now().into(),
@@ -111,11 +110,10 @@ impl Store {
             inbox_state::PROCESSING.into(),
             (now_ms() + lease_ms).into(),
         ];
-        match self.db().query_one(self.stmt(sql, values)).await {
-            Ok(row) => Ok(row.map(|r| r.try_get::<i64>("", "id")).transpose()?),
-            Err(e) if matches!(e.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_))) => Ok(None),
-            Err(e) => Err(e.into()),
-        }
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let stopped = || StoreError::Corrupt("the inbox writer stopped".into());
+        self.inbox.send(super::inbox_commit::Row { values, reply }).await.map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())?
     }
 
     /// Claim up to `limit` rows due for (re)processing: failed rows whose retry time

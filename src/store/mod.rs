@@ -9,6 +9,7 @@ mod clients;
 mod convert;
 mod generation;
 mod idempotency;
+mod inbox_commit;
 mod ingest;
 mod nodes;
 mod onboarding;
@@ -73,6 +74,8 @@ pub struct Store {
     url: Arc<str>,
     /// In-process bus: the seq of every event, published after its transaction commits.
     events: tokio::sync::broadcast::Sender<i64>,
+    /// The inbox's group-commit writer (`inbox_commit.rs`).
+    inbox: tokio::sync::mpsc::Sender<inbox_commit::Row>,
 }
 
 impl std::fmt::Debug for Store {
@@ -111,7 +114,8 @@ impl Store {
         });
         tracing::Span::current().record("backend", format!("{:?}", db.get_database_backend()));
         let (events, _) = tokio::sync::broadcast::channel(EVENT_BUS_CAPACITY);
-        Ok(Self { db, statements, sql_micros, url: url.into(), events })
+        let inbox = inbox_commit::spawn(db.clone());
+        Ok(Self { db, statements, sql_micros, url: url.into(), events, inbox })
     }
 
     /// Connect and bring the schema up to date.

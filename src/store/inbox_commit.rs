@@ -1,0 +1,89 @@
+//! Group commit of webhook inbox inserts. Every delivery must be stored before its 2xx,
+//! and on SQLite each commit is a disk sync through the one writer: one transaction
+//! per delivery caps ingestion at the sync rate. Here the webhook handlers queue their
+//! rows to one writer task, which takes every row waiting (up to [`MAX_GROUP`]), inserts
+//! them in one transaction and answers each caller only after that commit. The
+//! guarantee is unchanged (stored, durably, before the answer); the syncs are shared.
+//!
+//! A duplicate (provider, delivery id) inserts nothing and answers `None`, within a
+//! group as across groups. If a group's transaction fails, its rows are retried one
+//! transaction each, so one bad row fails only its own delivery.
+
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, TransactionTrait, Value};
+use tokio::sync::{mpsc, oneshot};
+
+use super::StoreError;
+
+/// Most rows one transaction takes.
+pub const MAX_GROUP: usize = 256;
+/// Rows waiting for the writer before callers wait to queue.
+const QUEUE: usize = 4096;
+
+/// A row to insert, and where to answer with its id (`None`: a duplicate).
+pub(super) struct Row {
+    pub values: [Value; 6],
+    pub reply: oneshot::Sender<Result<Option<i64>, StoreError>>,
+}
+
+/// Start the writer over `db`; it stops when every sender is dropped.
+pub(super) fn spawn(db: DatabaseConnection) -> mpsc::Sender<Row> {
+    let (tx, mut rx) = mpsc::channel::<Row>(QUEUE);
+    tokio::spawn(async move {
+        let mut group = Vec::with_capacity(MAX_GROUP);
+        while rx.recv_many(&mut group, MAX_GROUP).await > 0 {
+            commit(&db, std::mem::take(&mut group)).await;
+        }
+    });
+    tx
+}
+
+fn insert(backend: DbBackend, values: [Value; 6]) -> Statement {
+    let sql = match backend {
+        DbBackend::Postgres => {
+            "INSERT INTO webhook_inbox \
+            (provider, delivery_id, received_at, payload, state, attempts, lease_until) \
+            VALUES ($1, $2, $3, $4, $5, 0, $6) ON CONFLICT DO NOTHING RETURNING id"
+        }
+        _ => {
+            "INSERT INTO webhook_inbox \
+            (provider, delivery_id, received_at, payload, state, attempts, lease_until) \
+            VALUES (?, ?, ?, ?, ?, 0, ?) ON CONFLICT DO NOTHING RETURNING id"
+        }
+    };
+    Statement::from_sql_and_values(backend, sql, values)
+}
+
+/// Insert `rows` in one transaction; the ids in order.
+async fn insert_all(db: &DatabaseConnection, rows: &[Row]) -> Result<Vec<Option<i64>>, StoreError> {
+    let backend = db.get_database_backend();
+    let txn = db.begin().await?;
+    let mut ids = Vec::with_capacity(rows.len());
+    for row in rows {
+        let found = txn.query_one(insert(backend, row.values.clone())).await?;
+        ids.push(found.map(|r| r.try_get::<i64>("", "id")).transpose()?);
+    }
+    txn.commit().await?;
+    Ok(ids)
+}
+
+async fn commit(db: &DatabaseConnection, group: Vec<Row>) {
+    match insert_all(db, &group).await {
+        Ok(ids) => {
+            for (row, id) in group.into_iter().zip(ids) {
+                let _ = row.reply.send(Ok(id));
+            }
+        }
+        Err(e) if group.len() > 1 => {
+            tracing::warn!(error = %e, rows = group.len(), "inbox group not stored; storing its rows one by one");
+            for row in group {
+                let one = insert_all(db, std::slice::from_ref(&row)).await.map(|ids| ids.into_iter().next().flatten());
+                let _ = row.reply.send(one);
+            }
+        }
+        Err(e) => {
+            if let Some(row) = group.into_iter().next() {
+                let _ = row.reply.send(Err(e));
+            }
+        }
+    }
+}
