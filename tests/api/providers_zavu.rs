@@ -145,7 +145,9 @@ async fn status_changes_arrive_as_signed_webhooks_the_adapter_verifies_with_retr
     let (inv_id, waba, pnid) = completed.expect("a completed event");
     assert_eq!(inv_id, id);
     assert!(waba.is_some() && pnid.is_some());
-    assert!(env.sim.core.webhooks.deliveries()[0].attempts >= 2, "first delivery was refused and retried");
+    // The two deliveries race; whichever reached the receiver first was refused and retried.
+    let attempts: Vec<_> = env.sim.core.webhooks.deliveries().iter().map(|d| d.attempts).collect();
+    assert!(attempts.iter().any(|a| *a >= 2), "the refused delivery was retried: {attempts:?}");
 }
 
 #[tokio::test]

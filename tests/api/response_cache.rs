@@ -7,7 +7,7 @@
 use bspgraph::domain::ClientDraft;
 use serde_json::{json, Value};
 
-use crate::helpers::{create_client, each_backend, TestApp};
+use crate::helpers::{create_client, each_backend, each_backend_with, without_background, TestApp};
 
 const NAMES: &str = "{ clients(first: 10) { edges { node { name } } } }";
 
@@ -41,7 +41,8 @@ async fn as_bearer(app: &TestApp, token: &str, query: &str) -> Value {
 
 #[tokio::test]
 async fn a_repeated_query_is_answered_from_the_cache_and_every_write_is_read_back_at_once() {
-    each_backend(|app| async move {
+    // No poller or inbox sweep: the statement counter sees only the requests.
+    each_backend_with(without_background, |app| async move {
         // Arrange
         let id = create_client(&app, "Ann", None).await;
         assert_eq!(names(&app.data(NAMES, json!({})).await), ["Ann"]);
@@ -154,7 +155,11 @@ async fn errors_mutations_in_memory_fields_and_answers_without_data_are_never_ke
 
 #[tokio::test]
 async fn the_cache_can_be_turned_off() {
-    let app = crate::helpers::spawn_app_with(|s| s.response_cache_bytes = 0).await;
+    let app = crate::helpers::spawn_app_with(|s| {
+        without_background(s);
+        s.response_cache_bytes = 0;
+    })
+    .await;
     create_client(&app, "Ann", None).await;
     for _ in 0..3 {
         assert_eq!(names(&app.data(NAMES, json!({})).await), ["Ann"]);
