@@ -57,6 +57,8 @@ pub struct AppState {
     pub poller: Poller,
     /// Open WebSockets, closed with 1001 on shutdown.
     pub sockets: crate::ws::Sockets,
+    /// Shared `statusChanged` executions (multiplexed subscriptions).
+    pub hubs: crate::ws::Hubs,
     /// Automatic persisted queries (APQ).
     pub persisted: crate::persisted::PersistedQueries,
     /// Serialized responses of repeated queries (`None` when turned off).
@@ -131,6 +133,7 @@ impl App {
             processor,
             poller,
             sockets: crate::ws::Sockets::new(),
+            hubs: crate::ws::Hubs::default(),
             flows,
         };
         Ok(Self { listener, router: router(state.clone(), cors), state })

@@ -202,6 +202,14 @@ pub struct LiveSettings {
     /// Most active subscriptions on one WebSocket.
     #[arg(long, env = "BSPGRAPH_WS_MAX_SUBSCRIPTIONS", default_value_t = 100, global = true)]
     pub ws_max_subscriptions: usize,
+    /// Share one execution per event among `statusChanged` subscriptions with the same
+    /// document, variables and caller scope (each socket still gets its own copy).
+    #[arg(long, env = "BSPGRAPH_WS_MULTIPLEX", default_value_t = true, action = clap::ArgAction::Set, global = true)]
+    pub ws_multiplex: bool,
+    /// Results a shared execution keeps for its members that are behind; a member further
+    /// behind replays what it missed from the event log on its own.
+    #[arg(long, env = "BSPGRAPH_WS_SHARED_BUFFER", default_value_t = 256, global = true)]
+    pub ws_shared_buffer: usize,
     /// Seconds between re-checks of an open WebSocket's credential (a revoked key's socket
     /// closes with 4403 within about this long; 0 disables the timer, operations still check).
     #[arg(long, env = "BSPGRAPH_WS_RECHECK_SECS", default_value_t = 5.0, global = true)]

@@ -192,6 +192,28 @@ impl EventBus {
         }
     }
 
+    /// Matching log events after `after` up to and including `until`, from the log only,
+    /// in seq order; the stream ends there (a shared stream's late joiner catches up
+    /// with it this way, see `ws::mux`).
+    pub fn replay_until(
+        &self,
+        after: i64,
+        until: i64,
+        filter: EventFilter,
+    ) -> impl Stream<Item = Result<Event, StoreError>> {
+        let bus = self.clone();
+        async_stream::try_stream! {
+            let mut last = after;
+            while last < until {
+                let args = PageArgs { first: PAGE, after: Some(last) };
+                let page = bus.inner.store.events_page(&filter, args).await?;
+                last = page.items.last().map_or(until, |e| e.seq);
+                for e in page.items.into_iter().take_while(|e| e.seq <= until) { yield e; }
+                if !page.has_next { break; }
+            }
+        }
+    }
+
     /// Matching log events after `*last`, advancing `*last` past everything read.
     async fn replay(&self, filter: &EventFilter, last: &mut i64) -> Result<Vec<Event>, StoreError> {
         let mut out = Vec::new();

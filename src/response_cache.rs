@@ -44,16 +44,7 @@ impl ResponseCache {
 
     /// The key of `request` for a caller in `scope` (see `Access::cache_scope`).
     pub fn key(request: &async_graphql::Request, scope: &str) -> Key {
-        let mut h = Sha256::new();
-        for part in
-            [request.query.as_bytes(), request.operation_name.as_deref().unwrap_or("").as_bytes(), scope.as_bytes()]
-        {
-            h.update((part.len() as u64).to_le_bytes());
-            h.update(part);
-        }
-        // Same variables in another key order are another entry: a miss, never a wrong hit.
-        h.update(serde_json::to_vec(&request.variables).unwrap_or_default());
-        h.finalize().into()
+        key_of(&request.query, request.operation_name.as_deref(), scope, &request.variables)
     }
 
     /// Whether an entry (at any generation) is kept under `key`: the document was
@@ -143,6 +134,19 @@ impl NoStore {
     }
 }
 
+/// The hash of what a response depends on besides the data: the document, the operation
+/// name, the caller's scope and the variables (also the key of a shared subscription).
+pub fn key_of(query: &str, operation: Option<&str>, scope: &str, variables: &async_graphql::Variables) -> Key {
+    let mut h = Sha256::new();
+    for part in [query.as_bytes(), operation.unwrap_or("").as_bytes(), scope.as_bytes()] {
+        h.update((part.len() as u64).to_le_bytes());
+        h.update(part);
+    }
+    // Same variables in another key order are another entry: a miss, never a wrong hit.
+    h.update(serde_json::to_vec(variables).unwrap_or_default());
+    h.finalize().into()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -185,3 +189,4 @@ mod tests {
         assert!(ResponseCache::new(0, CacheCounters::default()).is_none());
     }
 }
+

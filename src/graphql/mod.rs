@@ -24,12 +24,12 @@ mod typemap;
 
 use async_graphql::{MergedObject, Schema};
 
-pub use subscription::Subscription;
+pub use subscription::{Subscription, Window};
 
 pub use batch::Loaders;
 pub use codes::add_missing_codes;
 pub use error::{current_request_id, with_request_id, ApiError, MAX_PAGE_SIZE};
-pub use guard::{admit, execute_stream as guarded_stream, parse as guarded_parse};
+pub use guard::{admit, parse as guarded_parse};
 pub use nulls::Shape;
 pub use scope::Access;
 

@@ -2,6 +2,9 @@
 //! `invitationUpdated` / `senderUpdated`, which follow one node. Every stream comes
 //! from the [`EventBus`]; the node streams re-read the node after each of its events.
 
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+
 use async_graphql::{Context, Subscription, ID};
 use futures_util::{Stream, StreamExt};
 
@@ -30,24 +33,56 @@ impl From<StreamError> for ApiError {
     }
 }
 
-/// Events after `after` (validated), then live ones, as `T`.
+/// Where a shared `statusChanged` execution reads the log, set in the request data by
+/// the WebSocket layer's multiplexer (see `ws::mux`); without it the `after` argument
+/// decides. Each event's seq is noted in `seen` as it is handed to the selection, so
+/// the response produced next belongs to that seq.
+#[derive(Debug, Clone, Default)]
+pub struct Window {
+    /// Start after this seq (the `after` argument is then ignored).
+    pub after: Option<i64>,
+    /// End once the log has been replayed through this seq (no live events).
+    pub until: Option<i64>,
+    /// The seq of the event the stream yielded last.
+    pub seen: Arc<AtomicI64>,
+}
+
+/// Events after `after` (validated), then live ones, as `T`; within a [`Window`] when the
+/// request has one.
 async fn follow(
     ctx: &Context<'_>,
     after: Option<String>,
     mut filter: store::EventFilter,
+    window: Option<&Window>,
 ) -> ApiResult<impl Stream<Item = ApiResult<crate::domain::Event>>> {
     // A client token only ever receives its own client's events.
     filter.client_id = super::scope::narrow(ctx, filter.client_id);
     let bus = bus(ctx).clone();
-    let after = match after {
-        Some(text) => {
+    let after = match (window.and_then(|w| w.after), after) {
+        (Some(seq), _) => Some(seq),
+        (None, Some(text)) => {
             let seq = decode_cursor(&text, CursorKind::Events).map_err(|_| ApiError::BadCursor)?;
             bus.check_cursor(seq).await?;
             Some(seq)
         }
-        None => None,
+        (None, None) => None,
     };
-    Ok(bus.stream(after, filter).map(|r| r.map_err(ApiError::from)))
+    let Some(window) = window else {
+        return Ok(bus.stream(after, filter).map(|r| r.map_err(ApiError::from)).boxed());
+    };
+    let seen = window.seen.clone();
+    let events = match window.until {
+        Some(until) => bus.replay_until(after.unwrap_or(until), until, filter).boxed(),
+        None => bus.stream(after, filter).boxed(),
+    };
+    Ok(events
+        .map(move |r| {
+            if let Ok(e) = &r {
+                seen.store(e.seq, Ordering::SeqCst);
+            }
+            r.map_err(ApiError::from)
+        })
+        .boxed())
 }
 
 /// Live updates over WebSocket (graphql-transport-ws or graphql-ws, on `/graphql/ws`).
@@ -67,7 +102,8 @@ impl Subscription {
         #[graphql(desc = "Only events matching all of these.")] filter: Option<EventFilter>,
     ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<StatusEvent>>> {
         let filter = filter.unwrap_or_default().to_store()?;
-        Ok(follow(ctx, after, filter).await?.map(|r| r.map(StatusEvent).map_err(Into::into)))
+        let window = ctx.data_opt::<Window>();
+        Ok(follow(ctx, after, filter, window).await?.map(|r| r.map(StatusEvent).map_err(Into::into)))
     }
 
     /// The invitation, each time its status changes (NOT_FOUND when it does not exist).
@@ -83,7 +119,7 @@ impl Subscription {
             return Err(ApiError::NotFound.into());
         }
         let filter = store::EventFilter { node: Some((NodeType::Invitation, id)), ..Default::default() };
-        let events = follow(ctx, None, filter).await?;
+        let events = follow(ctx, None, filter, None).await?;
         Ok(events.then(move |e| {
             let store = store.clone();
             async move {
@@ -112,7 +148,7 @@ impl Subscription {
             return Err(ApiError::NotFound.into());
         }
         let filter = store::EventFilter { node: Some((NodeType::Sender, id)), ..Default::default() };
-        let events = follow(ctx, None, filter).await?;
+        let events = follow(ctx, None, filter, None).await?;
         Ok(events.then(move |e| {
             let store = store.clone();
             async move {

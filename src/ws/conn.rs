@@ -266,7 +266,8 @@ impl Conn {
         }
         let request = request.data(Loaders::new(self.state.store.clone())).data(init.clone()).data(init.access.clone());
         let (state, out, done) = (self.state.clone(), self.out.clone(), self.done.clone());
-        let task = tokio::spawn(run_operation(state, self.protocol, id.clone(), request, out, done));
+        let access = init.access.clone();
+        let task = tokio::spawn(run_operation(state, self.protocol, id.clone(), request, access, out, done));
         self.ops.insert(id, task.abort_handle());
         None
     }

@@ -9,6 +9,7 @@
 //! store is unreachable, 1009 a message too big, 1001 server shutdown.
 
 mod conn;
+mod mux;
 mod output;
 mod protocol;
 mod sockets;
@@ -19,6 +20,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use secrecy::SecretString;
 
+pub use mux::Hubs;
 pub use protocol::Protocol;
 pub use sockets::Sockets;
 

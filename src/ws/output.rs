@@ -7,9 +7,10 @@ use futures_util::stream::SplitSink;
 use futures_util::{SinkExt, StreamExt};
 use tokio::sync::mpsc;
 
+use super::mux;
 use super::protocol::{self, Protocol};
 use crate::app::AppState;
-use crate::graphql::{add_missing_codes, Shape};
+use crate::graphql::{add_missing_codes, Access, Shape};
 
 /// A frame for the writer.
 pub(super) enum Out {
@@ -35,17 +36,33 @@ pub(super) async fn write_loop(mut sink: SplitSink<WebSocket, Message>, mut rx: 
 }
 
 /// Run one operation, sending each result, then `complete` (or `error` when it
-/// failed before producing a result).
+/// failed before producing a result), for a caller with `access`. A `statusChanged` operation joins a shared
+/// execution (see `mux`) unless multiplexing is off.
 pub(super) async fn run_operation(
     state: AppState,
     protocol: Protocol,
     id: String,
-    request: async_graphql::Request,
+    mut request: async_graphql::Request,
+    access: Access,
     out: mpsc::Sender<Out>,
     done: mpsc::UnboundedSender<String>,
 ) {
+    if let Err(errors) = crate::graphql::admit(&state.schema, &mut request) {
+        let errors = serde_json::to_value(&errors).unwrap_or_default();
+        let _ = out.send(Out::Text(protocol::error(protocol, &id, errors))).await;
+        let _ = done.send(id);
+        return;
+    }
+    let doc = request.parsed_query().ok().filter(|_| state.settings.live.ws_multiplex).cloned();
+    let shared = doc.and_then(|doc| mux::plan(&request, &doc).map(|plan| (plan, doc)));
+    if let Some((plan, doc)) = shared {
+        let member = mux::Member { state, protocol, id: id.clone(), out };
+        member.run(request, doc, plan, &access).await;
+        let _ = done.send(id);
+        return;
+    }
     let mut shape = Shape::of(&request);
-    let mut stream = std::pin::pin!(crate::graphql::guarded_stream(&state.schema, request));
+    let mut stream = state.schema.execute_stream(request);
     let mut first = true;
     while let Some(mut response) = stream.next().await {
         add_missing_codes(&mut response);

@@ -113,13 +113,18 @@ pub fn pong(payload: Option<Value>) -> String {
 
 /// One result of operation `id`: `next` or the legacy `data`.
 pub fn next(protocol: Protocol, id: &str, payload: &async_graphql::Response) -> String {
+    // Written directly: one serialization of the response, not a detour through `Value`.
+    let payload = serde_json::to_string(payload).unwrap_or_else(|_| "null".to_owned());
+    next_raw(protocol, id, &payload)
+}
+
+/// [`next`] around an already serialized response (one a shared execution produced).
+pub fn next_raw(protocol: Protocol, id: &str, payload: &str) -> String {
     let kind = match protocol {
         Protocol::TransportWs => "next",
         Protocol::LegacyWs => "data",
     };
-    // Written directly: one serialization of the response, not a detour through `Value`.
     let id = serde_json::to_string(id).unwrap_or_else(|_| "\"\"".to_owned());
-    let payload = serde_json::to_string(payload).unwrap_or_else(|_| "null".to_owned());
     format!(r#"{{"type":"{kind}","id":{id},"payload":{payload}}}"#)
 }
 

@@ -127,6 +127,16 @@ impl LiveApp {
         }
     }
 
+    /// Wait until `n` operations follow shared executions (members join a moment after
+    /// their `subscribe`, which graphql-transport-ws does not acknowledge).
+    pub async fn until_members(&self, n: usize) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while self.state.hubs.members() != n {
+            assert!(tokio::time::Instant::now() < deadline, "{n} members never joined");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
     /// A client row; returns its id.
     pub async fn client(&self) -> i64 {
         let draft = ClientDraft { external_id: None, name: "Live".into(), email: None, phone: None, labels: None };
@@ -216,7 +226,29 @@ impl Ws {
 
     /// Connected and acknowledged (graphql-transport-ws).
     pub async fn ready(url: &str) -> Ws {
+        Ws::ready_as(url, None).await
+    }
+
+    /// Connected and acknowledged with `token` as `authToken` (none: anonymous).
+    pub async fn ready_as(url: &str, token: Option<&str>) -> Ws {
         let mut ws = Ws::connect(url, "graphql-transport-ws").await;
+        let payload = token.map_or(json!({}), |t| json!({ "authToken": t }));
+        ws.send(json!({ "type": "connection_init", "payload": payload })).await;
+        assert_eq!(ws.recv().await["type"], "connection_ack");
+        ws
+    }
+
+    /// Connected and acknowledged over a TCP socket with a tiny receive buffer: once the
+    /// test stops reading, the server's writes to it block within a few frames.
+    pub async fn ready_narrow(url: &str) -> Ws {
+        let addr: std::net::SocketAddr = url.trim_start_matches("ws://").split('/').next().unwrap().parse().unwrap();
+        let tcp = tokio::net::TcpSocket::new_v4().unwrap();
+        tcp.set_recv_buffer_size(2048).unwrap();
+        let stream = tcp.connect(addr).await.unwrap();
+        let mut req = url.into_client_request().unwrap();
+        req.headers_mut().insert("sec-websocket-protocol", "graphql-transport-ws".parse().unwrap());
+        let (socket, _) = tokio_tungstenite::client_async(req, MaybeTlsStream::Plain(stream)).await.unwrap();
+        let mut ws = Ws { socket };
         ws.send(json!({ "type": "connection_init", "payload": {} })).await;
         assert_eq!(ws.recv().await["type"], "connection_ack");
         ws

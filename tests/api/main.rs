@@ -48,6 +48,7 @@ mod unknown_status;
 
 mod live_auth;
 mod live_flows;
+mod live_multiplex;
 mod live_poller;
 mod live_postgres;
 mod live_subscriptions;

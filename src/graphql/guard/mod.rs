@@ -16,9 +16,8 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use async_graphql::parser::types::ExecutableDocument;
-use async_graphql::{Request, Response, ServerError, Variables};
+use async_graphql::{Request, ServerError, Variables};
 use async_graphql_value::{ConstValue, Value};
-use futures_util::stream::BoxStream;
 
 use super::codes;
 use super::typemap::TypeMap;
@@ -186,15 +185,6 @@ pub fn admit(schema: &AppSchema, request: &mut Request) -> Result<(), Vec<Server
     }
     request.set_parsed_query(doc);
     Ok(())
-}
-
-/// `schema.execute_stream(request)` behind [`admit`] (the WebSocket transports): a
-/// refused request yields one response holding the refusal.
-pub fn execute_stream(schema: &AppSchema, mut request: Request) -> BoxStream<'static, Response> {
-    match admit(schema, &mut request) {
-        Ok(()) => schema.execute_stream(request),
-        Err(errors) => Box::pin(futures_util::stream::once(async move { Response::from_errors(errors) })),
-    }
 }
 
 #[cfg(test)]
