@@ -32,9 +32,21 @@ use crate::webhooks::Processor;
 use bspgraph_sandbox::{Sandbox, SandboxConfig};
 use secrecy::ExposeSecret;
 
-/// What every handler can reach.
+/// What every handler can reach: one shared [`Services`], so a clone (each request,
+/// socket and subscription holds one) is a pointer.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Services>);
+
+impl std::ops::Deref for AppState {
+    type Target = Services;
+
+    fn deref(&self) -> &Services {
+        &self.0
+    }
+}
+
+/// The services of one running instance, built once at startup.
+pub struct Services {
     /// The database.
     pub store: Store,
     /// The executable schema.
@@ -119,7 +131,7 @@ impl App {
         let metrics = Metrics::new();
         let response_cache =
             crate::response_cache::ResponseCache::new(settings.response_cache_bytes, metrics.response_cache.clone());
-        let state = AppState {
+        let state = AppState(Arc::new(Services {
             persisted,
             response_cache,
             gate,
@@ -135,7 +147,7 @@ impl App {
             sockets: crate::ws::Sockets::new(),
             hubs: crate::ws::Hubs::default(),
             flows,
-        };
+        }));
         Ok(Self { listener, router: router(state.clone(), cors), state })
     }
 

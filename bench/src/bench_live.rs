@@ -10,11 +10,18 @@
 //! webhooks ingested per second (unique deliveries plus duplicates, as fast as 32
 //! connections go).
 //!
+//! With `--postgres URL` it creates a fresh database there and runs two instances on it:
+//! the webhooks go into instance A, the subscribers listen on instance B (whose memory is
+//! measured), so every event crosses instances through the log and `NOTIFY`.
+//!
 //! `cargo run --release -p bspgraph-bench --bin bench_live -- --subscribers 1000 --rate 100 --seconds 5`
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc; // as the server binary
 
 use anyhow::Context as _;
 use bspgraph::app::App;
@@ -53,6 +60,13 @@ struct Args {
     /// to settle before loss is counted.
     #[arg(long, default_value_t = 60)]
     drain_timeout: u64,
+    /// Run two instances on a fresh database at this PostgreSQL server (an admin URL):
+    /// webhooks into A, subscribers on B.
+    #[arg(long)]
+    postgres: Option<String>,
+    /// Whether the server shares one execution among identical subscriptions.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    multiplex: bool,
     /// Internal: serve on this database and print the port.
     #[arg(long)]
     serve: Option<String>,
@@ -62,13 +76,14 @@ struct Args {
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     match &args.serve {
-        Some(url) => serve(url).await,
+        Some(url) => serve(url, args.multiplex).await,
         None => run(args).await,
     }
 }
 
-async fn serve(url: &str) -> anyhow::Result<()> {
+async fn serve(url: &str, multiplex: bool) -> anyhow::Result<()> {
     let mut settings = Settings::defaults();
+    settings.live.ws_multiplex = multiplex;
     settings.listen = "127.0.0.1:0".parse()?;
     settings.database_url = url.to_owned();
     settings.live.poll_interval_secs = 0.0;
@@ -112,19 +127,31 @@ fn raise_fd_limit(subscribers: usize) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn run(args: Args) -> anyhow::Result<()> {
-    raise_fd_limit(args.subscribers)?;
-    let dir = std::env::temp_dir().join(format!("bench_live_{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
-    let url = format!("sqlite://{}?mode=rwc", dir.join("live.db").display());
-    let store = Store::open(&url, 2).await?;
-    let rows = register(&store, args.invitations).await?;
+/// A fresh database named for this run at the PostgreSQL server `admin`; its URL.
+async fn fresh_postgres(admin: &str) -> anyhow::Result<(String, String)> {
+    let name = format!("bench_live_{}", std::process::id());
+    let db = sea_orm::Database::connect(admin).await.context("the --postgres URL must be reachable")?;
+    db.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name}")).await?;
+    db.execute_unprepared(&format!("CREATE DATABASE {name}")).await?;
+    db.close().await?;
+    let (base, query) = admin.split_once('?').map_or((admin, None), |(b, q)| (b, Some(q)));
+    let base = base.rsplit_once('/').map_or(base, |(prefix, _)| prefix);
+    let url = query.map_or_else(|| format!("{base}/{name}"), |q| format!("{base}/{name}?{q}"));
+    Ok((url, name))
+}
+
+/// One server instance as a child process: the child and its address.
+fn spawn_server(url: &str, multiplex: bool) -> anyhow::Result<(std::process::Child, std::process::ChildStdout)> {
     let mut child = std::process::Command::new(std::env::current_exe()?)
-        .args(["--serve", &url])
+        .args(["--serve", url, "--multiplex", &multiplex.to_string()])
         .stdout(std::process::Stdio::piped())
         .spawn()?;
-    let pid = child.id();
     let stdout = child.stdout.take().context("child stdout")?;
+    Ok((child, stdout))
+}
+
+/// The port a child prints once it listens.
+async fn port_of(stdout: std::process::ChildStdout) -> anyhow::Result<String> {
     let port = tokio::task::spawn_blocking(move || -> anyhow::Result<u16> {
         for line in std::io::BufRead::lines(std::io::BufReader::new(stdout)) {
             if let Some(p) = line?.strip_prefix("PORT ") {
@@ -134,10 +161,43 @@ async fn run(args: Args) -> anyhow::Result<()> {
         anyhow::bail!("server exited")
     })
     .await??;
-    let base = format!("127.0.0.1:{port}");
+    Ok(format!("127.0.0.1:{port}"))
+}
+
+async fn run(args: Args) -> anyhow::Result<()> {
+    raise_fd_limit(args.subscribers)?;
+    let dir = std::env::temp_dir().join(format!("bench_live_{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let (url, pg_name) = match &args.postgres {
+        Some(admin) => {
+            let (url, name) = fresh_postgres(admin).await?;
+            (url, Some(name))
+        }
+        None => (format!("sqlite://{}?mode=rwc", dir.join("live.db").display()), None),
+    };
+    let store = Store::open(&url, 2).await?;
+    let rows = register(&store, args.invitations).await?;
+    let mut children = Vec::new();
+    let (child, stdout) = spawn_server(&url, args.multiplex)?;
+    children.push(child);
+    let into = port_of(stdout).await?;
+    let listen = if pg_name.is_some() {
+        let (child, stdout) = spawn_server(&url, args.multiplex)?;
+        children.push(child);
+        port_of(stdout).await?
+    } else {
+        into.clone()
+    };
+    let pid = children.last().map(|c| c.id()).context("a server")?;
+    println!(
+        "instances: {} ({}), multiplexing {}",
+        children.len(),
+        if pg_name.is_some() { "PostgreSQL; webhooks into A, subscribers on B" } else { "SQLite" },
+        if args.multiplex { "on" } else { "off" }
+    );
     tokio::time::sleep(Duration::from_millis(500)).await;
     let before = rss_kib(pid);
-    let received = subscribe_all(&base, args.subscribers).await?;
+    let received = subscribe_all(&listen, args.subscribers).await?;
     tokio::time::sleep(Duration::from_secs(1)).await;
     let after = rss_kib(pid);
     println!(
@@ -146,7 +206,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         (after.saturating_sub(before)) as f64 / args.subscribers.max(1) as f64
     );
     let start_seq = store.max_event_seq().await?;
-    let sent = fire_steady(&base, &rows, args.rate, args.seconds).await?;
+    let sent = fire_steady(&into, &rows, args.rate, args.seconds).await?;
     let drained =
         drain(&store, start_seq, &received, args.subscribers, Duration::from_secs(args.drain_timeout)).await?;
     report_latency(&store, start_seq, &rows, &sent, &received, args.subscribers, drained).await?;
@@ -159,9 +219,16 @@ async fn run(args: Args) -> anyhow::Result<()> {
     for e in inbox.iter().filter(|e| e.state != "processed").take(3) {
         println!("  {} {}: {:?}", e.delivery_id, e.state, e.last_error);
     }
-    ingest(&base, args.ingest_seconds).await?;
-    let _ = child.kill();
-    let _ = child.wait();
+    ingest(&into, args.ingest_seconds).await?;
+    for mut child in children {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    drop(store);
+    if let (Some(admin), Some(name)) = (&args.postgres, pg_name) {
+        let db = sea_orm::Database::connect(admin.as_str()).await?;
+        db.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await?;
+    }
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }
@@ -173,8 +240,16 @@ async fn register(store: &Store, n: usize) -> anyhow::Result<Vec<i64>> {
     let db = sea_orm::Database::connect(store.url()).await?;
     let mut rows = Vec::with_capacity(n);
     for i in 0..n {
-        let sql = "INSERT INTO invitations (client_id, provider, provider_id, status, created_at, updated_at, flow) \
-                   VALUES (?1, 'ZAVU', ?2, 'PENDING', ?3, ?3, 'HOSTED_LINK') RETURNING id";
+        let sql = match db.get_database_backend() {
+            sea_orm::DbBackend::Postgres => {
+                "INSERT INTO invitations (client_id, provider, provider_id, status, created_at, updated_at, flow) \
+                 VALUES ($1, 'ZAVU', $2, 'PENDING', $3, $3, 'HOSTED_LINK') RETURNING id"
+            }
+            _ => {
+                "INSERT INTO invitations (client_id, provider, provider_id, status, created_at, updated_at, flow) \
+                 VALUES (?1, 'ZAVU', ?2, 'PENDING', ?3, ?3, 'HOSTED_LINK') RETURNING id"
+            }
+        };
         let values = vec![client.into(), format!("bench_inv_{i}").into(), chrono::Utc::now().into()];
         let row = db.query_one(Statement::from_sql_and_values(db.get_database_backend(), sql, values)).await?;
         rows.push(row.context("no id")?.try_get::<i64>("", "id")?);
@@ -230,7 +305,9 @@ async fn subscriber(
     ws.send(Message::text(json!({ "type": "connection_init" }).to_string())).await?;
     ws.next().await.context("no ack")??;
     let sub = json!({ "type": "subscribe", "id": "1", "payload": { "query": QUERY } });
-    ws.send(Message::text(sub.to_string())).await?;
+    if std::env::var("NOSUB").is_err() {
+        ws.send(Message::text(sub.to_string())).await?;
+    }
     ready.add_permits(1);
     let sampled = i.is_multiple_of(10);
     tokio::spawn(async move {

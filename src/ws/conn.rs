@@ -41,7 +41,6 @@ struct Conn {
     protocol: Protocol,
     peer: Peer,
     out: mpsc::Sender<Out>,
-    done: mpsc::UnboundedSender<String>,
     /// Set by an accepted `connection_init`.
     init: Option<ConnectionInit>,
     /// The credential `connection_init` carried, re-checked while the socket is open.
@@ -58,10 +57,9 @@ pub(super) async fn serve(socket: WebSocket, state: AppState, protocol: Protocol
     let (sink, incoming) = socket.split();
     let (out, out_rx) = mpsc::channel(OUT_BUFFER);
     let writer = tokio::spawn(write_loop(sink, out_rx));
-    let (done, done_rx) = mpsc::unbounded_channel();
     let mut conn =
-        Conn { state, protocol, peer, out, done, init: None, credential: None, init_seen: false, ops: HashMap::new() };
-    let close = conn.run(incoming, done_rx, stop.clone()).await;
+        Conn { state, protocol, peer, out, init: None, credential: None, init_seen: false, ops: HashMap::new() };
+    let close = conn.run(incoming, stop.clone()).await;
     for op in conn.ops.values() {
         op.abort();
     }
@@ -86,12 +84,7 @@ async fn shutting_down(stop: &mut watch::Receiver<bool>) -> bool {
 
 impl Conn {
     /// Read frames until the client leaves (`None`) or the socket must close.
-    async fn run(
-        &mut self,
-        mut incoming: SplitStream<WebSocket>,
-        mut done_rx: mpsc::UnboundedReceiver<String>,
-        mut stop: watch::Receiver<bool>,
-    ) -> Option<Close> {
+    async fn run(&mut self, mut incoming: SplitStream<WebSocket>, mut stop: watch::Receiver<bool>) -> Option<Close> {
         let live = self.state.settings.live.clone();
         let init_deadline = tokio::time::sleep(secs(live.ws_init_timeout_secs));
         tokio::pin!(init_deadline);
@@ -115,7 +108,9 @@ impl Conn {
                         if self.init.is_none() && text.len() > PRE_INIT_MAX_BYTES {
                             return Some((1009, "Message too big before connection_ack".to_owned()));
                         }
-                        if let Some(close) = self.on_text(text.as_str()).await {
+                        // Boxed: its awaits (credential lookups) would otherwise be part of
+                        // every idle socket's task.
+                        if let Some(close) = Box::pin(self.on_text(text.as_str())).await {
                             return Some(close);
                         }
                         if !expires {
@@ -137,7 +132,7 @@ impl Conn {
                     self.send(protocol::keep_alive(self.protocol)).await;
                 }
                 _ = recheck.tick(), if !recheck_every.is_zero() && self.holds_key() => {
-                    if let Some(close) = self.recheck(recheck_every.mul_f32(0.8)).await {
+                    if let Some(close) = Box::pin(self.recheck(recheck_every.mul_f32(0.8))).await {
                         return Some(close);
                     }
                 }
@@ -145,7 +140,6 @@ impl Conn {
                 true = shutting_down(&mut stop) => {
                     return Some((1001, "Server shutting down".to_owned()));
                 }
-                Some(id) = done_rx.recv() => { self.ops.remove(&id); }
             }
         }
     }
@@ -240,6 +234,7 @@ impl Conn {
     /// requests use), with the credential re-checked first.
     async fn on_subscribe(&mut self, id: String, request: async_graphql::Request) -> Option<Close> {
         let Some(init) = &self.init else { return Some((4401, "Unauthorized".to_owned())) };
+        self.ops.retain(|_, op| !op.is_finished());
         if self.ops.contains_key(&id) {
             return Some((4409, format!("Subscriber for {id} already exists")));
         }
@@ -265,9 +260,9 @@ impl Conn {
             return None;
         }
         let request = request.data(Loaders::new(self.state.store.clone())).data(init.clone()).data(init.access.clone());
-        let (state, out, done) = (self.state.clone(), self.out.clone(), self.done.clone());
+        let (state, out) = (self.state.clone(), self.out.clone());
         let access = init.access.clone();
-        let task = tokio::spawn(run_operation(state, self.protocol, id.clone(), request, access, out, done));
+        let task = tokio::spawn(run_operation(state, self.protocol, id.clone(), request, access, out));
         self.ops.insert(id, task.abort_handle());
         None
     }

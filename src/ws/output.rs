@@ -45,20 +45,17 @@ pub(super) async fn run_operation(
     mut request: async_graphql::Request,
     access: Access,
     out: mpsc::Sender<Out>,
-    done: mpsc::UnboundedSender<String>,
 ) {
     if let Err(errors) = crate::graphql::admit(&state.schema, &mut request) {
         let errors = serde_json::to_value(&errors).unwrap_or_default();
         let _ = out.send(Out::Text(protocol::error(protocol, &id, errors))).await;
-        let _ = done.send(id);
         return;
     }
     let doc = request.parsed_query().ok().filter(|_| state.settings.live.ws_multiplex).cloned();
     let shared = doc.and_then(|doc| mux::plan(&request, &doc).map(|plan| (plan, doc)));
     if let Some((plan, doc)) = shared {
-        let member = mux::Member { state, protocol, id: id.clone(), out };
+        let member = mux::Member { state, protocol, id, out };
         member.run(request, doc, plan, &access).await;
-        let _ = done.send(id);
         return;
     }
     let mut shape = Shape::of(&request);
@@ -70,7 +67,6 @@ pub(super) async fn run_operation(
         let text = if first && response.data == async_graphql::Value::Null && !response.errors.is_empty() {
             let errors = serde_json::to_value(&response.errors).unwrap_or_default();
             let _ = out.send(Out::Text(protocol::error(protocol, &id, errors))).await;
-            let _ = done.send(id);
             return;
         } else {
             protocol::next(protocol, &id, &response)
@@ -81,5 +77,4 @@ pub(super) async fn run_operation(
         }
     }
     let _ = out.send(Out::Text(protocol::complete(&id))).await;
-    let _ = done.send(id);
 }
