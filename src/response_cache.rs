@@ -189,4 +189,3 @@ mod tests {
         assert!(ResponseCache::new(0, CacheCounters::default()).is_none());
     }
 }
-

@@ -14,7 +14,7 @@ use crate::domain::{
     Client, CursorKind, GlobalId, Invitation, InvitationStatus, NodeType, OnboardingFlow, Project, Provider, Sender,
     SenderStatus, Waba, WabaStatus,
 };
-use crate::store::InvitationFilter;
+use crate::store::{Clients, InvitationFilter};
 
 /// Any object with a global id; fetch one again with `node(id:)`.
 #[derive(Interface)]
@@ -128,7 +128,7 @@ impl ClientNode {
         #[graphql(desc = "Only invitations at this provider.")] provider: Option<Provider>,
     ) -> ApiResult<InvitationConnection> {
         let args = page_args(CursorKind::Invitations, first, after.as_deref())?;
-        let filter = InvitationFilter { provider, status: status.unwrap_or_default(), client_id: None };
+        let filter = InvitationFilter { provider, status: status.unwrap_or_default(), clients: Clients::All };
         let all = many(ctx, InvitationsOfClient(self.0.id, filter)).await?;
         let (page, total) = slice(all, args, |i| i.id);
         Ok(InvitationConnection::new(page, args, Total::Known(total)))

@@ -62,8 +62,8 @@ pub fn decode_opt(id: Option<&ID>, t: NodeType) -> ApiResult<Option<i64>> {
 }
 
 impl EventFilter {
-    /// The store filter this input describes.
-    pub fn to_store(&self) -> ApiResult<store::EventFilter> {
+    /// The store filter this input describes, narrowed to the caller's scope.
+    pub fn to_store(&self, ctx: &Context<'_>) -> ApiResult<store::EventFilter> {
         let node = match &self.node_id {
             Some(id) => {
                 let gid = GlobalId::decode(id).map_err(ApiError::BadId)?;
@@ -73,7 +73,7 @@ impl EventFilter {
         };
         Ok(store::EventFilter {
             provider: self.provider,
-            client_id: decode_opt(self.client_id.as_ref(), NodeType::Client)?,
+            clients: scope::narrow(ctx, decode_opt(self.client_id.as_ref(), NodeType::Client)?),
             node,
         })
     }
@@ -154,7 +154,7 @@ impl Query {
         let args = page_args(CursorKind::Clients, first, after.as_deref())?;
         let f = filter.unwrap_or_default();
         let filter = store::ClientFilter {
-            id: scope::narrow(ctx, None),
+            clients: scope::narrow(ctx, None),
             search: f.search,
             provider: f.provider,
             invitation_status: f.invitation_status.unwrap_or_default(),
@@ -180,7 +180,7 @@ impl Query {
         let filter = store::InvitationFilter {
             provider: f.provider,
             status: f.status.unwrap_or_default(),
-            client_id: scope::narrow(ctx, decode_opt(f.client_id.as_ref(), NodeType::Client)?),
+            clients: scope::narrow(ctx, decode_opt(f.client_id.as_ref(), NodeType::Client)?),
         };
         let page = store(ctx).await.invitations_page(&filter, args).await?;
         Ok(InvitationConnection::new(page, args, Total::Invitations(filter)))
@@ -203,7 +203,7 @@ impl Query {
         let filter = store::SenderFilter {
             provider: f.provider,
             status: f.status.unwrap_or_default(),
-            client_id: scope::narrow(ctx, decode_opt(f.client_id.as_ref(), NodeType::Client)?),
+            clients: scope::narrow(ctx, decode_opt(f.client_id.as_ref(), NodeType::Client)?),
         };
         let page = store(ctx).await.senders_page(&filter, args).await?;
         Ok(SenderConnection::new(page, args, Total::Senders(filter)))
@@ -223,7 +223,7 @@ impl Query {
         #[graphql(desc = "Only accounts at this provider.")] provider: Option<Provider>,
     ) -> ApiResult<WabaConnection> {
         let args = page_args(CursorKind::Wabas, first, after.as_deref())?;
-        let filter = store::OwnedFilter { provider, client_id: scope::narrow(ctx, None) };
+        let filter = store::OwnedFilter { provider, clients: scope::narrow(ctx, None) };
         let page = store(ctx).await.wabas_page(&filter, args).await?;
         Ok(WabaConnection::new(page, args, Total::Wabas(filter)))
     }
@@ -242,7 +242,7 @@ impl Query {
         #[graphql(desc = "Only projects at this provider.")] provider: Option<Provider>,
     ) -> ApiResult<ProjectConnection> {
         let args = page_args(CursorKind::Projects, first, after.as_deref())?;
-        let filter = store::OwnedFilter { provider, client_id: scope::narrow(ctx, None) };
+        let filter = store::OwnedFilter { provider, clients: scope::narrow(ctx, None) };
         let page = store(ctx).await.projects_page(&filter, args).await?;
         Ok(ProjectConnection::new(page, args, Total::Projects(filter)))
     }
@@ -261,8 +261,7 @@ impl Query {
         #[graphql(desc = "Only events matching all of these.")] filter: Option<EventFilter>,
     ) -> ApiResult<StatusEventConnection> {
         let args = page_args(CursorKind::Events, first, after.as_deref())?;
-        let mut filter = filter.unwrap_or_default().to_store()?;
-        filter.client_id = scope::narrow(ctx, filter.client_id);
+        let filter = filter.unwrap_or_default().to_store(ctx)?;
         let page = store(ctx).await.events_page(&filter, args).await?;
         Ok(StatusEventConnection::new(page, args))
     }

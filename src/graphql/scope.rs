@@ -7,6 +7,7 @@ use async_graphql::Context;
 
 use super::error::{ApiError, ApiResult};
 use crate::auth::{Caller, TokenSigner};
+use crate::store::Clients;
 
 /// The caller and the mode, added to every request by the HTTP and WebSocket layers.
 #[derive(Debug, Clone)]
@@ -36,42 +37,56 @@ fn access<'a>(ctx: &Context<'a>) -> Option<&'a Access> {
     ctx.data_opt::<Access>()
 }
 
-/// `Some(client_id)` when the caller may only see that client's objects.
-pub fn client_scope(ctx: &Context<'_>) -> Option<i64> {
+/// What the caller of a request may see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Everything: an operator key, an anonymous caller in dev mode, or a request the
+    /// server runs itself (no caller).
+    Operator,
+    /// Only this client's objects: a client token.
+    Client(i64),
+    /// Nothing: an anonymous caller outside dev mode (the gate refuses those first).
+    Nobody,
+}
+
+/// The caller's scope.
+pub fn scope(ctx: &Context<'_>) -> Scope {
     match access(ctx) {
         Some(a) => match a.caller.client_scope() {
-            Some(id) => Some(id),
-            None if !a.caller.is_operator(a.dev) => Some(-1), // sees nothing
-            None => None,
+            Some(id) => Scope::Client(id),
+            None if a.caller.is_operator(a.dev) => Scope::Operator,
+            None => Scope::Nobody,
         },
-        None => None,
+        None => Scope::Operator,
     }
 }
 
 /// Whether an object owned by `owner` is visible to the caller.
 pub fn visible(ctx: &Context<'_>, owner: Option<i64>) -> bool {
-    match client_scope(ctx) {
-        None => true,
-        Some(scope) => owner == Some(scope),
+    match scope(ctx) {
+        Scope::Operator => true,
+        Scope::Client(id) => owner == Some(id),
+        Scope::Nobody => false,
     }
 }
 
 /// Refuse (as `NOT_FOUND`) unless the caller is an operator.
 pub fn require_operator(ctx: &Context<'_>) -> ApiResult<()> {
-    match client_scope(ctx) {
-        None => Ok(()),
-        Some(_) => Err(ApiError::NotFound),
+    match scope(ctx) {
+        Scope::Operator => Ok(()),
+        Scope::Client(_) | Scope::Nobody => Err(ApiError::NotFound),
     }
 }
 
-/// Narrow an optional client filter to the caller's scope: a client-scoped caller
-/// asking for another client gets a filter that matches nothing.
-pub fn narrow(ctx: &Context<'_>, requested: Option<i64>) -> Option<i64> {
-    match (client_scope(ctx), requested) {
-        (None, r) => r,
-        (Some(scope), None) => Some(scope),
-        (Some(scope), Some(r)) if r == scope => Some(scope),
-        (Some(_), Some(_)) => Some(-1),
+/// The clients a list may return for the caller, asking for client `requested` (or any):
+/// a client-scoped caller asking for another client gets nothing.
+pub fn narrow(ctx: &Context<'_>, requested: Option<i64>) -> Clients {
+    match (scope(ctx), requested) {
+        (Scope::Operator, None) => Clients::All,
+        (Scope::Operator, Some(r)) => Clients::One(r),
+        (Scope::Client(id), None) => Clients::One(id),
+        (Scope::Client(id), Some(r)) if r == id => Clients::One(id),
+        (Scope::Client(_), Some(_)) | (Scope::Nobody, _) => Clients::Nothing,
     }
 }
 
@@ -113,7 +128,7 @@ pub fn visible_one<T: Owned>(ctx: &Context<'_>, item: Option<T>) -> Option<T> {
 
 /// The items the caller may see, in their order.
 pub fn visible_only<T: Owned>(ctx: &Context<'_>, mut items: Vec<T>) -> Vec<T> {
-    if client_scope(ctx).is_some() {
+    if scope(ctx) != Scope::Operator {
         items.retain(|i| visible(ctx, i.owner()));
     }
     items

@@ -52,11 +52,9 @@ pub struct Window {
 async fn follow(
     ctx: &Context<'_>,
     after: Option<String>,
-    mut filter: store::EventFilter,
+    filter: store::EventFilter,
     window: Option<&Window>,
 ) -> ApiResult<impl Stream<Item = ApiResult<crate::domain::Event>>> {
-    // A client token only ever receives its own client's events.
-    filter.client_id = super::scope::narrow(ctx, filter.client_id);
     let bus = bus(ctx).clone();
     let after = match (window.and_then(|w| w.after), after) {
         (Some(seq), _) => Some(seq),
@@ -101,7 +99,8 @@ impl Subscription {
         after: Option<String>,
         #[graphql(desc = "Only events matching all of these.")] filter: Option<EventFilter>,
     ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<StatusEvent>>> {
-        let filter = filter.unwrap_or_default().to_store()?;
+        // A client token only ever receives its own client's events.
+        let filter = filter.unwrap_or_default().to_store(ctx)?;
         let window = ctx.data_opt::<Window>();
         Ok(follow(ctx, after, filter, window).await?.map(|r| r.map(StatusEvent).map_err(Into::into)))
     }
@@ -118,7 +117,8 @@ impl Subscription {
         if owner.is_none() || !super::scope::visible(ctx, owner) {
             return Err(ApiError::NotFound.into());
         }
-        let filter = store::EventFilter { node: Some((NodeType::Invitation, id)), ..Default::default() };
+        let clients = super::scope::narrow(ctx, None);
+        let filter = store::EventFilter { node: Some((NodeType::Invitation, id)), clients, ..Default::default() };
         let events = follow(ctx, None, filter, None).await?;
         Ok(events.then(move |e| {
             let store = store.clone();
@@ -147,7 +147,8 @@ impl Subscription {
         if !super::scope::visible(ctx, sender.client_id) {
             return Err(ApiError::NotFound.into());
         }
-        let filter = store::EventFilter { node: Some((NodeType::Sender, id)), ..Default::default() };
+        let clients = super::scope::narrow(ctx, None);
+        let filter = store::EventFilter { node: Some((NodeType::Sender, id)), clients, ..Default::default() };
         let events = follow(ctx, None, filter, None).await?;
         Ok(events.then(move |e| {
             let store = store.clone();

@@ -18,7 +18,7 @@ use serde_json::Value as Json;
 use super::convert::all;
 use super::page::{self, Page, PageArgs};
 use super::tables::events;
-use super::{Store, StoreError};
+use super::{Clients, Store, StoreError};
 use crate::domain::{ChangeSource, Event, InvitationStatus, NodeType, Provider, SenderStatus, WabaStatus};
 
 /// Arbitrary constant naming the event-log append lock on PostgreSQL.
@@ -138,8 +138,8 @@ impl StatusChange {
 pub struct EventFilter {
     /// Only this provider.
     pub provider: Option<Provider>,
-    /// Only nodes of this client.
-    pub client_id: Option<i64>,
+    /// Only nodes of these clients.
+    pub clients: Clients,
     /// Only this node.
     pub node: Option<(NodeType, i64)>,
 }
@@ -148,7 +148,7 @@ impl EventFilter {
     /// Whether `e` passes this filter (live events are filtered in memory).
     pub fn matches(&self, e: &Event) -> bool {
         self.provider.is_none_or(|p| p == e.provider)
-            && self.client_id.is_none_or(|c| Some(c) == e.client_id)
+            && self.clients.admits(e.client_id)
             && self.node.is_none_or(|(t, id)| t == e.node_type && id == e.node_id)
     }
 
@@ -156,7 +156,7 @@ impl EventFilter {
         use events::Column as C;
         Condition::all()
             .add_option(self.provider.map(|p| C::Provider.eq(p.as_str())))
-            .add_option(self.client_id.map(|id| C::ClientId.eq(id)))
+            .add_option(self.clients.condition(C::ClientId))
             .add_option(self.node.map(|(t, id)| Condition::all().add(C::NodeType.eq(t.as_str())).add(C::NodeId.eq(id))))
     }
 }

@@ -6,14 +6,14 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, EntityTrait, PaginatorTr
 
 use super::page::{self, Page, PageArgs};
 use super::tables::{clients, invitations, projects, senders};
-use super::{unique_violation, Store, StoreError};
+use super::{unique_violation, Clients, Store, StoreError};
 use crate::domain::{Client, ClientDraft, InvitationStatus, Provider};
 
 /// Filters of the `clients` list.
 #[derive(Debug, Clone, Default)]
 pub struct ClientFilter {
-    /// Only this client (client-scoped callers).
-    pub id: Option<i64>,
+    /// Only these clients (client-scoped callers).
+    pub clients: Clients,
     /// Case-insensitive substring of name, email or external id.
     pub search: Option<String>,
     /// Only clients with an invitation, project or sender at this provider.
@@ -24,7 +24,7 @@ pub struct ClientFilter {
 
 impl ClientFilter {
     fn condition(&self) -> Condition {
-        let mut cond = Condition::all().add_option(self.id.map(|id| clients::Column::Id.eq(id)));
+        let mut cond = Condition::all().add_option(self.clients.condition(clients::Column::Id));
         if let Some(search) = self.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
             let pattern = format!("%{}%", escape_like(&search.to_lowercase()));
             let like = |col: clients::Column| -> SimpleExpr {

@@ -6,6 +6,7 @@
 mod api_keys;
 mod changes;
 mod clients;
+mod clients_scope;
 mod convert;
 mod generation;
 mod idempotency;
@@ -31,6 +32,7 @@ use sea_orm::{ConnectOptions, ConnectionTrait, DatabaseConnection, DbBackend, Db
 pub use api_keys::ApiKeyInfo;
 pub use changes::{EventFilter, NewStatus, StatusChange, EVENTS_CHANNEL};
 pub use clients::ClientFilter;
+pub use clients_scope::Clients;
 pub use idempotency::KeyClaim;
 pub use ingest::{inbox_state, now_ms, InboxEntry, InboxItem, NodeRef, NodeTable, PollTarget};
 pub use nodes::{InvitationFilter, OwnedFilter, SenderFilter};

@@ -6,7 +6,7 @@ use sea_orm::{ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, 
 use super::convert::all;
 use super::page::{self, Page, PageArgs};
 use super::tables::{invitations, projects, senders, wabas};
-use super::{Store, StoreError};
+use super::{Clients, Store, StoreError};
 use crate::domain::{Invitation, InvitationStatus, Project, Provider, Sender, SenderStatus, Waba};
 
 /// Filters of the `invitations` list and of `Client.invitations`.
@@ -16,8 +16,8 @@ pub struct InvitationFilter {
     pub provider: Option<Provider>,
     /// Only these statuses (any when empty).
     pub status: Vec<InvitationStatus>,
-    /// Only this client.
-    pub client_id: Option<i64>,
+    /// Only these clients' rows.
+    pub clients: Clients,
 }
 
 impl InvitationFilter {
@@ -26,7 +26,7 @@ impl InvitationFilter {
         Condition::all()
             .add_option(self.provider.map(|p| C::Provider.eq(p.as_str())))
             .add_option((!self.status.is_empty()).then(|| C::Status.is_in(self.status.iter().map(|s| s.as_str()))))
-            .add_option(self.client_id.map(|id| C::ClientId.eq(id)))
+            .add_option(self.clients.condition(C::ClientId))
     }
 }
 
@@ -37,8 +37,8 @@ pub struct SenderFilter {
     pub provider: Option<Provider>,
     /// Only these statuses (any when empty).
     pub status: Vec<SenderStatus>,
-    /// Only this client.
-    pub client_id: Option<i64>,
+    /// Only these clients' rows.
+    pub clients: Clients,
 }
 
 impl SenderFilter {
@@ -47,7 +47,7 @@ impl SenderFilter {
         Condition::all()
             .add_option(self.provider.map(|p| C::Provider.eq(p.as_str())))
             .add_option((!self.status.is_empty()).then(|| C::Status.is_in(self.status.iter().map(|s| s.as_str()))))
-            .add_option(self.client_id.map(|id| C::ClientId.eq(id)))
+            .add_option(self.clients.condition(C::ClientId))
     }
 }
 
@@ -90,15 +90,15 @@ where
 pub struct OwnedFilter {
     /// Only this provider.
     pub provider: Option<Provider>,
-    /// Only rows of this client.
-    pub client_id: Option<i64>,
+    /// Only these clients' rows.
+    pub clients: Clients,
 }
 
 impl OwnedFilter {
     fn condition<C: ColumnTrait>(&self, provider: C, client: C) -> Condition {
         Condition::all()
             .add_option(self.provider.map(|p| provider.eq(p.as_str())))
-            .add_option(self.client_id.map(|id| client.eq(id)))
+            .add_option(self.clients.condition(client))
     }
 }
 
@@ -168,14 +168,14 @@ impl Store {
         load_in::<projects::Entity, _>(self, projects::Column::Id, ids, Condition::all(), projects::Column::Id).await
     }
 
-    /// Invitations of these clients matching `f` (its `client_id` is ignored), oldest first.
+    /// Invitations of these clients matching `f` (its `clients` is ignored), oldest first.
     pub async fn invitations_of_clients(
         &self,
         ids: &[i64],
         f: &InvitationFilter,
     ) -> Result<Vec<Invitation>, StoreError> {
         use invitations::Column as C;
-        let f = InvitationFilter { client_id: None, ..f.clone() };
+        let f = InvitationFilter { clients: Clients::All, ..f.clone() };
         load_in::<invitations::Entity, _>(self, C::ClientId, ids, f.condition(), C::Id).await
     }
 

@@ -90,7 +90,7 @@ async fn a_client_token_receives_only_its_own_clients_events() {
         .state
         .store
         .events_page(
-            &bspgraph::store::EventFilter { client_id: Some(owner), ..Default::default() },
+            &bspgraph::store::EventFilter { clients: bspgraph::store::Clients::One(owner), ..Default::default() },
             bspgraph::store::PageArgs { first: 10, after: None },
         )
         .await
