@@ -67,6 +67,10 @@ struct Args {
     /// Whether the server shares one execution among identical subscriptions.
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
     multiplex: bool,
+    /// Open and acknowledge the sockets without subscribing, report their memory and
+    /// stop (what a socket costs before any subscription).
+    #[arg(long)]
+    sockets_only: bool,
     /// Internal: serve on this database and print the port.
     #[arg(long)]
     serve: Option<String>,
@@ -197,14 +201,22 @@ async fn run(args: Args) -> anyhow::Result<()> {
     );
     tokio::time::sleep(Duration::from_millis(500)).await;
     let before = rss_kib(pid);
-    let received = subscribe_all(&listen, args.subscribers).await?;
+    let received = subscribe_all(&listen, args.subscribers, !args.sockets_only).await?;
     tokio::time::sleep(Duration::from_secs(1)).await;
     let after = rss_kib(pid);
+    let what = if args.sockets_only { "acknowledged socket without a subscription" } else { "idle subscription" };
     println!(
-        "subscribers: {}  server RSS {before} KiB -> {after} KiB  = {:.1} KiB per idle subscription",
+        "subscribers: {}  server RSS {before} KiB -> {after} KiB  = {:.1} KiB per {what}",
         args.subscribers,
         (after.saturating_sub(before)) as f64 / args.subscribers.max(1) as f64
     );
+    if args.sockets_only {
+        for mut child in children {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        return Ok(());
+    }
     let start_seq = store.max_event_seq().await?;
     let sent = fire_steady(&into, &rows, args.rate, args.seconds).await?;
     let drained =
@@ -260,13 +272,13 @@ async fn register(store: &Store, n: usize) -> anyhow::Result<Vec<i64>> {
 /// Per subscriber: (seq, received at) for sampled subscribers, a count for all.
 type Received = Arc<Mutex<(Vec<(i64, Instant)>, usize)>>;
 
-async fn subscribe_all(base: &str, n: usize) -> anyhow::Result<Received> {
+async fn subscribe_all(base: &str, n: usize, subscribe: bool) -> anyhow::Result<Received> {
     let received: Received = Arc::default();
     let ready = Arc::new(tokio::sync::Semaphore::new(0));
     let (shared, gate) = (received.clone(), ready.clone());
     let connect = futures_util::stream::iter(0..n).map(move |i| {
         let (received, ready, url) = (shared.clone(), gate.clone(), format!("ws://{base}/graphql/ws"));
-        async move { subscriber(i, url, received, ready).await }
+        async move { subscriber(i, url, subscribe, received, ready).await }
     });
     let mut opened = connect.buffer_unordered(200);
     let mut failures = 0;
@@ -289,6 +301,7 @@ async fn subscribe_all(base: &str, n: usize) -> anyhow::Result<Received> {
 async fn subscriber(
     i: usize,
     url: String,
+    subscribe: bool,
     received: Received,
     ready: Arc<tokio::sync::Semaphore>,
 ) -> anyhow::Result<()> {
@@ -305,7 +318,7 @@ async fn subscriber(
     ws.send(Message::text(json!({ "type": "connection_init" }).to_string())).await?;
     ws.next().await.context("no ack")??;
     let sub = json!({ "type": "subscribe", "id": "1", "payload": { "query": QUERY } });
-    if std::env::var("NOSUB").is_err() {
+    if subscribe {
         ws.send(Message::text(sub.to_string())).await?;
     }
     ready.add_permits(1);
