@@ -18,7 +18,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::AbortHandle;
 use tokio::time::{Instant, MissedTickBehavior};
 
-use super::output::{run_operation, write_loop, Out};
+use super::output::{start, write_loop, Out};
 use super::protocol::{self, parse, Incoming, Protocol};
 use super::{on_connection_init, ConnectionInit, PRE_INIT_MAX_BYTES};
 use crate::app::AppState;
@@ -50,7 +50,7 @@ struct Conn {
 }
 
 /// Serve one upgraded socket until it closes.
-#[tracing::instrument(skip_all, fields(protocol = ?protocol))]
+#[tracing::instrument(level = "debug", skip_all, fields(protocol = ?protocol))]
 pub(super) async fn serve(socket: WebSocket, state: AppState, protocol: Protocol, peer: Peer) {
     // Held while the socket lives: the shutdown waits for every holder to go.
     let stop = state.sockets.watch();
@@ -63,11 +63,12 @@ pub(super) async fn serve(socket: WebSocket, state: AppState, protocol: Protocol
     for op in conn.ops.values() {
         op.abort();
     }
-    if let Some((code, reason)) = close {
-        let _ = conn.out.send(Out::Close(code, reason)).await;
-    }
+    // The writer sends what is queued and hands the socket back once every sender (this
+    // session's and its aborted operations') is gone.
     drop(conn);
-    let _ = writer.await;
+    if let Ok(sink) = writer.await {
+        super::output::close(sink, close).await;
+    }
     drop(stop);
 }
 
@@ -175,7 +176,7 @@ impl Conn {
     }
 
     async fn send(&self, text: String) {
-        let _ = self.out.send(Out::Text(text)).await;
+        let _ = self.out.send(text.into()).await;
     }
 
     /// Answer operation `id` with one error carrying `code`.
@@ -260,10 +261,8 @@ impl Conn {
             return None;
         }
         let request = request.data(Loaders::new(self.state.store.clone())).data(init.clone()).data(init.access.clone());
-        let (state, out) = (self.state.clone(), self.out.clone());
-        let access = init.access.clone();
-        let task = tokio::spawn(run_operation(state, self.protocol, id.clone(), request, access, out));
-        self.ops.insert(id, task.abort_handle());
+        let task = start(&self.state, self.protocol, id.clone(), request, &init.access, self.out.clone());
+        self.ops.insert(id, task);
         None
     }
 }

@@ -250,18 +250,37 @@ async fn run_hub(state: AppState, request: Request, shared: Arc<Shared>, seen: A
 /// Why a member stops early: its socket's queue is gone.
 struct Gone;
 
-/// One member of a hub: serve operation `id` of a socket from the hub's frames.
-pub(super) struct Member {
-    pub state: AppState,
+/// Where a member's results go: the socket's protocol, the operation id, its queue.
+pub(super) struct Route {
     pub protocol: Protocol,
     pub id: String,
     pub out: mpsc::Sender<Out>,
 }
 
+/// One member of a hub, joined: what its task keeps while it waits (small: one per
+/// subscription).
+pub(super) struct Member {
+    state: AppState,
+    route: Route,
+    hub: Arc<Hub>,
+    rx: broadcast::Receiver<Arc<Frame>>,
+    /// The seq the hub's frames continue after.
+    joined_at: i64,
+    /// The member's own resume cursor (the value of the plan's cursor variable).
+    cursor: Option<String>,
+}
+
 impl Member {
-    /// Run admitted `request` (planned as `plan`) as a member until it completes, fails or
-    /// its socket goes.
-    pub(super) async fn run(self, request: Request, doc: ExecutableDocument, plan: Plan, access: &Access) {
+    /// Join the hub for admitted `request` (planned as `plan`) of a caller with `access`,
+    /// starting it if needed. Synchronous: the task then runs [`Member::follow`] alone.
+    pub(super) fn join(
+        state: &AppState,
+        route: Route,
+        request: Request,
+        doc: ExecutableDocument,
+        plan: Plan,
+        access: &Access,
+    ) -> Self {
         let cursor = plan.after_var.as_ref().and_then(|name| match request.variables.get(name.as_str()) {
             Some(ConstValue::String(c)) => Some(c.clone()),
             _ => None,
@@ -273,7 +292,7 @@ impl Member {
         let operation = request.operation_name.as_deref();
         let key = key_of(&request.query, operation, &access.cache_scope(), &variables);
         let init = ConnectionInit { access: access.clone() };
-        let (hub, mut rx, joined_at) = self.state.hubs.join(&self.state, key, cursor.as_deref(), || Template {
+        let (hub, rx, joined_at) = state.hubs.join(state, key, cursor.as_deref(), || Template {
             query: request.query.clone(),
             operation: request.operation_name.clone(),
             variables,
@@ -281,26 +300,30 @@ impl Member {
             after_var: plan.after_var,
             init,
         });
-        drop(request);
-        let mut last = match &cursor {
+        Self { state: state.clone(), route, hub, rx, joined_at, cursor }
+    }
+
+    /// Deliver the hub's results until the operation completes, fails or its socket goes.
+    pub(super) async fn follow(mut self) {
+        let mut last = match &self.cursor {
             Some(c) => {
-                let window = Window { after: None, until: Some(joined_at), seen: Default::default() };
-                match Box::pin(self.replay(&hub, Some(c), window)).await {
+                let window = Window { after: None, until: Some(self.joined_at), seen: Default::default() };
+                match Box::pin(self.replay(Some(c), window)).await {
                     Ok(true) => {}
                     Ok(false) | Err(Gone) => return,
                 }
-                joined_at.max(decode_cursor(c, CursorKind::Events).unwrap_or(0))
+                self.joined_at.max(decode_cursor(c, CursorKind::Events).unwrap_or(0))
             }
-            None => joined_at.max(self.state.bus.position()),
+            None => self.joined_at.max(self.state.bus.position()),
         };
         loop {
-            let frame = match rx.recv().await {
+            let frame = match self.rx.recv().await {
                 Ok(frame) => frame,
                 Err(broadcast::error::RecvError::Lagged(_)) => {
-                    let Some((again, at)) = hub.shared.attach() else { return self.finish(None).await };
-                    rx = again;
+                    let Some((again, at)) = self.hub.shared.attach() else { return self.finish(None).await };
+                    self.rx = again;
                     let window = Window { after: Some(last), until: Some(at), seen: Default::default() };
-                    match Box::pin(self.replay(&hub, cursor.as_deref(), window)).await {
+                    match Box::pin(self.replay(self.cursor.as_deref(), window)).await {
                         Ok(true) => {}
                         Ok(false) | Err(Gone) => return,
                     }
@@ -312,7 +335,8 @@ impl Member {
             match &*frame {
                 Frame::Next { seq, fresh, payload } if *seq > last || !fresh => {
                     last = last.max(*seq);
-                    if self.send(protocol::next_raw(self.protocol, &self.id, payload)).await.is_err() {
+                    let text = protocol::next_raw(self.route.protocol, &self.route.id, payload);
+                    if self.send(text).await.is_err() {
                         return;
                     }
                 }
@@ -323,22 +347,22 @@ impl Member {
     }
 
     async fn send(&self, text: String) -> Result<(), Gone> {
-        self.out.send(Out::Text(text)).await.map_err(|_| Gone)
+        self.route.out.send(text.into()).await.map_err(|_| Gone)
     }
 
     /// Send `error` (when the operation failed before any result) or `complete`.
     async fn finish(&self, errors: Option<serde_json::Value>) {
         let text = match errors {
-            Some(errors) => protocol::error(self.protocol, &self.id, errors),
-            None => protocol::complete(&self.id),
+            Some(errors) => protocol::error(self.route.protocol, &self.route.id, errors),
+            None => protocol::complete(&self.route.id),
         };
         let _ = self.send(text).await;
     }
 
     /// Replay the hub's operation for this member alone, within `window`, sending each
     /// result. `Ok(false)` when it failed before any result (the error has been sent).
-    async fn replay(&self, hub: &Hub, cursor: Option<&str>, window: Window) -> Result<bool, Gone> {
-        let request = hub.template.request(&self.state, cursor, window);
+    async fn replay(&self, cursor: Option<&str>, window: Window) -> Result<bool, Gone> {
+        let request = self.hub.template.request(&self.state, cursor, window);
         let mut shape = Shape::of(&request);
         let mut stream = self.state.schema.execute_stream(request);
         let mut first = true;
@@ -350,7 +374,7 @@ impl Member {
                 return Ok(false);
             }
             first = false;
-            self.send(protocol::next(self.protocol, &self.id, &response)).await?;
+            self.send(protocol::next(self.route.protocol, &self.route.id, &response)).await?;
         }
         Ok(true)
     }

@@ -6,58 +6,78 @@ use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use futures_util::stream::SplitSink;
 use futures_util::{SinkExt, StreamExt};
 use tokio::sync::mpsc;
+use tokio::task::AbortHandle;
 
 use super::mux;
 use super::protocol::{self, Protocol};
 use crate::app::AppState;
 use crate::graphql::{add_missing_codes, Access, Shape};
 
-/// A frame for the writer.
-pub(super) enum Out {
-    Text(String),
-    Close(u16, String),
-}
+/// A text frame for the writer (a boxed `str`: the queue's slots, allocated up front
+/// for every socket, stay small).
+pub(super) type Out = Box<str>;
 
-/// Send queued frames until the queue ends or a close frame is sent.
-pub(super) async fn write_loop(mut sink: SplitSink<WebSocket, Message>, mut rx: mpsc::Receiver<Out>) {
-    while let Some(out) = rx.recv().await {
-        let frame = match out {
-            Out::Text(text) => Message::Text(text.into()),
-            Out::Close(code, reason) => {
-                let _ = sink.send(Message::Close(Some(CloseFrame { code, reason: reason.into() }))).await;
-                return;
-            }
-        };
-        if sink.send(frame).await.is_err() {
-            return;
+/// Send queued frames until every sender is gone (or the socket fails); hands the
+/// sending half back for the close frame.
+pub(super) async fn write_loop(
+    mut sink: SplitSink<WebSocket, Message>,
+    mut rx: mpsc::Receiver<Out>,
+) -> SplitSink<WebSocket, Message> {
+    while let Some(text) = rx.recv().await {
+        if sink.send(Message::Text(String::from(text).into())).await.is_err() {
+            break;
         }
     }
-    let _ = sink.close().await;
+    sink
 }
 
-/// Run one operation, sending each result, then `complete` (or `error` when it
-/// failed before producing a result), for a caller with `access`. A `statusChanged` operation joins a shared
-/// execution (see `mux`) unless multiplexing is off.
-pub(super) async fn run_operation(
-    state: AppState,
+/// End the socket: a close frame with `code` and `reason`, or just the closing handshake.
+pub(super) async fn close(mut sink: SplitSink<WebSocket, Message>, close: Option<(u16, String)>) {
+    let _ = match close {
+        Some((code, reason)) => sink.send(Message::Close(Some(CloseFrame { code, reason: reason.into() }))).await,
+        None => sink.close().await,
+    };
+}
+
+/// Start operation `id` (a `subscribe` of a caller with `access`) in its own task and
+/// return its handle: refused documents get `error`; a `statusChanged` operation joins a
+/// shared execution (see `mux`) unless multiplexing is off; any other runs alone. The
+/// checks and the join happen here, so each task holds only what its kind needs.
+pub(super) fn start(
+    state: &AppState,
     protocol: Protocol,
     id: String,
     mut request: async_graphql::Request,
-    access: Access,
+    access: &Access,
     out: mpsc::Sender<Out>,
-) {
+) -> AbortHandle {
     if let Err(errors) = crate::graphql::admit(&state.schema, &mut request) {
         let errors = serde_json::to_value(&errors).unwrap_or_default();
-        let _ = out.send(Out::Text(protocol::error(protocol, &id, errors))).await;
-        return;
+        let text = protocol::error(protocol, &id, errors);
+        return tokio::spawn(async move {
+            let _ = out.send(text.into()).await;
+        })
+        .abort_handle();
     }
     let doc = request.parsed_query().ok().filter(|_| state.settings.live.ws_multiplex).cloned();
-    let shared = doc.and_then(|doc| mux::plan(&request, &doc).map(|plan| (plan, doc)));
-    if let Some((plan, doc)) = shared {
-        let member = mux::Member { state, protocol, id, out };
-        member.run(request, doc, plan, &access).await;
-        return;
+    match doc.and_then(|doc| mux::plan(&request, &doc).map(|plan| (plan, doc))) {
+        Some((plan, doc)) => {
+            let route = mux::Route { protocol, id, out };
+            tokio::spawn(mux::Member::join(state, route, request, doc, plan, access).follow()).abort_handle()
+        }
+        None => tokio::spawn(run_alone(state.clone(), protocol, id, request, out)).abort_handle(),
     }
+}
+
+/// Run one admitted operation alone, sending each result, then `complete` (or `error`
+/// when it failed before producing a result).
+async fn run_alone(
+    state: AppState,
+    protocol: Protocol,
+    id: String,
+    request: async_graphql::Request,
+    out: mpsc::Sender<Out>,
+) {
     let mut shape = Shape::of(&request);
     let mut stream = state.schema.execute_stream(request);
     let mut first = true;
@@ -66,15 +86,15 @@ pub(super) async fn run_operation(
         shape.apply(&mut response);
         let text = if first && response.data == async_graphql::Value::Null && !response.errors.is_empty() {
             let errors = serde_json::to_value(&response.errors).unwrap_or_default();
-            let _ = out.send(Out::Text(protocol::error(protocol, &id, errors))).await;
+            let _ = out.send(protocol::error(protocol, &id, errors).into()).await;
             return;
         } else {
             protocol::next(protocol, &id, &response)
         };
         first = false;
-        if out.send(Out::Text(text)).await.is_err() {
+        if out.send(text.into()).await.is_err() {
             return;
         }
     }
-    let _ = out.send(Out::Text(protocol::complete(&id))).await;
+    let _ = out.send(protocol::complete(&id).into()).await;
 }
