@@ -11,14 +11,19 @@ pub struct FieldError {
     pub field: Vec<String>,
     /// What is wrong, for humans.
     pub message: String,
-    /// Stable code, e.g. `INVALID_PHONE`.
-    pub code: &'static str,
+    /// Stable code, e.g. `INVALID_PHONE` (ours, or a provider's own for its rejections).
+    pub code: String,
 }
 
 impl FieldError {
     /// A refusal of `field` (relative to the mutation's `input` argument).
-    pub fn new(field: &str, code: &'static str, message: impl Into<String>) -> Self {
-        Self { field: vec!["input".to_owned(), field.to_owned()], message: message.into(), code }
+    pub fn new(field: &str, code: &str, message: impl Into<String>) -> Self {
+        Self::at(&["input", field], code, message)
+    }
+
+    /// A refusal of the field at `path` (e.g. `["input", "expiresInDays"]`).
+    pub fn at(path: &[&str], code: &str, message: impl Into<String>) -> Self {
+        Self { field: path.iter().map(|s| (*s).to_owned()).collect(), message: message.into(), code: code.to_owned() }
     }
 }
 
@@ -146,7 +151,7 @@ mod tests {
     fn every_problem_is_reported_with_its_field_and_code() {
         let errors = ClientDraft::parse(Some("x"), " ", Some("nope"), Some("555"), Some(Json::Bool(true)))
             .expect_err("invalid input");
-        let codes: Vec<_> = errors.iter().map(|e| (e.field[1].as_str(), e.code)).collect();
+        let codes: Vec<_> = errors.iter().map(|e| (e.field[1].as_str(), e.code.as_str())).collect();
         assert_eq!(
             codes,
             [

@@ -57,7 +57,7 @@ pub struct UserError {
 
 impl From<FieldError> for UserError {
     fn from(e: FieldError) -> Self {
-        Self { field: Some(e.field), message: e.message, code: e.code.to_owned() }
+        Self { field: Some(e.field), message: e.message, code: e.code }
     }
 }
 

@@ -12,17 +12,19 @@ use super::onboarding_input::{
     CompleteOnboardingInput, InvitationPayload, OnboardingOutcome, RefreshPayload, SandboxSimulatePayload,
     SenderPayload, StartOnboardingInput, SyncPayload,
 };
-use crate::domain::{ChangeSource, GlobalId, Invitation, NodeType, OnboardingFlow, Provider, VerificationMethod};
+use crate::domain::{
+    ChangeSource, FieldError, GlobalId, Invitation, NodeType, OnboardingFlow, Provider, VerificationMethod,
+};
 use crate::onboarding::{
-    advance, idempotency, sendzen, simulate, sinch_es, sinch_obo, sync, zavu, Failure, Onboarding, Refusal,
+    advance, idempotency, sendzen, simulate, sinch_es, sinch_obo, sync, zavu, Failure, Onboarding,
 };
 
 /// Onboarding mutations, merged into the root `Mutation`.
 #[derive(Default)]
 pub struct OnboardingMutation;
 
-fn user_errors(refusals: Vec<Refusal>) -> Vec<UserError> {
-    refusals.into_iter().map(|r| UserError { field: Some(r.field), message: r.message, code: r.code }).collect()
+fn user_errors(refusals: Vec<FieldError>) -> Vec<UserError> {
+    refusals.into_iter().map(UserError::from).collect()
 }
 
 /// Split a flow failure into refusals (for the payload) and errors (GraphQL errors).
@@ -71,7 +73,7 @@ impl InvitationPayload {
 }
 
 fn not_found(field: &str, what: &str) -> Vec<UserError> {
-    user_errors(vec![Refusal::new(&[field], "NOT_FOUND", format!("no {what} has this id"))])
+    user_errors(vec![FieldError::at(&[field], "NOT_FOUND", format!("no {what} has this id"))])
 }
 
 /// The invitation an argument names, if it exists and the caller may see it (a client
@@ -83,7 +85,7 @@ async fn invitation_arg(
     field: &[&str],
 ) -> Result<Invitation, Vec<UserError>> {
     let Ok(id) = GlobalId::decode_as(id, NodeType::Invitation) else {
-        return Err(user_errors(vec![Refusal::new(field, "NOT_FOUND", "not an invitation id")]));
+        return Err(user_errors(vec![FieldError::at(field, "NOT_FOUND", "not an invitation id")]));
     };
     let inv = ob.invitation(id, field).await.map_err(|f| match f {
         Failure::Refused(r) => user_errors(r),
@@ -147,7 +149,7 @@ impl OnboardingMutation {
                 };
                 sendzen::apply_result(&ob, &inv, &result, ChangeSource::Mutation).await
             }
-            _ => Err(Refusal::new(
+            _ => Err(FieldError::at(
                 &["input", "invitationId"],
                 "UNSUPPORTED_FOR_PROVIDER",
                 "this flow completes by itself",
@@ -189,7 +191,7 @@ impl OnboardingMutation {
         };
         let result = match inv.provider {
             Provider::Sendzen => sendzen::renew(&ob, &inv).await,
-            _ => Err(Refusal::new(&["id"], "UNSUPPORTED_FOR_PROVIDER", "only SendZen links are renewed").into()),
+            _ => Err(FieldError::at(&["id"], "UNSUPPORTED_FOR_PROVIDER", "only SendZen links are renewed").into()),
         };
         InvitationPayload::after(&ob, inv.id, result).await
     }
@@ -297,7 +299,7 @@ impl OnboardingMutation {
             user_errors,
         };
         if ob.sandbox_control.is_none() || !super::sandbox_control_visible(ctx) {
-            let refusal = Refusal::new(&["action"], "SANDBOX_DISABLED", "sandboxSimulate only works in sandbox mode");
+            let refusal = FieldError::at(&["action"], "SANDBOX_DISABLED", "sandboxSimulate only works in sandbox mode");
             return Ok(refused(user_errors(vec![refusal])));
         }
         let inv = match invitation_arg(ctx, &ob, &invitation_id, &["invitationId"]).await {

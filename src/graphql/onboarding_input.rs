@@ -7,8 +7,9 @@ use serde_json::json;
 
 use super::mutation::{ClientInput, UserError};
 use super::nodes::{InvitationNode, Node, SenderNode};
+use crate::domain::FieldError;
 use crate::domain::{ClientDraft, GlobalId, NodeType, OnboardingFlow, Provider};
-use crate::onboarding::{ClientRef, Refusal, SinchParams, StartRequest};
+use crate::onboarding::{ClientRef, SinchParams, StartRequest};
 
 /// Where Sinch hosts the customer's WhatsApp number.
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -187,7 +188,7 @@ pub struct SyncPayload {
 
 impl StartOnboardingInput {
     /// The request and its canonical form (for the idempotency hash), or refusals.
-    pub(super) fn parse(self) -> Result<(StartRequest, serde_json::Value, Option<String>), Vec<Refusal>> {
+    pub(super) fn parse(self) -> Result<(StartRequest, serde_json::Value, Option<String>), Vec<FieldError>> {
         let mut errors = Vec::new();
         let client = client_ref(self.client_id, self.client, &mut errors);
         let sinch = self.sinch.map(SinchParams::from);
@@ -216,12 +217,12 @@ impl StartOnboardingInput {
 }
 
 /// Exactly one of `clientId` and `client`, decoded and validated.
-fn client_ref(id: Option<ID>, client: Option<ClientInput>, errors: &mut Vec<Refusal>) -> Option<ClientRef> {
+fn client_ref(id: Option<ID>, client: Option<ClientInput>, errors: &mut Vec<FieldError>) -> Option<ClientRef> {
     match (id, client) {
         (Some(id), None) => match GlobalId::decode_as(&id, NodeType::Client) {
             Ok(id) => Some(ClientRef::Id(id)),
             Err(_) => {
-                errors.push(Refusal::new(&["input", "clientId"], "CLIENT_NOT_FOUND", "no client has this id"));
+                errors.push(FieldError::at(&["input", "clientId"], "CLIENT_NOT_FOUND", "no client has this id"));
                 None
             }
         },
@@ -233,7 +234,7 @@ fn client_ref(id: Option<ID>, client: Option<ClientInput>, errors: &mut Vec<Refu
                 Ok(d) => Some(ClientRef::Draft(d)),
                 Err(es) => {
                     errors.extend(es.into_iter().map(|e| {
-                        let mut r = Refusal::from(e);
+                        let mut r = e;
                         r.field.insert(1, "client".into());
                         r
                     }));
@@ -242,7 +243,7 @@ fn client_ref(id: Option<ID>, client: Option<ClientInput>, errors: &mut Vec<Refu
             }
         }
         _ => {
-            errors.push(Refusal::new(&["input", "clientId"], "REQUIRED", "give exactly one of clientId and client"));
+            errors.push(FieldError::at(&["input", "clientId"], "REQUIRED", "give exactly one of clientId and client"));
             None
         }
     }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use sha2::Digest;
 
-use super::{Onboarding, Outcome, Refusal, StartRequest};
+use super::{FieldError, Onboarding, Outcome, StartRequest};
 use crate::domain::Invitation;
 use crate::store::KeyClaim;
 
@@ -38,7 +38,7 @@ pub async fn start_once(ob: &Onboarding, key: Option<&str>, hash: &str, req: &St
                 return result;
             }
             KeyClaim::Held { request_hash, .. } if request_hash != hash => {
-                return Err(Refusal::new(
+                return Err(FieldError::at(
                     &["input", "idempotencyKey"],
                     "IDEMPOTENCY_KEY_REUSED",
                     "this idempotencyKey was used with a different input",
@@ -50,7 +50,7 @@ pub async fn start_once(ob: &Onboarding, key: Option<&str>, hash: &str, req: &St
                 tokio::time::sleep(POLL).await
             }
             KeyClaim::Held { .. } => {
-                return Err(Refusal::new(
+                return Err(FieldError::at(
                     &["input", "idempotencyKey"],
                     "IDEMPOTENCY_KEY_IN_USE",
                     "a call with this idempotencyKey is still running; retry later",

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::Refusal;
+use super::FieldError;
 use crate::domain::{ClientDraft, Provider};
 
 /// Which client an onboarding is for.
@@ -47,10 +47,10 @@ impl SinchParams {
         self.flow.as_deref() == Some("ON_BEHALF_OF")
     }
 
-    fn validate(&self, errors: &mut Vec<Refusal>) {
+    fn validate(&self, errors: &mut Vec<FieldError>) {
         let at = |f: &str| ["input", "sinch", f].map(str::to_owned).to_vec();
         if !matches!(self.region.as_str(), "EU" | "US" | "BR") {
-            errors.push(Refusal {
+            errors.push(FieldError {
                 field: at("region"),
                 code: "INVALID_REGION".into(),
                 message: "region must be EU, US or BR".into(),
@@ -66,7 +66,7 @@ impl SinchParams {
             ("displayName", &self.display_name),
         ] {
             if value.as_deref().is_none_or(|v| v.trim().is_empty()) {
-                errors.push(Refusal {
+                errors.push(FieldError {
                     field: at(name),
                     code: "REQUIRED".into(),
                     message: format!("{name} is required for ON_BEHALF_OF"),
@@ -76,26 +76,26 @@ impl SinchParams {
         let digits = |v: &str| !v.is_empty() && v.len() <= 15 && v.chars().all(|c| c.is_ascii_digit());
         let provider = self.phone_number_provider.as_deref().unwrap_or_default();
         if !provider.is_empty() && provider != "CUSTOMER" && provider != "SINCH" {
-            errors.push(Refusal {
+            errors.push(FieldError {
                 field: at("phoneNumberProvider"),
                 code: "INVALID_VALUE".into(),
                 message: "phoneNumberProvider must be CUSTOMER or SINCH".into(),
             });
         }
         if self.country_code.as_deref().is_some_and(|c| !digits(c)) {
-            errors.push(Refusal {
+            errors.push(FieldError {
                 field: at("countryCode"),
                 code: "INVALID_PHONE".into(),
                 message: "countryCode must be digits, e.g. 49".into(),
             });
         }
         match self.phone_number.as_deref() {
-            Some(n) if !digits(n) => errors.push(Refusal {
+            Some(n) if !digits(n) => errors.push(FieldError {
                 field: at("phoneNumber"),
                 code: "INVALID_PHONE".into(),
                 message: "phoneNumber must be digits without the country code".into(),
             }),
-            None if provider == "CUSTOMER" => errors.push(Refusal {
+            None if provider == "CUSTOMER" => errors.push(FieldError {
                 field: at("phoneNumber"),
                 code: "REQUIRED".into(),
                 message: "phoneNumber is required when the customer provides the number".into(),
@@ -124,10 +124,10 @@ pub struct StartRequest {
 
 impl StartRequest {
     /// Every problem with this request (empty when it may go to the provider).
-    pub fn problems(&self) -> Vec<Refusal> {
+    pub fn problems(&self) -> Vec<FieldError> {
         let mut errors = Vec::new();
         let unsupported = |field: &str| {
-            Refusal::new(
+            FieldError::at(
                 &["input", field],
                 "UNSUPPORTED_FOR_PROVIDER",
                 format!("{field} is not supported for {}", self.provider),
@@ -144,7 +144,7 @@ impl StartRequest {
                 errors.push(unsupported("allowedPhoneCountries"));
             }
         } else if self.expires_in_days.is_some_and(|d| !(1..=30).contains(&d)) {
-            errors.push(Refusal::new(
+            errors.push(FieldError::at(
                 &["input", "expiresInDays"],
                 "EXPIRES_IN_DAYS_OUT_OF_RANGE",
                 "expiresInDays must be between 1 and 30",
@@ -152,7 +152,7 @@ impl StartRequest {
         }
         if let Some(countries) = &self.allowed_phone_countries {
             if countries.iter().any(|c| c.len() != 2 || !c.chars().all(|ch| ch.is_ascii_uppercase())) {
-                errors.push(Refusal::new(
+                errors.push(FieldError::at(
                     &["input", "allowedPhoneCountries"],
                     "INVALID_COUNTRY",
                     "use ISO-3166 alpha-2 codes such as US",
@@ -162,7 +162,7 @@ impl StartRequest {
         match (&self.sinch, self.provider) {
             (Some(p), Provider::Sinch) => p.validate(&mut errors),
             (None, Provider::Sinch) => {
-                errors.push(Refusal::new(&["input", "sinch"], "REQUIRED", "sinch is required for SINCH"))
+                errors.push(FieldError::at(&["input", "sinch"], "REQUIRED", "sinch is required for SINCH"))
             }
             (Some(_), _) => errors.push(unsupported("sinch")),
             (None, _) => {}

@@ -6,7 +6,7 @@
 //! [`idempotency`] and [`sync`].
 //!
 //! This module calls providers and the store; it knows nothing of GraphQL. Input
-//! problems come back as [`Refusal`]s (field path + stable code), provider outages as
+//! problems come back as [`FieldError`]s (field path + stable code), provider outages as
 //! [`ProviderError`]s. A failed provider call leaves no rows behind: a client created
 //! for the call is deleted again, and rows are written only after the provider answered.
 
@@ -68,35 +68,11 @@ impl std::fmt::Debug for Onboarding {
     }
 }
 
-/// An input the flow refused, for `userErrors`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Refusal {
-    /// Path to the input field.
-    pub field: Vec<String>,
-    /// Stable code (ours, or the provider's own for its rejections).
-    pub code: String,
-    /// For humans.
-    pub message: String,
-}
-
-impl Refusal {
-    /// A refusal of `path` (e.g. `["input", "expiresInDays"]`).
-    pub fn new(path: &[&str], code: &str, message: impl Into<String>) -> Self {
-        Self { field: path.iter().map(|s| (*s).to_owned()).collect(), code: code.to_owned(), message: message.into() }
-    }
-}
-
-impl From<FieldError> for Refusal {
-    fn from(e: FieldError) -> Self {
-        Self { field: e.field, code: e.code.to_owned(), message: e.message }
-    }
-}
-
 /// Why a flow step did not happen.
 #[derive(Debug)]
 pub enum Failure {
     /// The input or the object's state does not allow it.
-    Refused(Vec<Refusal>),
+    Refused(Vec<FieldError>),
     /// The provider failed (outage, timeout, auth).
     Provider(ProviderError),
     /// The database failed.
@@ -115,15 +91,15 @@ impl From<ProviderError> for Failure {
         match e {
             ProviderError::InvalidRequest { code, message, .. } | ProviderError::Conflict { code, message, .. } => {
                 let code = if code == "already_completed" { "ALREADY_COMPLETED".to_owned() } else { code };
-                Self::Refused(vec![Refusal { field: vec!["input".into()], code, message }])
+                Self::Refused(vec![FieldError { field: vec!["input".into()], code, message }])
             }
             other => Self::Provider(other),
         }
     }
 }
 
-impl From<Refusal> for Failure {
-    fn from(r: Refusal) -> Self {
+impl From<FieldError> for Failure {
+    fn from(r: FieldError) -> Self {
         Self::Refused(vec![r])
     }
 }
@@ -147,14 +123,14 @@ pub(crate) fn as_client<'a, T>(
 
 /// `WRONG_STATE` for `field`.
 pub(crate) fn wrong_state(field: &[&str], message: impl Into<String>) -> Failure {
-    Refusal::new(field, "WRONG_STATE", message).into()
+    FieldError::at(field, "WRONG_STATE", message).into()
 }
 
 /// Refuse changing a finished invitation (`ALREADY_COMPLETED` / `WRONG_STATE`).
 pub(crate) fn ensure_open(inv: &Invitation, field: &[&str]) -> Outcome<()> {
     match inv.status {
         InvitationStatus::Completed => {
-            Err(Refusal::new(field, "ALREADY_COMPLETED", "the invitation is already completed").into())
+            Err(FieldError::at(field, "ALREADY_COMPLETED", "the invitation is already completed").into())
         }
         s if s.is_terminal() => Err(wrong_state(field, format!("the invitation is {}", s.as_str()))),
         _ => Ok(()),
@@ -168,7 +144,7 @@ impl Onboarding {
         match client {
             ClientRef::Id(id) => match self.store.clients_by_ids(&[*id]).await?.into_iter().next() {
                 Some(c) => Ok((c, false)),
-                None => Err(Refusal::new(&["input", "clientId"], "CLIENT_NOT_FOUND", "no client has this id").into()),
+                None => Err(FieldError::at(&["input", "clientId"], "CLIENT_NOT_FOUND", "no client has this id").into()),
             },
             ClientRef::Draft(draft) => self.client_from_draft(draft).await,
         }
@@ -212,7 +188,7 @@ impl Onboarding {
                 Provider::Sinch => match req.sinch.as_ref() {
                     Some(p) if p.is_on_behalf_of() => sinch_obo::start(self, &client, p).await,
                     Some(p) => sinch_es::start(self, &client, p).await,
-                    None => Err(Refusal::new(&["input", "sinch"], "REQUIRED", "sinch is required for SINCH").into()),
+                    None => Err(FieldError::at(&["input", "sinch"], "REQUIRED", "sinch is required for SINCH").into()),
                 },
             }
         })
@@ -227,7 +203,7 @@ impl Onboarding {
     pub async fn invitation(&self, id: i64, field: &[&str]) -> Outcome<Invitation> {
         match self.store.invitation(id).await {
             Ok(inv) => Ok(inv),
-            Err(StoreError::NotFound(_)) => Err(Refusal::new(field, "NOT_FOUND", "no invitation has this id").into()),
+            Err(StoreError::NotFound(_)) => Err(FieldError::at(field, "NOT_FOUND", "no invitation has this id").into()),
             Err(e) => Err(e.into()),
         }
     }

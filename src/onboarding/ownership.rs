@@ -4,7 +4,7 @@
 //! a lost race) that another client already owns is kept with that client and not
 //! linked, with a note in the log ([`file_waba`], [`file_sender`]).
 
-use super::{Onboarding, Outcome, Refusal};
+use super::{FieldError, Onboarding, Outcome};
 use crate::domain::{ChangeSource, Invitation, Provider, ProviderSender};
 use crate::store::{Filed, Owner};
 
@@ -24,13 +24,13 @@ pub(crate) async fn ensure_not_elsewhere(
     if let Some(waba) = waba_id {
         if ob.store.waba_owner(provider, waba).await?.is_some_and(|owner| owner != client_id) {
             let message = "this WABA belongs to another client";
-            return Err(Refusal::new(&["input", "wabaId"], OWNED_ELSEWHERE, message).into());
+            return Err(FieldError::at(&["input", "wabaId"], OWNED_ELSEWHERE, message).into());
         }
     }
     let owners = ob.store.sender_owners(provider, sender.0, sender.1).await?;
     if owners.iter().any(|owner| *owner != client_id) {
         let message = "this phone number belongs to another client";
-        return Err(Refusal::new(&["input", "phoneNumberId"], OWNED_ELSEWHERE, message).into());
+        return Err(FieldError::at(&["input", "phoneNumberId"], OWNED_ELSEWHERE, message).into());
     }
     Ok(())
 }

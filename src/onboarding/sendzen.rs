@@ -6,7 +6,7 @@
 use rand::RngCore;
 use serde_json::json;
 
-use super::{ensure_open, Onboarding, Outcome, Refusal};
+use super::{ensure_open, FieldError, Onboarding, Outcome};
 use crate::domain::{
     ChangeSource, Client, Invitation, InvitationStatus, OnboardingFlow, OnboardingRequest, OnboardingStart, Provider,
     ProviderSender, SenderStatus,
@@ -54,18 +54,18 @@ async fn onboard(ob: &Onboarding, client: &Client) -> Outcome<OnboardingStart> {
 /// as the invitation's `raw`): a warning when `webhook.valid` is `false`. The iframe
 /// still works, but SendZen will not deliver the result there, so the invitation
 /// completes only when the partner relays the iframe's result (`completeOnboarding`).
-pub fn webhook_warning(inv: &Invitation) -> Option<Refusal> {
+pub fn webhook_warning(inv: &Invitation) -> Option<FieldError> {
     invalid_webhook(inv.raw.as_ref().filter(|_| inv.provider == Provider::Sendzen)?)
 }
 
 /// [`webhook_warning`] of a SendZen onboard reply.
-fn invalid_webhook(reply: &serde_json::Value) -> Option<Refusal> {
+fn invalid_webhook(reply: &serde_json::Value) -> Option<FieldError> {
     let webhook = reply.get("webhook")?;
     if webhook.get("valid")?.as_bool()? {
         return None;
     }
     let detail = webhook.get("detail").and_then(|d| d.as_str()).unwrap_or("no detail given");
-    Some(Refusal::new(
+    Some(FieldError::at(
         &[],
         "WEBHOOK_URL_INVALID",
         format!(
@@ -158,7 +158,7 @@ pub async fn apply_result(
         return change(ob, inv, InvitationStatus::Failed, Some(reason), raw, source).await;
     }
     let (Some(waba_id), Some(phone_id)) = (result.waba_id.as_deref(), result.phone_number_id.as_deref()) else {
-        return Err(Refusal::new(
+        return Err(FieldError::at(
             &["input", "wabaId"],
             "REQUIRED",
             "wabaId and phoneNumberId are required on completion",
@@ -176,7 +176,7 @@ pub async fn apply_result(
     let Some(sender) = super::ownership::file_sender(ob, inv, Provider::Sendzen, owner, &sender, source).await? else {
         // Another client filed this number between the check and the write.
         let message = "this phone number belongs to another client";
-        return Err(Refusal::new(&["input", "phoneNumberId"], super::OWNED_ELSEWHERE, message).into());
+        return Err(FieldError::at(&["input", "phoneNumberId"], super::OWNED_ELSEWHERE, message).into());
     };
     ob.store.link_invitation(inv.id, None, Some(sender), waba).await?;
     change(ob, inv, InvitationStatus::Completed, None, raw, source).await

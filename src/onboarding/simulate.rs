@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use super::{sendzen, wrong_state, Onboarding, Outcome, Refusal, SandboxControl};
+use super::{sendzen, wrong_state, FieldError, Onboarding, Outcome, SandboxControl};
 use crate::domain::{Invitation, OnboardingFlow, Provider};
 use crate::providers::ProviderError;
 
@@ -69,7 +69,9 @@ pub struct Simulated {
 #[tracing::instrument(skip_all, fields(invitation_id = inv.id, action = ?action))]
 pub async fn simulate(ob: &Onboarding, inv: &Invitation, action: SandboxAction) -> Outcome<Simulated> {
     let Some(control) = ob.sandbox_control.as_ref() else {
-        return Err(Refusal::new(&["action"], "SANDBOX_DISABLED", "sandboxSimulate only works in sandbox mode").into());
+        return Err(
+            FieldError::at(&["action"], "SANDBOX_DISABLED", "sandboxSimulate only works in sandbox mode").into()
+        );
     };
     let target = match inv.provider {
         Provider::Zavu => inv.provider_id.clone(),

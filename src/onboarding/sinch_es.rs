@@ -3,7 +3,7 @@
 //! `completeOnboarding` creates the ES sender in that subproject, and [`super::advance`]
 //! takes it to the Conversation API app and `COMPLETED` once the sender is ACTIVE.
 
-use super::{advance, ensure_open, ownership, wrong_state, Onboarding, Outcome, Refusal, SinchParams};
+use super::{advance, ensure_open, ownership, wrong_state, FieldError, Onboarding, Outcome, SinchParams};
 use crate::domain::{
     ChangeSource, Client, GlobalId, Invitation, InvitationStatus, NodeType, OnboardingFlow, OnboardingRequest, Project,
     Provider, ProviderSender, SenderRequest,
@@ -85,7 +85,9 @@ pub async fn complete(
             ));
         }
         let (Some(waba_id), Some(phone_number_id)) = (waba_id, phone_number_id) else {
-            return Err(Refusal::new(&["input", "wabaId"], "REQUIRED", "wabaId and phoneNumberId are required").into());
+            return Err(
+                FieldError::at(&["input", "wabaId"], "REQUIRED", "wabaId and phoneNumberId are required").into()
+            );
         };
         // Before the provider hears of it: another client's WABA or number is refused.
         let sender = (None, Some(phone_number_id.as_str()));

@@ -3,7 +3,7 @@
 //! ONBOARDED, [`super::advance`] creates the sender; `registerSender` / `verifySender`
 //! while it is `PENDING_VERIFICATION`; then the app and `COMPLETED`.
 
-use super::{advance, sinch_es, wrong_state, Onboarding, Outcome, Refusal, SinchParams};
+use super::{advance, sinch_es, wrong_state, FieldError, Onboarding, Outcome, SinchParams};
 use crate::domain::{
     AccountRequest, ChangeSource, Client, Invitation, InvitationStatus, OnboardingFlow, OnboardingRequest, Provider,
     ProviderWaba, Sender, SenderRequest, SenderStatus, VerificationMethod, WabaStatus,
@@ -87,7 +87,7 @@ pub async fn create_sender(
 /// The sender row, its subproject id, checked to be a Sinch sender awaiting verification.
 async fn pending(ob: &Onboarding, sender: &Sender) -> Outcome<String> {
     if sender.provider != Provider::Sinch {
-        return Err(Refusal::new(&["id"], "UNSUPPORTED_FOR_PROVIDER", "only Sinch senders are verified").into());
+        return Err(FieldError::at(&["id"], "UNSUPPORTED_FOR_PROVIDER", "only Sinch senders are verified").into());
     }
     if sender.status != SenderStatus::PendingVerification {
         return Err(wrong_state(
@@ -119,7 +119,7 @@ pub async fn verify(ob: &Onboarding, sender: &Sender, code: &str) -> Outcome<()>
         match adapter.verify_sender(&project, &sender.provider_id, code).await {
             Ok(()) => {}
             Err(ProviderError::InvalidRequest { message, .. } | ProviderError::Conflict { message, .. }) => {
-                return Err(Refusal::new(&["code"], "WRONG_OTP", message).into())
+                return Err(FieldError::at(&["code"], "WRONG_OTP", message).into())
             }
             Err(e) => return Err(e.into()),
         }

@@ -34,7 +34,7 @@ pub async fn start(ob: &Onboarding, client: &Client, req: &StartRequest) -> Outc
         // The only object a create names is the pre-assigned number.
         Err(ProviderError::NotFound { code, message, .. }) if req.phone_number_id.is_some() => {
             let code = code.unwrap_or_else(|| "NOT_FOUND".into());
-            return Err(super::Refusal::new(&["input", "phoneNumberId"], &code, message).into());
+            return Err(super::FieldError::at(&["input", "phoneNumberId"], &code, message).into());
         }
         Err(e) => return Err(e.into()),
     };
