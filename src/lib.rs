@@ -14,7 +14,8 @@
 //! - [`domain`]: unified types, ids, statuses and validation (no I/O).
 //! - [`store`]: sea-orm tables and repository functions; the only module with SQL.
 //! - [`graphql`]: schema, queries, mutations, node types, connections, loaders.
-//! - [`providers`]: the `Provider` trait, the SendZen, Zavu and Sinch adapters, HTTP discipline.
+//! - [`providers`]: the `ProviderAdapter` trait (the enum `domain::Provider` names a
+//!   provider), the SendZen, Zavu and Sinch adapters, HTTP discipline.
 //! - [`onboarding`]: the onboarding flows per provider, advancing them, idempotency, sync.
 //! - [`persisted`]: automatic persisted queries (APQ), an LRU store bounded in bytes.
 //! - [`secrets`]: AES-256-GCM sealing of provider secrets at rest, bound to row and field.

@@ -14,7 +14,8 @@ pub struct Query;
 
 /// Narrows the `clients` list; every given filter must match.
 #[derive(InputObject, Default)]
-pub struct ClientFilter {
+#[graphql(name = "ClientFilter")]
+pub struct ClientFilterInput {
     /// Case-insensitive substring of name, email or externalId.
     pub search: Option<String>,
     /// Only clients with an invitation, project or sender at this provider.
@@ -25,7 +26,8 @@ pub struct ClientFilter {
 
 /// Narrows the `invitations` list; every given filter must match.
 #[derive(InputObject, Default)]
-pub struct InvitationFilter {
+#[graphql(name = "InvitationFilter")]
+pub struct InvitationFilterInput {
     /// Only this provider.
     pub provider: Option<Provider>,
     /// Only invitations in one of these statuses.
@@ -36,7 +38,8 @@ pub struct InvitationFilter {
 
 /// Narrows the `senders` list; every given filter must match.
 #[derive(InputObject, Default)]
-pub struct SenderFilter {
+#[graphql(name = "SenderFilter")]
+pub struct SenderFilterInput {
     /// Only this provider.
     pub provider: Option<Provider>,
     /// Only senders in one of these statuses.
@@ -47,7 +50,8 @@ pub struct SenderFilter {
 
 /// Narrows the event log (`events` and `statusChanged`); every given filter must match.
 #[derive(InputObject, Default)]
-pub struct EventFilter {
+#[graphql(name = "EventFilter")]
+pub struct EventFilterInput {
     /// Only this provider.
     pub provider: Option<Provider>,
     /// Only changes of this client's objects (a `Client` id).
@@ -61,7 +65,7 @@ pub fn decode_opt(id: Option<&ID>, t: NodeType) -> ApiResult<Option<i64>> {
     id.map(|id| GlobalId::decode_as(id, t).map_err(ApiError::BadId)).transpose()
 }
 
-impl EventFilter {
+impl EventFilterInput {
     /// The store filter this input describes, narrowed to the caller's scope.
     pub fn to_store(&self, ctx: &Context<'_>) -> ApiResult<store::EventFilter> {
         let node = match &self.node_id {
@@ -149,7 +153,7 @@ impl Query {
             desc = "Return the items after this cursor: an `endCursor` or edge `cursor` of this same list (a cursor of another list is BAD_CURSOR)."
         )]
         after: Option<String>,
-        #[graphql(desc = "Only clients matching all of these.")] filter: Option<ClientFilter>,
+        #[graphql(desc = "Only clients matching all of these.")] filter: Option<ClientFilterInput>,
     ) -> ApiResult<ClientConnection> {
         let args = page_args(CursorKind::Clients, first, after.as_deref())?;
         let f = filter.unwrap_or_default();
@@ -173,7 +177,7 @@ impl Query {
             desc = "Return the items after this cursor: an `endCursor` or edge `cursor` of this same list (a cursor of another list is BAD_CURSOR)."
         )]
         after: Option<String>,
-        #[graphql(desc = "Only invitations matching all of these.")] filter: Option<InvitationFilter>,
+        #[graphql(desc = "Only invitations matching all of these.")] filter: Option<InvitationFilterInput>,
     ) -> ApiResult<InvitationConnection> {
         let args = page_args(CursorKind::Invitations, first, after.as_deref())?;
         let f = filter.unwrap_or_default();
@@ -196,7 +200,7 @@ impl Query {
             desc = "Return the items after this cursor: an `endCursor` or edge `cursor` of this same list (a cursor of another list is BAD_CURSOR)."
         )]
         after: Option<String>,
-        #[graphql(desc = "Only senders matching all of these.")] filter: Option<SenderFilter>,
+        #[graphql(desc = "Only senders matching all of these.")] filter: Option<SenderFilterInput>,
     ) -> ApiResult<SenderConnection> {
         let args = page_args(CursorKind::Senders, first, after.as_deref())?;
         let f = filter.unwrap_or_default();
@@ -258,7 +262,7 @@ impl Query {
             desc = "Return the events after this cursor: an `endCursor`, edge `cursor` or event `cursor` of the event log (a cursor of another list is BAD_CURSOR)."
         )]
         after: Option<String>,
-        #[graphql(desc = "Only events matching all of these.")] filter: Option<EventFilter>,
+        #[graphql(desc = "Only events matching all of these.")] filter: Option<EventFilterInput>,
     ) -> ApiResult<StatusEventConnection> {
         let args = page_args(CursorKind::Events, first, after.as_deref())?;
         let filter = filter.unwrap_or_default().to_store(ctx)?;

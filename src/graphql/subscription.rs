@@ -11,7 +11,7 @@ use futures_util::{Stream, StreamExt};
 use super::error::{ApiError, ApiResult};
 use super::event::StatusEvent;
 use super::nodes::{InvitationNode, SenderNode};
-use super::query::EventFilter;
+use super::query::EventFilterInput;
 use crate::domain::{decode_cursor, CursorKind, GlobalId, NodeType};
 use crate::events::{EventBus, StreamError};
 use crate::store::{self, Store};
@@ -97,7 +97,7 @@ impl Subscription {
             desc = "Replay the events after this event-log cursor (a `StatusEvent.cursor` or a cursor of `events`) before the live ones; without it only new events arrive."
         )]
         after: Option<String>,
-        #[graphql(desc = "Only events matching all of these.")] filter: Option<EventFilter>,
+        #[graphql(desc = "Only events matching all of these.")] filter: Option<EventFilterInput>,
     ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<StatusEvent>>> {
         // A client token only ever receives its own client's events.
         let filter = filter.unwrap_or_default().to_store(ctx)?;

@@ -6,26 +6,26 @@
 use async_trait::async_trait;
 use axum::http::HeaderMap;
 
-use super::{Provider, ProviderError, ProviderResult, WebhookError};
+use super::{ProviderAdapter, ProviderError, ProviderResult, WebhookError};
 use crate::domain::{
-    Capability, OnboardingRequest, OnboardingStart, Provider as ProviderId, ProviderEvent, ProviderHealth, ProviderMode,
+    Capability, OnboardingRequest, OnboardingStart, Provider, ProviderEvent, ProviderHealth, ProviderMode,
 };
 
 /// A provider switched off: no credentials were configured in production mode.
 pub struct Disabled {
-    id: ProviderId,
+    id: Provider,
 }
 
 impl Disabled {
     /// The disabled adapter for `id`.
-    pub fn new(id: ProviderId) -> Self {
+    pub fn new(id: Provider) -> Self {
         Self { id }
     }
 }
 
 #[async_trait]
-impl Provider for Disabled {
-    fn id(&self) -> ProviderId {
+impl ProviderAdapter for Disabled {
+    fn id(&self) -> Provider {
         self.id
     }
     fn mode(&self) -> ProviderMode {

@@ -1,5 +1,5 @@
 //! The provider boundary: one narrow [`Provider`] trait, one adapter per BSP
-//! (SendZen, Zavu, Sinch) held as `Arc<dyn Provider>` in a [`Registry`], one error
+//! (SendZen, Zavu, Sinch) held as `Arc<dyn ProviderAdapter>` in a [`Registry`], one error
 //! taxonomy ([`ProviderError`]) and webhook verification.
 //!
 //! The trait speaks domain types only; each adapter keeps its wire DTOs private to its
@@ -30,9 +30,9 @@ pub use error::{ProviderError, WebhookError};
 pub use setup::{build_registry, Built, SandboxCredentials, SANDBOX_CREDENTIALS};
 
 use crate::domain::{
-    AppRequest, Capability, OnboardingRequest, OnboardingStart, Provider as ProviderId, ProviderApp, ProviderEvent,
-    ProviderHealth, ProviderInvitation, ProviderMode, ProviderProject, ProviderSender, ProviderWaba, Registration,
-    SenderRequest, VerificationMethod, WebhookSubscription,
+    AppRequest, Capability, OnboardingRequest, OnboardingStart, Provider, ProviderApp, ProviderEvent, ProviderHealth,
+    ProviderInvitation, ProviderMode, ProviderProject, ProviderSender, ProviderWaba, Registration, SenderRequest,
+    VerificationMethod, WebhookSubscription,
 };
 
 /// Result of a provider call.
@@ -42,9 +42,9 @@ pub type ProviderResult<T> = Result<T, ProviderError>;
 /// container where the provider scopes objects by project (Sinch subprojects); adapters
 /// that do not scope ignore it (`None` means the partner's own project).
 #[async_trait]
-pub trait Provider: Send + Sync {
+pub trait ProviderAdapter: Send + Sync {
     /// Which provider this is.
-    fn id(&self) -> ProviderId;
+    fn id(&self) -> Provider;
     /// LIVE, SANDBOX or DISABLED.
     fn mode(&self) -> ProviderMode;
     /// What this adapter can do.
@@ -155,7 +155,7 @@ pub trait Provider: Send + Sync {
 /// The adapters, keyed by provider. Cheap to clone.
 #[derive(Clone, Default)]
 pub struct Registry {
-    adapters: BTreeMap<&'static str, Arc<dyn Provider>>,
+    adapters: BTreeMap<&'static str, Arc<dyn ProviderAdapter>>,
 }
 
 impl Registry {
@@ -165,19 +165,19 @@ impl Registry {
     }
 
     /// Add (or replace) an adapter.
-    pub fn insert(&mut self, adapter: Arc<dyn Provider>) {
+    pub fn insert(&mut self, adapter: Arc<dyn ProviderAdapter>) {
         self.adapters.insert(adapter.id().as_str(), adapter);
     }
 
     /// The adapter for `provider`.
-    pub fn get(&self, provider: ProviderId) -> Option<Arc<dyn Provider>> {
+    pub fn get(&self, provider: Provider) -> Option<Arc<dyn ProviderAdapter>> {
         self.adapters.get(provider.as_str()).cloned()
     }
 
     /// The adapter for `provider`, ready for a call: `Disabled` when the provider is
     /// switched off (production without credentials), `Unsupported` when none is registered.
     /// Every provider operation of the flows, the poller and the processor goes through here.
-    pub fn require(&self, provider: ProviderId) -> ProviderResult<Arc<dyn Provider>> {
+    pub fn require(&self, provider: Provider) -> ProviderResult<Arc<dyn ProviderAdapter>> {
         match self.get(provider) {
             Some(a) if a.mode() == ProviderMode::Disabled => Err(ProviderError::Disabled { provider }),
             Some(a) => Ok(a),
@@ -186,13 +186,13 @@ impl Registry {
     }
 
     /// Whether `provider` is registered and not disabled.
-    pub fn enabled(&self, provider: ProviderId) -> bool {
+    pub fn enabled(&self, provider: Provider) -> bool {
         self.require(provider).is_ok()
     }
 
     /// Every adapter, in `Provider` declaration order.
-    pub fn all(&self) -> Vec<Arc<dyn Provider>> {
-        ProviderId::ALL.iter().filter_map(|p| self.get(*p)).collect()
+    pub fn all(&self) -> Vec<Arc<dyn ProviderAdapter>> {
+        Provider::ALL.iter().filter_map(|p| self.get(*p)).collect()
     }
 }
 

@@ -14,13 +14,13 @@ use serde_json::{json, Value};
 
 use super::signature::{body_digest, candidates, from_hex, matches_any, usable, MAX_CANDIDATES};
 use super::transport::{Auth, Call, CallKind, HttpSettings, Transport};
-use super::{Provider, ProviderError, ProviderResult, WebhookError};
+use super::{ProviderAdapter, ProviderError, ProviderResult, WebhookError};
 use crate::domain::{
-    Capability, InvitationStatus, OnboardingRequest, OnboardingStart, Provider as ProviderId, ProviderEvent,
-    ProviderEventKind, ProviderHealth, ProviderInvitation, ProviderMode, ProviderProject,
+    Capability, InvitationStatus, OnboardingRequest, OnboardingStart, Provider, ProviderEvent, ProviderEventKind,
+    ProviderHealth, ProviderInvitation, ProviderMode, ProviderProject,
 };
 
-const ID: ProviderId = ProviderId::Sendzen;
+const ID: Provider = Provider::Sendzen;
 /// Gap: SendZen publishes no numbers; assume 300 requests per minute.
 const BUCKETS: &[(&str, u32)] = &[("all", 300)];
 const CAPABILITIES: &[Capability] = &[Capability::HostedLink];
@@ -96,8 +96,8 @@ impl Sendzen {
 }
 
 #[async_trait]
-impl Provider for Sendzen {
-    fn id(&self) -> ProviderId {
+impl ProviderAdapter for Sendzen {
+    fn id(&self) -> Provider {
         ID
     }
     fn mode(&self) -> ProviderMode {

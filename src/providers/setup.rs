@@ -16,9 +16,9 @@ use super::sendzen::{Sendzen, SendzenConfig};
 use super::sinch::{Sinch, SinchConfig};
 use super::transport::HttpSettings;
 use super::zavu::{Zavu, ZavuConfig};
-use super::{Disabled, Provider, Registry};
+use super::{Disabled, ProviderAdapter, Registry};
 use crate::config::ProviderSettings;
-use crate::domain::{Provider as ProviderId, ProviderMode};
+use crate::domain::{Provider, ProviderMode};
 
 /// The registry, and whether any provider is sandboxed (the simulators must be mounted).
 pub struct Built {
@@ -87,7 +87,7 @@ enum Plan<C> {
 /// published secrets (anyone can sign with those) are dropped, each drop logged; in dev
 /// mode they are kept with a warning, so a LIVE bspgraph can run against a separately
 /// served sandbox (`bspgraph sandbox`) exactly as against a provider.
-fn live_secrets(provider: ProviderId, configured: &[SecretString], published: &str, prod: bool) -> Vec<SecretString> {
+fn live_secrets(provider: Provider, configured: &[SecretString], published: &str, prod: bool) -> Vec<SecretString> {
     let is_published = |s: &&SecretString| s.expose_secret() == published;
     if !prod {
         if configured.iter().any(|s| is_published(&s)) {
@@ -117,10 +117,10 @@ pub fn build_registry(s: &ProviderSettings, base: &str, production: bool) -> any
     let zavu = zavu_plan(s, base, http, production);
     let sinch = sinch_plan(s, base, http, production);
     let sendzen = sendzen_plan(s, base, http, production);
-    let adapters: [(ProviderId, Arc<dyn Provider>, bool); 3] = [
-        adapter(ProviderId::Zavu, zavu, Zavu::new, &mut sandboxed)?,
-        adapter(ProviderId::Sinch, sinch, Sinch::new, &mut sandboxed)?,
-        adapter(ProviderId::Sendzen, sendzen, Sendzen::new, &mut sandboxed)?,
+    let adapters: [(Provider, Arc<dyn ProviderAdapter>, bool); 3] = [
+        adapter(Provider::Zavu, zavu, Zavu::new, &mut sandboxed)?,
+        adapter(Provider::Sinch, sinch, Sinch::new, &mut sandboxed)?,
+        adapter(Provider::Sendzen, sendzen, Sendzen::new, &mut sandboxed)?,
     ];
     for (id, adapter, has_webhook_secret) in adapters {
         announce(id, adapter.mode(), has_webhook_secret);
@@ -130,12 +130,12 @@ pub fn build_registry(s: &ProviderSettings, base: &str, production: bool) -> any
 }
 
 /// The adapter a plan asks for, and whether it has a webhook secret to verify with.
-fn adapter<C: HasSecrets, A: Provider + 'static>(
-    id: ProviderId,
+fn adapter<C: HasSecrets, A: ProviderAdapter + 'static>(
+    id: Provider,
     plan: Plan<C>,
     new: fn(C) -> anyhow::Result<A>,
     sandboxed: &mut bool,
-) -> anyhow::Result<(ProviderId, Arc<dyn Provider>, bool)> {
+) -> anyhow::Result<(Provider, Arc<dyn ProviderAdapter>, bool)> {
     Ok(match plan {
         Plan::Live(c) => {
             let has = c.has_secrets();
@@ -151,7 +151,7 @@ fn adapter<C: HasSecrets, A: Provider + 'static>(
 
 /// One startup line per provider (and a warning for a LIVE provider whose webhooks
 /// cannot verify).
-fn announce(id: ProviderId, mode: ProviderMode, has_webhook_secret: bool) {
+fn announce(id: Provider, mode: ProviderMode, has_webhook_secret: bool) {
     match mode {
         ProviderMode::Live => tracing::info!(provider = %id, "provider LIVE (credentials configured)"),
         ProviderMode::Sandbox => tracing::info!(provider = %id, "provider SANDBOXED (built-in simulator; dev mode)"),
@@ -161,7 +161,7 @@ fn announce(id: ProviderId, mode: ProviderMode, has_webhook_secret: bool) {
     }
     if mode == ProviderMode::Live && !has_webhook_secret {
         let unless = match id {
-            ProviderId::Sendzen => "",
+            Provider::Sendzen => "",
             _ => " until its webhook registration (BSPGRAPH_PUBLIC_URL) provides one",
         };
         tracing::warn!(
@@ -193,7 +193,7 @@ fn zavu_plan(s: &ProviderSettings, base: &str, http: HttpSettings, prod: bool) -
         Some(key) => Plan::Live(ZavuConfig {
             base_url: s.zavu_base_url.clone(),
             api_key: key.clone(),
-            webhook_secrets: live_secrets(ProviderId::Zavu, &s.zavu_webhook_secrets, published, prod),
+            webhook_secrets: live_secrets(Provider::Zavu, &s.zavu_webhook_secrets, published, prod),
             mode: ProviderMode::Live,
             http,
         }),
@@ -220,7 +220,7 @@ fn sinch_plan(s: &ProviderSettings, base: &str, http: HttpSettings, prod: bool) 
             key_id: id.clone(),
             key_secret: key.clone(),
             basic_auth: s.sinch_basic_auth,
-            webhook_secrets: live_secrets(ProviderId::Sinch, &s.sinch_webhook_secrets, published, prod),
+            webhook_secrets: live_secrets(Provider::Sinch, &s.sinch_webhook_secrets, published, prod),
             mode: ProviderMode::Live,
             http,
         }),
@@ -250,7 +250,7 @@ fn sendzen_plan(s: &ProviderSettings, base: &str, http: HttpSettings, prod: bool
         Some(key) => Plan::Live(SendzenConfig {
             base_url: s.sendzen_base_url.clone(),
             partner_key: key.clone(),
-            webhook_secrets: live_secrets(ProviderId::Sendzen, &s.sendzen_webhook_secrets, published, prod),
+            webhook_secrets: live_secrets(Provider::Sendzen, &s.sendzen_webhook_secrets, published, prod),
             mode: ProviderMode::Live,
             http,
         }),

@@ -12,14 +12,13 @@ use serde_json::{json, Value};
 
 use super::signature::{candidates, check_window, from_hex, matches_any, usable, MAX_CANDIDATES};
 use super::transport::{Auth, Call, CallKind, HttpSettings, Transport};
-use super::{Provider, ProviderError, ProviderResult, WebhookError};
+use super::{ProviderAdapter, ProviderError, ProviderResult, WebhookError};
 use crate::domain::{
-    Capability, InvitationStatus, OnboardingRequest, OnboardingStart, Provider as ProviderId, ProviderEvent,
-    ProviderEventKind, ProviderHealth, ProviderInvitation, ProviderMode, ProviderSender, SenderStatus,
-    WebhookSubscription,
+    Capability, InvitationStatus, OnboardingRequest, OnboardingStart, Provider, ProviderEvent, ProviderEventKind,
+    ProviderHealth, ProviderInvitation, ProviderMode, ProviderSender, SenderStatus, WebhookSubscription,
 };
 
-const ID: ProviderId = ProviderId::Zavu;
+const ID: Provider = Provider::Zavu;
 /// Published limits per endpoint (reference 1.7, seed 004), requests per minute; each
 /// endpoint has its own window (creating does not use up cancelling). The bucket name
 /// is the operation name; the last entry covers every other endpoint.
@@ -281,8 +280,8 @@ impl Zavu {
 }
 
 #[async_trait]
-impl Provider for Zavu {
-    fn id(&self) -> ProviderId {
+impl ProviderAdapter for Zavu {
+    fn id(&self) -> Provider {
         ID
     }
     fn mode(&self) -> ProviderMode {

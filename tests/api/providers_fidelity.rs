@@ -4,7 +4,7 @@
 //! simulators answer (Conversation API app get/list, unknown routes and methods).
 
 use bspgraph::domain::{AccountRequest, OnboardingRequest, ProviderEventKind, SenderRequest, VerificationMethod};
-use bspgraph::providers::Provider;
+use bspgraph::providers::ProviderAdapter;
 use bspgraph_sandbox::SimAction;
 use serde_json::{json, Value};
 

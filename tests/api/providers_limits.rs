@@ -7,7 +7,7 @@ use std::time::Duration;
 use bspgraph::domain::ProviderMode;
 use bspgraph::providers::sendzen::{Sendzen, SendzenConfig};
 use bspgraph::providers::sinch::Sinch;
-use bspgraph::providers::{Provider, ProviderError};
+use bspgraph::providers::{ProviderAdapter, ProviderError};
 use bspgraph_sandbox::sendzen::{SendzenSim, SendzenSimConfig};
 use bspgraph_sandbox::serve_standalone;
 use bspgraph_sandbox::sinch::{SinchSim, SinchSimConfig};

@@ -7,7 +7,7 @@
 use std::path::Path;
 
 use bspgraph::domain::SenderRequest;
-use bspgraph::providers::Provider;
+use bspgraph::providers::ProviderAdapter;
 use bspgraph_sandbox::SimAction;
 use secrecy::ExposeSecret;
 use serde_json::Value;

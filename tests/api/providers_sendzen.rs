@@ -1,7 +1,7 @@
 //! SendZen adapter contract tests against the SendZen simulator over real HTTP.
 
 use bspgraph::domain::{InvitationStatus, OnboardingRequest, ProviderEventKind};
-use bspgraph::providers::{Provider, ProviderError};
+use bspgraph::providers::{ProviderAdapter, ProviderError};
 use bspgraph_sandbox::{Fault, SimAction};
 use secrecy::ExposeSecret;
 

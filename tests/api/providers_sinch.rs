@@ -5,7 +5,7 @@ use bspgraph::domain::{
     WabaStatus,
 };
 use bspgraph::providers::sinch::Sinch;
-use bspgraph::providers::{Provider, ProviderError};
+use bspgraph::providers::{ProviderAdapter, ProviderError};
 use bspgraph_sandbox::{Fault, SimAction};
 use secrecy::ExposeSecret;
 

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use bspgraph::domain::{HostedInvitationRequest, InvitationStatus, OnboardingRequest, ProviderEventKind, SenderStatus};
-use bspgraph::providers::{Provider, ProviderError};
+use bspgraph::providers::{ProviderAdapter, ProviderError};
 use bspgraph_sandbox::zavu::{ZavuLimits, ZavuSimConfig};
 use bspgraph_sandbox::{Fault, SimAction};
 

@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde_json::json;
 
 use bspgraph::domain::{InvitationStatus, Provider, ProviderEventKind};
-use bspgraph::providers::Provider as _;
+use bspgraph::providers::ProviderAdapter as _;
 use bspgraph_sandbox::sinch::{sign_headers, SinchSimConfig};
 
 use crate::helpers::postgres_for;

@@ -16,15 +16,15 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::{json, Value};
 
 use super::transport::{Auth, Call, CallKind, HttpSettings, TokenCache, Transport};
-use super::{Provider, ProviderError, ProviderResult, WebhookError};
+use super::{ProviderAdapter, ProviderError, ProviderResult, WebhookError};
 use crate::domain::{
-    AppRequest, Capability, OnboardingRequest, OnboardingStart, Provider as ProviderId, ProviderApp, ProviderEvent,
-    ProviderHealth, ProviderMode, ProviderProject, ProviderSender, ProviderWaba, Registration, SenderRequest,
-    VerificationMethod, WebhookSubscription,
+    AppRequest, Capability, OnboardingRequest, OnboardingStart, Provider, ProviderApp, ProviderEvent, ProviderHealth,
+    ProviderMode, ProviderProject, ProviderSender, ProviderWaba, Registration, SenderRequest, VerificationMethod,
+    WebhookSubscription,
 };
 pub use wire::verify_signature;
 
-const ID: ProviderId = ProviderId::Sinch;
+const ID: Provider = Provider::Sinch;
 /// Gap: no numeric provisioning/subproject limits are published; assume 600/min.
 const BUCKETS: &[(&str, u32)] = &[("all", 600)];
 const CAPABILITIES: &[Capability] = &[
@@ -153,8 +153,8 @@ impl Sinch {
 }
 
 #[async_trait]
-impl Provider for Sinch {
-    fn id(&self) -> ProviderId {
+impl ProviderAdapter for Sinch {
+    fn id(&self) -> Provider {
         ID
     }
     fn mode(&self) -> ProviderMode {
