@@ -7,9 +7,9 @@ use clap::Parser;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-use bspgraph::app::App;
 use bspgraph::config::{Cli, Command, KeysCommand, SecretsCommand, WebhooksCommand};
 use bspgraph::store::Store;
+use bspgraph::web::App;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {

@@ -18,7 +18,8 @@ use axum::body::Bytes;
 use sha2::{Digest, Sha256};
 
 use crate::lru::ByteLru;
-use crate::metrics::CacheCounters;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::gauge::Gauge;
 
 /// A cache key: the SHA-256 of what the response depends on.
 pub type Key = [u8; 32];
@@ -132,6 +133,19 @@ impl NoStore {
     pub fn marked(&self) -> bool {
         self.0.load(Ordering::Relaxed)
     }
+}
+
+/// Hits, misses (stale entries included), evictions and bytes of the response cache.
+#[derive(Clone, Default)]
+pub struct CacheCounters {
+    /// Responses served from the cache.
+    pub hits: Counter,
+    /// Cacheable requests that were executed (no entry, or a stale one).
+    pub misses: Counter,
+    /// Entries forgotten to make room.
+    pub evictions: Counter,
+    /// Bytes held now.
+    pub bytes: Gauge,
 }
 
 /// The hash of what a response depends on besides the data: the document, the operation

@@ -15,11 +15,11 @@
 use std::time::{Duration, Instant};
 
 use async_graphql::{BatchResponse, Request};
-use bspgraph::app::{App, AppState};
 use bspgraph::auth::Caller;
 use bspgraph::config::Settings;
 use bspgraph::graphql::{admit, Access, Loaders};
 use bspgraph::store::Store;
+use bspgraph::web::{App, AppState};
 use clap::Parser;
 
 /// The same allocator as the server binary, so the figures match it.
@@ -185,7 +185,7 @@ async fn split(state: &AppState, url: &str, query: &str, rounds: u32) -> anyhow:
         let t2 = Instant::now();
         let sql = (sql_micros() - sql_before) as f64;
         anyhow::ensure!(response.errors.is_empty(), "{:?}", response.errors);
-        let body = bspgraph::wire::body(&BatchResponse::Single(response))?;
+        let body = bspgraph::web::wire::body(&BatchResponse::Single(response))?;
         let t3 = Instant::now();
         let mut skip = Request::new(skipped.as_str());
         admit(&state.schema, &mut skip).map_err(|e| anyhow::anyhow!("{e:?}"))?;

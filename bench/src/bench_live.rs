@@ -24,10 +24,10 @@ use std::time::{Duration, Instant};
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc; // as the server binary
 
 use anyhow::Context as _;
-use bspgraph::app::App;
 use bspgraph::config::Settings;
 use bspgraph::domain::{decode_cursor, ClientDraft, CursorKind};
 use bspgraph::store::{EventFilter, PageArgs, Store};
+use bspgraph::web::App;
 use clap::Parser;
 use futures_util::{SinkExt, StreamExt};
 use sea_orm::{ConnectionTrait, Statement};

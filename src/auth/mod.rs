@@ -4,8 +4,6 @@
 //! [`Caller::client_scope`]) and never logs a credential.
 
 pub mod keys;
-pub mod layer;
-pub mod limits;
 pub mod tokens;
 
 use chrono::Utc;

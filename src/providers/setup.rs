@@ -5,7 +5,7 @@
 //! (`{base}/sandbox/{provider}`) with the sandbox's published credentials
 //! ([`SANDBOX_CREDENTIALS`]). In production it is DISABLED, and no simulator exists.
 //! One startup line per provider says which. This module does not know the simulators:
-//! `app.rs` mounts them.
+//! `web` mounts them.
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -1,6 +1,7 @@
 //! The sandbox is a black box: the simulators live in their own crate
 //! (`sandbox/`, `bspgraph-sandbox`), which does not depend on bspgraph, and the only
-//! modules of bspgraph that name it are the wiring that mounts them (`src/app.rs`) and
+//! modules of bspgraph that name it are the wiring that mounts them (`src/web/mod.rs`,
+//! whose state holds them: `src/web/state.rs`) and
 //! serves them alone (`src/main.rs`, `bspgraph sandbox`). Everything else reaches the
 //! simulators over HTTP, as it reaches the real providers.
 
@@ -29,7 +30,7 @@ fn root() -> PathBuf {
 
 #[test]
 fn only_the_wiring_names_the_sandbox_crate() {
-    let allowed = [root().join("src/app.rs"), root().join("src/main.rs")];
+    let allowed = [root().join("src/web/mod.rs"), root().join("src/web/state.rs"), root().join("src/main.rs")];
     let naming: Vec<_> = rust_files(&root().join("src"))
         .into_iter()
         .filter(|f| !allowed.contains(f))
@@ -41,6 +42,19 @@ fn only_the_wiring_names_the_sandbox_crate() {
     assert!(naming.is_empty(), "these modules name the simulators; reach them over HTTP instead: {naming:?}");
     // The wiring really is where they are mounted (the check above is not vacuous).
     assert!(std::fs::read_to_string(&allowed[0]).unwrap().contains("bspgraph_sandbox::"));
+}
+
+#[test]
+fn nothing_below_the_web_layer_imports_it() {
+    let web = root().join("src/web");
+    let below: Vec<_> = rust_files(&root().join("src"))
+        .into_iter()
+        .filter(|f| !f.starts_with(&web) && !f.ends_with("src/main.rs"))
+        .filter(|f| std::fs::read_to_string(f).unwrap().contains("crate::web"))
+        .collect();
+    assert!(below.is_empty(), "these modules reach up into src/web: {below:?}");
+    // The layer is really there (the check above is not vacuous).
+    assert!(rust_files(&web).len() > 10);
 }
 
 #[test]

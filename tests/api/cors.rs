@@ -3,9 +3,9 @@
 //! included) carry the origin, credentials are never allowed, and `*` is refused in
 //! production.
 
-use bspgraph::app::App;
 use bspgraph::config::Settings;
 use bspgraph::modes::Mode;
+use bspgraph::web::App;
 use reqwest::{Method, StatusCode};
 
 use crate::helpers::{spawn_app_with, TestApp};

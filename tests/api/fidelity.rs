@@ -295,7 +295,7 @@ async fn without_credentials_all_three_providers_are_sandboxed_and_healthy() {
     let mut settings = bspgraph::config::Settings::defaults();
     settings.listen = "127.0.0.1:0".parse().unwrap();
     settings.database_url = format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display());
-    let app = bspgraph::app::App::build(settings).await.unwrap();
+    let app = bspgraph::web::App::build(settings).await.unwrap();
     let addr = app.local_addr().unwrap();
     app.start(std::future::pending()).await.unwrap();
     let query = json!({ "query": "{ providers { provider mode healthy lastError lastSyncAt capabilities } }" });

@@ -4,9 +4,9 @@
 use std::future::Future;
 use std::net::SocketAddr;
 
-use bspgraph::app::App;
 use bspgraph::config::Settings;
 use bspgraph::store::Store;
+use bspgraph::web::App;
 use sea_orm::ConnectionTrait;
 use serde_json::{json, Value};
 use tokio::sync::oneshot;

@@ -4,9 +4,9 @@
 
 use std::time::Duration;
 
-use bspgraph::app::{App, AppState};
 use bspgraph::config::Settings;
 use bspgraph::domain::{ClientDraft, HostedInvitationRequest, OnboardingRequest, Provider};
+use bspgraph::web::{App, AppState};
 use futures_util::{SinkExt, StreamExt};
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 use secrecy::ExposeSecret;

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use bspgraph::app::App;
+use bspgraph::web::App;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;

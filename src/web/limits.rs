@@ -2,7 +2,7 @@
 //! brute-force brake). An address that collects more 401s than its burst is held back:
 //! every request from it, with any credential, answers 429 until its wait is over, so a
 //! guesser cannot tell a right guess from a wrong one faster than the rate allows.
-//! The per-caller request limit is in [`super::layer::Gate`].
+//! The per-caller request limit is in [`super::gate::Gate`].
 
 use std::collections::HashMap;
 use std::convert::Infallible;

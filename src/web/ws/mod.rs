@@ -24,11 +24,11 @@ pub use mux::Hubs;
 pub use protocol::Protocol;
 pub use sockets::Sockets;
 
-use crate::app::AppState;
-use crate::auth::layer::{rate_limited, refusal, Refusal};
-use crate::auth::limits::Peer;
 use crate::auth::Caller;
 use crate::graphql::Access;
+use crate::web::gate::{rate_limited, refusal, Refusal};
+use crate::web::limits::Peer;
+use crate::web::AppState;
 
 /// Largest message accepted before `connection_init` is acknowledged (1009 above): an
 /// anonymous socket has no business sending more than a token.

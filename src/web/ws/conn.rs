@@ -21,11 +21,11 @@ use tokio::time::{Instant, MissedTickBehavior};
 use super::output::{start, write_loop, Out};
 use super::protocol::{self, parse, Incoming, Protocol};
 use super::{on_connection_init, ConnectionInit, PRE_INIT_MAX_BYTES};
-use crate::app::AppState;
-use crate::auth::limits::Peer;
 use crate::auth::Caller;
 use crate::config::secs;
 use crate::graphql::Loaders;
+use crate::web::limits::Peer;
+use crate::web::AppState;
 
 /// Outgoing frames a socket may queue before its operations wait.
 const OUT_BUFFER: usize = 16;

@@ -10,8 +10,8 @@ use tokio::task::AbortHandle;
 
 use super::mux;
 use super::protocol::{self, Protocol};
-use crate::app::AppState;
 use crate::graphql::{add_missing_codes, Access, Shape};
+use crate::web::AppState;
 
 /// A text frame for the writer (a boxed `str`: the queue's slots, allocated up front
 /// for every socket, stay small).

@@ -45,7 +45,7 @@ macro_rules! vendored {
     ($file:literal, $type:expr) => {
         Asset {
             path: concat!("/graphiql/", $file),
-            body: include_bytes!(concat!("../assets/vendor/", $file)),
+            body: include_bytes!(concat!("../../assets/vendor/", $file)),
             content_type: $type,
             cache: IMMUTABLE,
         }
@@ -56,7 +56,7 @@ macro_rules! own {
     ($path:literal, $file:literal, $type:expr) => {
         Asset {
             path: $path,
-            body: include_bytes!(concat!("../assets/playground/", $file)),
+            body: include_bytes!(concat!("../../assets/playground/", $file)),
             content_type: $type,
             cache: REVALIDATE,
         }

@@ -16,7 +16,8 @@ use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
 use tracing::Instrument;
 
-use crate::app::AppState;
+use super::AppState;
+use crate::response_cache::CacheCounters;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
@@ -43,19 +44,6 @@ pub struct Metrics {
     sql_statements: Gauge,
     /// The response cache's counters (`response_cache.rs` counts into them).
     pub response_cache: CacheCounters,
-}
-
-/// Hits, misses (stale entries included), evictions and bytes of the response cache.
-#[derive(Clone, Default)]
-pub struct CacheCounters {
-    /// Responses served from the cache.
-    pub hits: Counter,
-    /// Cacheable requests that were executed (no entry, or a stale one).
-    pub misses: Counter,
-    /// Entries forgotten to make room.
-    pub evictions: Counter,
-    /// Bytes held now.
-    pub bytes: Gauge,
 }
 
 impl Metrics {

@@ -30,10 +30,10 @@ use tokio::task::AbortHandle;
 use super::output::Out;
 use super::protocol::{self, Protocol};
 use super::ConnectionInit;
-use crate::app::AppState;
 use crate::domain::{decode_cursor, CursorKind};
 use crate::graphql::{add_missing_codes, Access, Loaders, Shape, Window};
 use crate::response_cache::{key_of, Key};
+use crate::web::AppState;
 
 /// An operation that may share a hub: the name of the variable holding its resume
 /// cursor, if `after` is given through one.

@@ -15,11 +15,11 @@ use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use serde_json::json;
 
-use crate::app::AppState;
+use super::wire;
 use crate::auth::Caller;
 use crate::graphql::{add_missing_codes, current_request_id, Access, Loaders, Shape};
 use crate::response_cache::{NoStore, ResponseCache, Ticket};
-use crate::wire;
+use crate::web::AppState;
 
 const JSON: &str = "application/json";
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";

@@ -16,7 +16,7 @@ use axum::response::{IntoResponse, Response};
 use governor::RateLimiter;
 
 use super::limits::{quota, take, AddressLimits, KeyedLimiter, Peer};
-use super::{keys, AuthError, Authenticator, Caller};
+use crate::auth::{keys, AuthError, Authenticator, Caller};
 use crate::config::AddressLimitSettings;
 use crate::store::StoreError;
 

@@ -1,9 +1,27 @@
-//! Builds the application state and the axum router, binds the listener and serves
-//! until a shutdown signal. Tests build it on port 0 and read the real address.
+//! The web layer: everything that speaks HTTP or WebSocket, on top of the rest (nothing
+//! outside `web` imports it). This file builds the application state ([`AppState`]) and
+//! the axum router, binds the listener and serves until a shutdown signal; tests build
+//! it on port 0 and read the real address. The routes: GraphQL over HTTP
+//! ([`graphql_http`]), WebSocket ([`ws`]), webhooks (`webhooks`), the playground,
+//! `/metrics`, `/healthz` and `/readyz`, behind the auth [`gate`] and the metrics span.
 //!
-//! This is the one module of the library that names the simulators (crate
+//! With `state`, this is the one module of the library that names the simulators (crate
 //! `bspgraph-sandbox`): it mounts them under `/sandbox` in dev mode when a provider has
 //! no credentials. Everything else reaches them over HTTP, as it reaches the providers.
+
+pub mod cors;
+pub mod gate;
+pub mod graphql_http;
+pub mod limits;
+pub mod metrics;
+pub mod persisted;
+pub mod playground;
+mod state;
+mod webhooks;
+pub mod wire;
+pub mod ws;
+
+pub use state::{AppState, Services};
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -16,68 +34,21 @@ use axum::Router;
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 
-use crate::auth::layer::{authenticate, Gate};
 use crate::auth::{Authenticator, TokenSigner};
 use crate::config::Settings;
 use crate::domain::ProviderMode::{Live, Sandbox as Sandboxed};
 use crate::events::EventBus;
-use crate::graphql::{build_schema, AppSchema, Limits};
-use crate::metrics::{metrics_handler, observe, Metrics};
+use crate::graphql::{build_schema, Limits};
 use crate::onboarding::{registration, Onboarding};
 use crate::poller::Poller;
-use crate::providers::{build_registry, Built, Registry};
+use crate::providers::{build_registry, Built};
 use crate::secrets::{key_dir, SecretBox};
 use crate::store::Store;
+use crate::web::gate::{authenticate, Gate};
+use crate::web::metrics::{metrics_handler, observe, Metrics};
 use crate::webhooks::Processor;
 use bspgraph_sandbox::{Sandbox, SandboxConfig};
 use secrecy::ExposeSecret;
-
-/// What every handler can reach: one shared [`Services`], so a clone (each request,
-/// socket and subscription holds one) is a pointer.
-#[derive(Clone)]
-pub struct AppState(Arc<Services>);
-
-impl std::ops::Deref for AppState {
-    type Target = Services;
-
-    fn deref(&self) -> &Services {
-        &self.0
-    }
-}
-
-/// The services of one running instance, built once at startup.
-pub struct Services {
-    /// The database.
-    pub store: Store,
-    /// The executable schema.
-    pub schema: AppSchema,
-    /// Exported metrics.
-    pub metrics: Arc<Metrics>,
-    /// Settings the server was started with.
-    pub settings: Arc<Settings>,
-    /// One adapter per provider (LIVE or SANDBOX).
-    pub providers: Registry,
-    /// The simulators, when any provider runs in sandbox mode.
-    pub sandbox: Option<Sandbox>,
-    /// Authentication and per-caller rate limits.
-    pub gate: Gate,
-    /// Committed events, in order, for subscriptions.
-    pub bus: EventBus,
-    /// Applies stored webhook deliveries.
-    pub processor: Processor,
-    /// Refreshes non-terminal rows from their providers.
-    pub poller: Poller,
-    /// Open WebSockets, closed with 1001 on shutdown.
-    pub sockets: crate::ws::Sockets,
-    /// Shared `statusChanged` executions (multiplexed subscriptions).
-    pub hubs: crate::ws::Hubs,
-    /// Automatic persisted queries (APQ).
-    pub persisted: crate::persisted::PersistedQueries,
-    /// Serialized responses of repeated queries (`None` when turned off).
-    pub response_cache: Option<Arc<crate::response_cache::ResponseCache>>,
-    /// The onboarding flows (what webhooks, the poller and the mutations advance).
-    pub flows: Onboarding,
-}
 
 /// How long a shutdown waits for open WebSockets to send their close frames.
 const SOCKETS_CLOSE_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
@@ -109,7 +80,7 @@ impl App {
             sandbox_control: settings.security.dev(),
             ..Limits::default()
         };
-        let cors = crate::cors::layer(&settings.cors_origins, settings.security.dev())?;
+        let cors = crate::web::cors::layer(&settings.cors_origins, settings.security.dev())?;
         let listener = TcpListener::bind(settings.listen).await?;
         // The adapters need this server's own URL in sandbox mode, so bind first.
         let base = self_url(listener.local_addr()?);
@@ -127,11 +98,11 @@ impl App {
         let gate = Gate::new(authenticator, security.rate_limit_per_minute, !security.dev(), &settings.address_limits);
         let processor = Processor::new(flows.clone(), &settings.live);
         let poller = Poller::new(flows.clone(), &settings.live);
-        let persisted = crate::persisted::PersistedQueries::new(settings.persisted_query_cache_bytes);
+        let persisted = crate::web::persisted::PersistedQueries::new(settings.persisted_query_cache_bytes);
         let metrics = Metrics::new();
         let response_cache =
             crate::response_cache::ResponseCache::new(settings.response_cache_bytes, metrics.response_cache.clone());
-        let state = AppState(Arc::new(Services {
+        let state = AppState::new(Services {
             persisted,
             response_cache,
             gate,
@@ -144,10 +115,10 @@ impl App {
             bus,
             processor,
             poller,
-            sockets: crate::ws::Sockets::new(),
-            hubs: crate::ws::Hubs::default(),
+            sockets: crate::web::ws::Sockets::new(),
+            hubs: crate::web::ws::Hubs::default(),
             flows,
-        }));
+        });
         Ok(Self { listener, router: router(state.clone(), cors), state })
     }
 
@@ -280,8 +251,8 @@ fn self_url(addr: SocketAddr) -> String {
 }
 
 fn router(state: AppState, cors: Option<tower_http::cors::CorsLayer>) -> Router {
-    let graphql = get(crate::http::get_graphql)
-        .post(crate::http::post_graphql)
+    let graphql = get(crate::web::graphql_http::get_graphql)
+        .post(crate::web::graphql_http::post_graphql)
         .layer(DefaultBodyLimit::max(state.settings.max_body_bytes));
     let graphql = graphql.layer(axum::middleware::from_fn_with_state(state.gate.clone(), authenticate));
     // Outside the auth check: preflights carry no credentials, and refusals get CORS headers.
@@ -291,12 +262,12 @@ fn router(state: AppState, cors: Option<tower_http::cors::CorsLayer>) -> Router 
     };
     let mut app = Router::new();
     if state.settings.security.graphiql() {
-        app = app.merge(crate::playground::routes());
+        app = app.merge(crate::web::playground::routes());
     }
     let app = app
         .route("/graphql", graphql)
-        .route("/graphql/ws", get(crate::ws::handler))
-        .merge(crate::webhooks::routes(state.settings.live.webhook_max_bytes))
+        .route("/graphql/ws", get(crate::web::ws::handler))
+        .merge(webhooks::routes(state.settings.live.webhook_max_bytes))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_handler))
