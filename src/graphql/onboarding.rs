@@ -12,12 +12,8 @@ use super::onboarding_input::{
     CompleteOnboardingInput, InvitationPayload, OnboardingOutcome, RefreshPayload, SandboxSimulatePayload,
     SenderPayload, StartOnboardingInput, SyncPayload,
 };
-use crate::domain::{
-    ChangeSource, FieldError, GlobalId, Invitation, NodeType, OnboardingFlow, Provider, VerificationMethod,
-};
-use crate::onboarding::{
-    advance, idempotency, sendzen, simulate, sinch_es, sinch_obo, sync, zavu, Failure, Onboarding,
-};
+use crate::domain::{ChangeSource, FieldError, GlobalId, Invitation, NodeType, Provider, VerificationMethod};
+use crate::onboarding::{advance, idempotency, simulate, sinch_obo, sync, Completion, Failure, Onboarding};
 
 /// Onboarding mutations, merged into the root `Mutation`.
 #[derive(Default)]
@@ -132,30 +128,13 @@ impl OnboardingMutation {
             Ok(inv) => inv,
             Err(e) => return Ok(InvitationPayload::refused(e)),
         };
-        let result = match (inv.provider, inv.flow) {
-            (Provider::Sinch, OnboardingFlow::EmbeddedSignup) if input.status == Some(OnboardingOutcome::Failed) => {
-                sinch_es::abandon(&ob, &inv, input.message).await
-            }
-            (Provider::Sinch, OnboardingFlow::EmbeddedSignup) => {
-                sinch_es::complete(&ob, &inv, input.waba_id, input.phone_number_id).await
-            }
-            (Provider::Sendzen, _) => {
-                let completed = input.status != Some(OnboardingOutcome::Failed);
-                let result = sendzen::OnboardingResult {
-                    completed,
-                    waba_id: input.waba_id,
-                    phone_number_id: input.phone_number_id,
-                    message: input.message,
-                };
-                sendzen::apply_result(&ob, &inv, &result, ChangeSource::Mutation).await
-            }
-            _ => Err(FieldError::at(
-                &["input", "invitationId"],
-                "UNSUPPORTED_FOR_PROVIDER",
-                "this flow completes by itself",
-            )
-            .into()),
+        let done = Completion {
+            failed: input.status == Some(OnboardingOutcome::Failed),
+            waba_id: input.waba_id,
+            phone_number_id: input.phone_number_id,
+            message: input.message,
         };
+        let result = ob.complete(&inv, done).await;
         InvitationPayload::after(&ob, inv.id, result).await
     }
 
@@ -171,10 +150,7 @@ impl OnboardingMutation {
             Ok(inv) => inv,
             Err(e) => return Ok(InvitationPayload::refused(e)),
         };
-        let result = match inv.provider {
-            Provider::Zavu => zavu::cancel(&ob, &inv).await,
-            _ => zavu::local_cancel(&ob, &inv).await,
-        };
+        let result = ob.cancel(&inv).await;
         InvitationPayload::after(&ob, inv.id, result).await
     }
 
@@ -189,10 +165,7 @@ impl OnboardingMutation {
             Ok(inv) => inv,
             Err(e) => return Ok(InvitationPayload::refused(e)),
         };
-        let result = match inv.provider {
-            Provider::Sendzen => sendzen::renew(&ob, &inv).await,
-            _ => Err(FieldError::at(&["id"], "UNSUPPORTED_FOR_PROVIDER", "only SendZen links are renewed").into()),
-        };
+        let result = ob.renew(&inv).await;
         InvitationPayload::after(&ob, inv.id, result).await
     }
 

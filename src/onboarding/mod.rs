@@ -11,6 +11,7 @@
 //! for the call is deleted again, and rows are written only after the provider answered.
 
 pub mod advance;
+mod dispatch;
 pub mod idempotency;
 mod input;
 pub mod observed;
@@ -22,6 +23,8 @@ pub mod sinch_es;
 pub mod sinch_obo;
 pub mod sync;
 pub mod zavu;
+
+pub use dispatch::Completion;
 
 use std::sync::Arc;
 
