@@ -146,7 +146,16 @@ async fn status_changes_arrive_as_signed_webhooks_the_adapter_verifies_with_retr
     assert_eq!(inv_id, id);
     assert!(waba.is_some() && pnid.is_some());
     // The two deliveries race; whichever reached the receiver first was refused and retried.
-    let attempts: Vec<_> = env.sim.core.webhooks.deliveries().iter().map(|d| d.attempts).collect();
+    // The simulator counts an attempt once its answer is back, which may be just after the
+    // receiver kept the body: wait for the count (bounded), not for time.
+    let mut attempts = Vec::new();
+    for _ in 0..250 {
+        attempts = env.sim.core.webhooks.deliveries().iter().map(|d| d.attempts).collect();
+        if attempts.iter().any(|a| *a >= 2) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     assert!(attempts.iter().any(|a| *a >= 2), "the refused delivery was retried: {attempts:?}");
 }
 
