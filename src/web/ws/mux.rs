@@ -23,15 +23,14 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use async_graphql::parser::types::{ExecutableDocument, OperationType, Selection};
 use async_graphql::{Request, Variables};
 use async_graphql_value::{ConstValue, Value};
-use futures_util::StreamExt;
 use tokio::sync::{broadcast, mpsc};
 use tokio::task::AbortHandle;
 
-use super::output::Out;
+use super::output::{Out, Results};
 use super::protocol::{self, Protocol};
 use super::ConnectionInit;
 use crate::domain::{decode_cursor, CursorKind};
-use crate::graphql::{add_missing_codes, Access, Loaders, Shape, Window};
+use crate::graphql::{Access, Loaders, Window};
 use crate::response_cache::{key_of, Key};
 use crate::web::AppState;
 
@@ -227,18 +226,13 @@ impl Hubs {
 
 /// Run a hub's execution, sending each response once as a frame.
 async fn run_hub(state: AppState, request: Request, shared: Arc<Shared>, seen: Arc<AtomicI64>) {
-    let mut shape = Shape::of(&request);
-    let mut stream = state.schema.execute_stream(request);
+    let mut results = Results::run(&state, request);
     let mut last = seen.load(Ordering::SeqCst);
-    let mut first = true;
-    while let Some(mut response) = stream.next().await {
-        add_missing_codes(&mut response);
-        shape.apply(&mut response);
-        if first && response.data == async_graphql::Value::Null && !response.errors.is_empty() {
-            let errors = serde_json::to_value(&response.errors).unwrap_or_default();
-            return shared.send(None, Frame::End(Some(errors)));
-        }
-        first = false;
+    while let Some(result) = results.next().await {
+        let response = match result {
+            Ok(response) => response,
+            Err(errors) => return shared.send(None, Frame::End(Some(errors))),
+        };
         let seq = seen.load(Ordering::SeqCst);
         let payload = serde_json::to_string(&response).unwrap_or_else(|_| "null".to_owned()).into_boxed_str();
         shared.send(Some(seq), Frame::Next { seq, fresh: seq > last, payload });
@@ -363,18 +357,15 @@ impl Member {
     /// result. `Ok(false)` when it failed before any result (the error has been sent).
     async fn replay(&self, cursor: Option<&str>, window: Window) -> Result<bool, Gone> {
         let request = self.hub.template.request(&self.state, cursor, window);
-        let mut shape = Shape::of(&request);
-        let mut stream = self.state.schema.execute_stream(request);
-        let mut first = true;
-        while let Some(mut response) = stream.next().await {
-            add_missing_codes(&mut response);
-            shape.apply(&mut response);
-            if first && response.data == async_graphql::Value::Null && !response.errors.is_empty() {
-                self.finish(Some(serde_json::to_value(&response.errors).unwrap_or_default())).await;
-                return Ok(false);
+        let mut results = Results::run(&self.state, request);
+        while let Some(result) = results.next().await {
+            match result {
+                Ok(response) => self.send(protocol::next(self.route.protocol, &self.route.id, &response)).await?,
+                Err(errors) => {
+                    self.finish(Some(errors)).await;
+                    return Ok(false);
+                }
             }
-            first = false;
-            self.send(protocol::next(self.route.protocol, &self.route.id, &response)).await?;
         }
         Ok(true)
     }

@@ -78,23 +78,45 @@ async fn run_alone(
     request: async_graphql::Request,
     out: mpsc::Sender<Out>,
 ) {
-    let mut shape = Shape::of(&request);
-    let mut stream = state.schema.execute_stream(request);
-    let mut first = true;
-    while let Some(mut response) = stream.next().await {
-        add_missing_codes(&mut response);
-        shape.apply(&mut response);
-        let text = if first && response.data == async_graphql::Value::Null && !response.errors.is_empty() {
-            let errors = serde_json::to_value(&response.errors).unwrap_or_default();
-            let _ = out.send(protocol::error(protocol, &id, errors).into()).await;
-            return;
-        } else {
-            protocol::next(protocol, &id, &response)
+    let mut results = Results::run(&state, request);
+    while let Some(result) = results.next().await {
+        let text = match result {
+            Ok(response) => protocol::next(protocol, &id, &response),
+            Err(errors) => {
+                let _ = out.send(protocol::error(protocol, &id, errors).into()).await;
+                return;
+            }
         };
-        first = false;
         if out.send(text.into()).await.is_err() {
             return;
         }
     }
     let _ = out.send(protocol::complete(&id).into()).await;
+}
+
+/// The responses of one running operation, each with its error codes and null
+/// propagation applied; a failure before the first result comes as `Err(errors)` (what
+/// the protocols send as `error`).
+pub(super) struct Results {
+    stream: futures_util::stream::BoxStream<'static, async_graphql::Response>,
+    shape: Shape,
+    first: bool,
+}
+
+impl Results {
+    /// Execute admitted `request`.
+    pub(super) fn run(state: &AppState, request: async_graphql::Request) -> Self {
+        let shape = Shape::of(&request);
+        Self { stream: state.schema.execute_stream(request), shape, first: true }
+    }
+
+    /// The next response, shaped.
+    pub(super) async fn next(&mut self) -> Option<Result<async_graphql::Response, serde_json::Value>> {
+        let mut response = self.stream.next().await?;
+        add_missing_codes(&mut response);
+        self.shape.apply(&mut response);
+        let failed = self.first && response.data == async_graphql::Value::Null && !response.errors.is_empty();
+        self.first = false;
+        Some(if failed { Err(serde_json::to_value(&response.errors).unwrap_or_default()) } else { Ok(response) })
+    }
 }
