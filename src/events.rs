@@ -1,7 +1,7 @@
 //! The event bus and resumable event streams.
 //!
 //! One tail reader per instance follows the event log: it is woken by the store's
-//! in-process bus (events this instance committed), by PostgreSQL `NOTIFY` (events any
+//! commit watch (the last seq this instance committed), by PostgreSQL `NOTIFY` (events any
 //! instance committed; the payload is only the seq) and by a slow timer, and each time
 //! it reads the log after the last seq it broadcast. Because appends commit in seq
 //! order (see `store::changes`), reading "after N" never skips a row, so the broadcast
@@ -107,14 +107,13 @@ impl EventBus {
     }
 
     async fn tail(self, mut shutdown: watch::Receiver<bool>) {
-        let mut local = self.inner.store.subscribe_events();
+        let mut local = self.inner.store.committed();
         let tick = self.inner.store.is_postgres();
         loop {
             let woken = tokio::select! {
-                r = local.recv() => match r {
-                    Ok(seq) => Some(seq),
-                    Err(broadcast::error::RecvError::Lagged(_)) => None,
-                    Err(broadcast::error::RecvError::Closed) => return,
+                r = local.changed() => match r {
+                    Ok(()) => Some(*local.borrow_and_update()),
+                    Err(_) => return,
                 },
                 _ = self.inner.wake.notified() => None,
                 _ = tokio::time::sleep(TAIL_TICK), if tick && self.inner.tx.receiver_count() > 0 => None,

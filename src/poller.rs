@@ -19,20 +19,28 @@ use rand::Rng;
 use tokio::sync::watch;
 
 use crate::config::{secs, LiveSettings};
-use crate::domain::{ChangeSource, Provider};
+use crate::domain::{ChangeSource, InvitationStatus, Provider, SenderStatus};
 use crate::onboarding::advance::keep_unknown;
 use crate::onboarding::observed::{self, describe};
 use crate::onboarding::{Failure, Onboarding, Outcome};
 use crate::providers::ProviderError;
-use crate::store::{NodeTable, PollTarget, StatusChange, StoreError};
+use crate::store::{NewStatus, NodeTable, PollTarget, StatusChange, StoreError};
 
 /// The source of every change a poll makes.
 const POLL: ChangeSource = ChangeSource::Poll;
 
 /// Invitation statuses that can still change.
-const OPEN_INVITATIONS: &[&str] = &["PENDING", "IN_PROGRESS", "AWAITING_ACTION"];
+const OPEN_INVITATIONS: &[NewStatus] = &[
+    NewStatus::Invitation(InvitationStatus::Pending),
+    NewStatus::Invitation(InvitationStatus::InProgress),
+    NewStatus::Invitation(InvitationStatus::AwaitingAction),
+];
 /// Sender statuses on their way somewhere.
-const OPEN_SENDERS: &[&str] = &["PROVISIONING", "PENDING_VERIFICATION", "DELETING"];
+const OPEN_SENDERS: &[NewStatus] = &[
+    NewStatus::Sender(SenderStatus::Provisioning),
+    NewStatus::Sender(SenderStatus::PendingVerification),
+    NewStatus::Sender(SenderStatus::Deleting),
+];
 
 /// The poller; cheap to clone.
 #[derive(Clone)]
@@ -120,7 +128,7 @@ impl Poller {
     /// WABA; a sender is re-read and, once a Sinch sender is `ACTIVE`, its invitation
     /// gets the app and completes.
     async fn refresh(&self, table: NodeTable, target: &PollTarget) -> anyhow::Result<()> {
-        let provider: Provider = target.provider.parse().map_err(|_| anyhow::anyhow!("unknown provider"))?;
+        let provider = target.provider;
         if lock(&self.inner.paused).get(&provider).is_some_and(|until| Instant::now() < *until) {
             return Ok(());
         }

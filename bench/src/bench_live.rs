@@ -228,8 +228,8 @@ async fn run(args: Args) -> anyhow::Result<()> {
         *states.entry(e.state.as_str()).or_default() += 1;
     }
     println!("inbox after the steady phase: {states:?}");
-    for e in inbox.iter().filter(|e| e.state != "processed").take(3) {
-        println!("  {} {}: {:?}", e.delivery_id, e.state, e.last_error);
+    for e in inbox.iter().filter(|e| e.state != bspgraph::store::InboxState::Processed).take(3) {
+        println!("  {} {}: {:?}", e.delivery_id, e.state.as_str(), e.last_error);
     }
     ingest(&into, args.ingest_seconds).await?;
     for mut child in children {
@@ -395,7 +395,7 @@ async fn drain(
     let (mut last_count, mut still_since) = (usize::MAX, Instant::now());
     loop {
         let inbox = store.inbox_entries(bspgraph::domain::Provider::Zavu).await?;
-        let pending = inbox.iter().filter(|e| e.state != "processed").count();
+        let pending = inbox.iter().filter(|e| e.state != bspgraph::store::InboxState::Processed).count();
         let events = usize::try_from(store.max_event_seq().await? - start_seq).unwrap_or(0);
         let count = received.lock().unwrap_or_else(std::sync::PoisonError::into_inner).1;
         if count != last_count {

@@ -1,31 +1,18 @@
-//! Status changes and the event log. [`Store::apply_status_change`] is the single
-//! place a unified status changes: it updates the row and appends the event in one
-//! transaction, so the log and the tables never disagree.
-//!
-//! Positions: on PostgreSQL a sequence value is taken before commit, so two writers
-//! could commit seq 8 before seq 7 and a reader resuming "after 8" would skip 7. Every
-//! append therefore first takes one transaction-scoped advisory lock: appends are
-//! serialized and commit in seq order. SQLite has one writer at a time anyway.
+//! Status changes: [`Store::apply_status_change`] is the single place a unified status
+//! changes. It updates the row and appends the event (`events.rs`) in one transaction,
+//! so the log and the tables never disagree. [`StatusChange`]'s constructors name where
+//! a change comes from: a local decision, or a provider's read of an invitation or a
+//! sender.
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Alias, Expr, Query, SimpleExpr};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait,
-    QueryFilter, Set, Statement, TransactionTrait,
-};
+use sea_orm::{ConnectionTrait, TransactionTrait};
 use serde_json::Value as Json;
 
-use super::convert::all;
-use super::page::{self, Page, PageArgs};
-use super::tables::events;
-use super::{Clients, Store, StoreError};
-use crate::domain::{ChangeSource, Event, InvitationStatus, NodeType, Provider, SenderStatus, WabaStatus};
-
-/// Arbitrary constant naming the event-log append lock on PostgreSQL.
-const EVENT_LOG_LOCK: i64 = 0x0062_7370_676c_6f67; // "bspglog"
-
-/// PostgreSQL `LISTEN/NOTIFY` channel carrying the seq of each committed event.
-pub const EVENTS_CHANNEL: &str = "bspgraph_events";
+use super::events::{append_event, NewEvent};
+use super::tracking::NodeTable;
+use super::{Store, StoreError};
+use crate::domain::{ChangeSource, Event, InvitationStatus, NodeType, SenderStatus, WabaStatus};
 
 /// The new unified status of one node.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,6 +25,12 @@ pub enum NewStatus {
     Waba(WabaStatus),
 }
 
+impl std::fmt::Display for NewStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 impl NewStatus {
     fn node_type(self) -> NodeType {
         match self {
@@ -47,7 +40,8 @@ impl NewStatus {
         }
     }
 
-    fn as_str(self) -> &'static str {
+    /// The status as stored and shown (`COMPLETED`, `ACTIVE`, ...).
+    pub fn as_str(self) -> &'static str {
         match self {
             Self::Invitation(s) => s.as_str(),
             Self::Sender(s) => s.as_str(),
@@ -55,12 +49,23 @@ impl NewStatus {
         }
     }
 
-    fn table(self) -> &'static str {
+    fn table(self) -> NodeTable {
         match self {
-            Self::Invitation(_) => "invitations",
-            Self::Sender(_) => "senders",
-            Self::Waba(_) => "wabas",
+            Self::Invitation(_) => NodeTable::Invitations,
+            Self::Sender(_) => NodeTable::Senders,
+            Self::Waba(_) => NodeTable::Wabas,
         }
+    }
+
+    /// The stored status `text` of a row of `table`; a text that names no status of
+    /// that table is a corrupt row.
+    pub(super) fn parse(table: NodeTable, text: &str) -> Result<Self, StoreError> {
+        let status = match table {
+            NodeTable::Invitations => text.parse().map(Self::Invitation).ok(),
+            NodeTable::Senders => text.parse().map(Self::Sender).ok(),
+            NodeTable::Wabas => text.parse().map(Self::Waba).ok(),
+        };
+        status.ok_or_else(|| StoreError::Corrupt(format!("{}.status = {text:?}", table.name())))
     }
 
     /// Whether this would move an invitation out of the final status `previous`.
@@ -133,34 +138,6 @@ impl StatusChange {
     }
 }
 
-/// Filters of the `events` list and of `statusChanged`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct EventFilter {
-    /// Only this provider.
-    pub provider: Option<Provider>,
-    /// Only nodes of these clients.
-    pub clients: Clients,
-    /// Only this node.
-    pub node: Option<(NodeType, i64)>,
-}
-
-impl EventFilter {
-    /// Whether `e` passes this filter (live events are filtered in memory).
-    pub fn matches(&self, e: &Event) -> bool {
-        self.provider.is_none_or(|p| p == e.provider)
-            && self.clients.admits(e.client_id)
-            && self.node.is_none_or(|(t, id)| t == e.node_type && id == e.node_id)
-    }
-
-    fn condition(&self) -> Condition {
-        use events::Column as C;
-        Condition::all()
-            .add_option(self.provider.map(|p| C::Provider.eq(p.as_str())))
-            .add_option(self.clients.condition(C::ClientId))
-            .add_option(self.node.map(|(t, id)| Condition::all().add(C::NodeType.eq(t.as_str())).add(C::NodeId.eq(id))))
-    }
-}
-
 fn col(name: &'static str) -> Alias {
     Alias::new(name)
 }
@@ -172,7 +149,7 @@ impl Store {
     #[tracing::instrument(skip_all, fields(node_id = change.node_id, status = change.status.as_str()))]
     pub async fn apply_status_change(&self, change: StatusChange) -> Result<Option<Event>, StoreError> {
         let now = Utc::now();
-        let table = col(change.status.table());
+        let table = col(change.status.table().name());
         let backend = self.db().get_database_backend();
         let txn = self.db().begin().await?;
         // Take the row's write lock before reading it (SQLite: the database write lock,
@@ -250,70 +227,8 @@ impl Store {
         self.publish(event.iter().map(|e| e.seq));
         Ok(event)
     }
-
-    /// One page of the event log, in seq order.
-    pub async fn events_page(&self, filter: &EventFilter, args: PageArgs) -> Result<Page<Event>, StoreError> {
-        let select = events::Entity::find().filter(filter.condition());
-        page::fetch(self.db(), select, events::Column::Seq, args).await?.try_map(Event::try_from)
-    }
-
-    /// Events with these positions.
-    pub async fn events_by_seqs(&self, seqs: &[i64]) -> Result<Vec<Event>, StoreError> {
-        let rows =
-            events::Entity::find().filter(events::Column::Seq.is_in(seqs.iter().copied())).all(self.db()).await?;
-        all(rows)
-    }
 }
 
 fn coalesce_now(column: &'static str, now: DateTime<Utc>) -> SimpleExpr {
     SimpleExpr::FunctionCall(sea_orm::sea_query::Func::coalesce([Expr::col(col(column)).into(), Expr::value(now)]))
-}
-
-/// An event about to be appended.
-pub(crate) struct NewEvent {
-    pub at: DateTime<Utc>,
-    pub provider: String,
-    pub node_type: NodeType,
-    pub node_id: i64,
-    pub client_id: Option<i64>,
-    pub field: &'static str,
-    pub previous: Option<String>,
-    pub new_value: String,
-    pub source: ChangeSource,
-}
-
-/// Append one event inside `txn`, serialized with every other append (module docs).
-pub(crate) async fn append_event(txn: &DatabaseTransaction, e: NewEvent) -> Result<Event, StoreError> {
-    if txn.get_database_backend() == DbBackend::Postgres {
-        let lock = Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT pg_advisory_xact_lock($1)",
-            [EVENT_LOG_LOCK.into()],
-        );
-        txn.execute(lock).await?;
-    }
-    let model = events::ActiveModel {
-        at: Set(e.at),
-        provider: Set(e.provider),
-        node_type: Set(e.node_type.as_str().to_owned()),
-        node_id: Set(e.node_id),
-        client_id: Set(e.client_id),
-        field: Set(e.field.to_owned()),
-        previous_value: Set(e.previous),
-        new_value: Set(e.new_value),
-        source: Set(e.source.as_str().to_owned()),
-        ..Default::default()
-    }
-    .insert(txn)
-    .await?;
-    if txn.get_database_backend() == DbBackend::Postgres {
-        // Delivered to listeners at commit, and only then; carries the seq only.
-        let notify = Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT pg_notify($1, $2)",
-            [EVENTS_CHANNEL.into(), model.seq.to_string().into()],
-        );
-        txn.execute(notify).await?;
-    }
-    Event::try_from(model)
 }

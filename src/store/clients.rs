@@ -1,8 +1,13 @@
-//! Clients: create, update, look up, list with filters.
+//! The `clients` table: create, update, look up (by id, external id, webhook token),
+//! list and count with filters; the per-client webhook token (SendZen per-client
+//! webhooks); and removing a client a failed `startOnboarding` created.
 
 use chrono::Utc;
-use sea_orm::sea_query::{Expr, Func, Query, SimpleExpr};
-use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::sea_query::{Alias, Expr, Func, Query, SimpleExpr};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    Set,
+};
 
 use super::page::{self, Page, PageArgs};
 use super::tables::{clients, invitations, projects, senders};
@@ -86,6 +91,11 @@ impl ClientFilter {
     }
 }
 
+/// The `webhook_token` column is not in the table model (lists never read it).
+fn col(name: &'static str) -> Alias {
+    Alias::new(name)
+}
+
 /// Escape `%`, `_` and the escape character itself for a LIKE pattern.
 fn escape_like(text: &str) -> String {
     text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
@@ -157,5 +167,45 @@ impl Store {
             .order_by_asc(clients::Column::Id)
             .count(self.db())
             .await?)
+    }
+
+    /// The client's webhook token, created (unguessable, random) on first use.
+    pub async fn client_webhook_token(&self, client_id: i64, fresh: &str) -> Result<String, StoreError> {
+        let backend = self.db().get_database_backend();
+        let set = Query::update()
+            .table(col("clients"))
+            .value(col("webhook_token"), fresh)
+            .and_where(Expr::col(col("id")).eq(client_id))
+            .and_where(Expr::col(col("webhook_token")).is_null())
+            .to_owned();
+        self.db().execute(backend.build(&set)).await?;
+        let read = Query::select()
+            .column(col("webhook_token"))
+            .from(col("clients"))
+            .and_where(Expr::col(col("id")).eq(client_id))
+            .to_owned();
+        let row = self.db().query_one(backend.build(&read)).await?.ok_or(StoreError::NotFound("client"))?;
+        let token: Option<String> = row.try_get("", "webhook_token")?;
+        token.ok_or(StoreError::NotFound("client"))
+    }
+
+    /// The client whose webhook URL carries `token` (SendZen per-client webhooks).
+    pub async fn client_by_webhook_token(&self, token: &str) -> Result<Option<Client>, StoreError> {
+        let read = Query::select()
+            .column(col("id"))
+            .from(col("clients"))
+            .and_where(Expr::col(col("webhook_token")).eq(token))
+            .to_owned();
+        let Some(row) = self.db().query_one(self.db().get_database_backend().build(&read)).await? else {
+            return Ok(None);
+        };
+        let id: i64 = row.try_get("", "id")?;
+        Ok(self.clients_by_ids(&[id]).await?.into_iter().next())
+    }
+
+    /// Delete a client this very call created, after its provider call failed.
+    pub async fn delete_new_client(&self, client_id: i64) -> Result<(), StoreError> {
+        clients::Entity::delete_by_id(client_id).exec(self.db()).await?;
+        Ok(())
     }
 }

@@ -1,12 +1,11 @@
-//! Small bookkeeping rows of the onboarding flows: `startOnboarding`'s idempotency
-//! keys (claimed with a unique insert, so two concurrent calls cannot both win), the
-//! per-client webhook token, and removing a client a failed start created.
+//! The `idempotency_keys` table: `startOnboarding`'s idempotency keys, claimed with a
+//! unique insert (so two concurrent calls cannot both win), each with the hash of the
+//! request it was first used with and, once done, the invitation it produced.
 
 use chrono::Utc;
 use sea_orm::sea_query::{Alias, Expr, Query};
-use sea_orm::{ConnectionTrait, EntityTrait};
+use sea_orm::ConnectionTrait;
 
-use super::tables::clients;
 use super::{unique_violation, Store, StoreError};
 
 /// A claim without an invitation after this long belongs to a call that died.
@@ -31,46 +30,6 @@ pub enum KeyClaim {
 }
 
 impl Store {
-    /// The client's webhook token, created (unguessable, random) on first use.
-    pub async fn client_webhook_token(&self, client_id: i64, fresh: &str) -> Result<String, StoreError> {
-        let backend = self.db().get_database_backend();
-        let set = Query::update()
-            .table(col("clients"))
-            .value(col("webhook_token"), fresh)
-            .and_where(Expr::col(col("id")).eq(client_id))
-            .and_where(Expr::col(col("webhook_token")).is_null())
-            .to_owned();
-        self.db().execute(backend.build(&set)).await?;
-        let read = Query::select()
-            .column(col("webhook_token"))
-            .from(col("clients"))
-            .and_where(Expr::col(col("id")).eq(client_id))
-            .to_owned();
-        let row = self.db().query_one(backend.build(&read)).await?.ok_or(StoreError::NotFound("client"))?;
-        let token: Option<String> = row.try_get("", "webhook_token")?;
-        token.ok_or(StoreError::NotFound("client"))
-    }
-
-    /// The client whose webhook URL carries `token` (SendZen per-client webhooks).
-    pub async fn client_by_webhook_token(&self, token: &str) -> Result<Option<crate::domain::Client>, StoreError> {
-        let read = Query::select()
-            .column(col("id"))
-            .from(col("clients"))
-            .and_where(Expr::col(col("webhook_token")).eq(token))
-            .to_owned();
-        let Some(row) = self.db().query_one(self.db().get_database_backend().build(&read)).await? else {
-            return Ok(None);
-        };
-        let id: i64 = row.try_get("", "id")?;
-        Ok(self.clients_by_ids(&[id]).await?.into_iter().next())
-    }
-
-    /// Delete a client this very call created, after its provider call failed.
-    pub async fn delete_new_client(&self, client_id: i64) -> Result<(), StoreError> {
-        clients::Entity::delete_by_id(client_id).exec(self.db()).await?;
-        Ok(())
-    }
-
     /// Claim `key` for a call with `request_hash`, or say who holds it.
     pub async fn claim_idempotency_key(&self, key: &str, request_hash: &str) -> Result<KeyClaim, StoreError> {
         if self.insert_key(key, request_hash).await? {

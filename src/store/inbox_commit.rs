@@ -9,9 +9,10 @@
 //! group as across groups. If a group's transaction fails, its rows are retried one
 //! transaction each, so one bad row fails only its own delivery.
 
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, TransactionTrait, Value};
+use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
 use tokio::sync::{mpsc, oneshot};
 
+use super::inbox::{insert_statement, NewDelivery};
 use super::StoreError;
 
 /// Most rows one transaction takes.
@@ -21,7 +22,7 @@ const QUEUE: usize = 4096;
 
 /// A row to insert, and where to answer with its id (`None`: a duplicate).
 pub(super) struct Row {
-    pub values: [Value; 6],
+    pub delivery: NewDelivery,
     pub reply: oneshot::Sender<Result<Option<i64>, StoreError>>,
 }
 
@@ -37,29 +38,13 @@ pub(super) fn spawn(db: DatabaseConnection) -> mpsc::Sender<Row> {
     tx
 }
 
-fn insert(backend: DbBackend, values: [Value; 6]) -> Statement {
-    let sql = match backend {
-        DbBackend::Postgres => {
-            "INSERT INTO webhook_inbox \
-            (provider, delivery_id, received_at, payload, state, attempts, lease_until) \
-            VALUES ($1, $2, $3, $4, $5, 0, $6) ON CONFLICT DO NOTHING RETURNING id"
-        }
-        _ => {
-            "INSERT INTO webhook_inbox \
-            (provider, delivery_id, received_at, payload, state, attempts, lease_until) \
-            VALUES (?, ?, ?, ?, ?, 0, ?) ON CONFLICT DO NOTHING RETURNING id"
-        }
-    };
-    Statement::from_sql_and_values(backend, sql, values)
-}
-
 /// Insert `rows` in one transaction; the ids in order.
 async fn insert_all(db: &DatabaseConnection, rows: &[Row]) -> Result<Vec<Option<i64>>, StoreError> {
     let backend = db.get_database_backend();
     let txn = db.begin().await?;
     let mut ids = Vec::with_capacity(rows.len());
     for row in rows {
-        let found = txn.query_one(insert(backend, row.values.clone())).await?;
+        let found = txn.query_one(insert_statement(backend, &row.delivery)).await?;
         ids.push(found.map(|r| r.try_get::<i64>("", "id")).transpose()?);
     }
     txn.commit().await?;

@@ -8,19 +8,23 @@ mod changes;
 mod clients;
 mod clients_scope;
 mod convert;
+mod events;
 mod generation;
 mod idempotency;
+mod inbox;
 mod inbox_commit;
-mod ingest;
-mod nodes;
-mod onboarding;
-mod onboarding_senders;
+mod invitations;
+mod lists;
+mod ownership;
 mod page;
+mod projects;
 mod registrations;
-mod sealed;
 mod seed;
+mod senders;
 mod step_claims;
 pub(crate) mod tables;
+mod tracking;
+mod wabas;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -30,21 +34,21 @@ use migrations::sea_orm_migration::MigratorTrait;
 use sea_orm::{ConnectOptions, ConnectionTrait, DatabaseConnection, DbBackend, DbErr};
 
 pub use api_keys::ApiKeyInfo;
-pub use changes::{EventFilter, NewStatus, StatusChange, EVENTS_CHANNEL};
+pub use changes::{NewStatus, StatusChange};
 pub use clients::ClientFilter;
 pub use clients_scope::Clients;
+pub use events::{EventFilter, EVENTS_CHANNEL};
 pub use idempotency::KeyClaim;
-pub use ingest::{inbox_state, now_ms, InboxEntry, InboxItem, NodeRef, NodeTable, PollTarget};
-pub use nodes::{InvitationFilter, OwnedFilter, SenderFilter};
-pub use onboarding::NewInvitation;
-pub use onboarding_senders::{Filed, Owner};
+pub use inbox::{now_ms, InboxEntry, InboxItem, InboxState};
+pub use invitations::{InvitationFilter, NewInvitation};
+pub use lists::OwnedFilter;
+pub use ownership::{Filed, Owner};
 pub use page::{Page, PageArgs};
 pub use registrations::Registration;
 pub use seed::SeedCounts;
+pub use senders::SenderFilter;
 pub use step_claims::StepClaim;
-
-/// How many unread seqs the in-process bus keeps per receiver before it lags.
-const EVENT_BUS_CAPACITY: usize = 4096;
+pub use tracking::{NodeRef, NodeTable, PollTarget};
 
 /// Why a store call failed. Callers map `Duplicate` and `NotFound` to user errors;
 /// everything else is an internal error whose detail stays in the log.
@@ -74,8 +78,9 @@ pub struct Store {
     sql_micros: Arc<AtomicU64>,
     /// The URL it was opened with (tests and tools open a second connection with it).
     url: Arc<str>,
-    /// In-process bus: the seq of every event, published after its transaction commits.
-    events: tokio::sync::broadcast::Sender<i64>,
+    /// The highest event seq this process committed, moved after each commit: a wake-up
+    /// for the event bus (`events.rs`, the one bus), not a bus of its own.
+    committed: tokio::sync::watch::Sender<i64>,
     /// The inbox's group-commit writer (`inbox_commit.rs`).
     inbox: tokio::sync::mpsc::Sender<inbox_commit::Row>,
 }
@@ -115,9 +120,9 @@ impl Store {
             tracing::trace!(target: "bspgraph::sql", elapsed_us = info.elapsed.as_micros() as u64, failed = info.failed, sql = %info.statement.sql);
         });
         tracing::Span::current().record("backend", format!("{:?}", db.get_database_backend()));
-        let (events, _) = tokio::sync::broadcast::channel(EVENT_BUS_CAPACITY);
+        let committed = tokio::sync::watch::Sender::new(0);
         let inbox = inbox_commit::spawn(db.clone());
-        Ok(Self { db, statements, sql_micros, url: url.into(), events, inbox })
+        Ok(Self { db, statements, sql_micros, url: url.into(), committed, inbox })
     }
 
     /// Connect and bring the schema up to date.
@@ -160,17 +165,21 @@ impl Store {
         &self.url
     }
 
-    /// Receive the seq of every event appended by this process, after its commit. A
-    /// receiver that lags gets `Lagged` and must catch up from the log (`events_page`).
-    pub fn subscribe_events(&self) -> tokio::sync::broadcast::Receiver<i64> {
-        self.events.subscribe()
+    /// Watch the highest event seq this process committed. A watcher sees the latest
+    /// value, not every seq: it reads the log after its own position to learn the rest.
+    pub fn committed(&self) -> tokio::sync::watch::Receiver<i64> {
+        self.committed.subscribe()
     }
 
     /// Announce committed events. Call only after the transaction that appended them
-    /// committed, so a receiver never sees a seq it cannot read yet.
+    /// committed, so a watcher never sees a seq it cannot read yet.
     pub(crate) fn publish(&self, seqs: impl IntoIterator<Item = i64>) {
-        for seq in seqs {
-            let _ = self.events.send(seq); // no receiver is fine
+        if let Some(seq) = seqs.into_iter().max() {
+            self.committed.send_if_modified(|last| {
+                let moved = seq > *last;
+                *last = (*last).max(seq);
+                moved
+            });
         }
     }
 

@@ -7,7 +7,7 @@ use chrono::{Duration, Utc};
 use sea_orm::{ActiveModelTrait, DatabaseTransaction, Set, TransactionTrait};
 use serde_json::json;
 
-use super::changes::{append_event, NewEvent};
+use super::events::{append_event, NewEvent};
 use super::tables::{clients, invitations, projects, senders, wabas};
 use super::{Store, StoreError};
 use crate::domain::{ChangeSource, InvitationStatus, NodeType, OnboardingFlow, Provider, SenderStatus, WabaStatus};
@@ -51,17 +51,7 @@ async fn created(
     client: i64,
     status: &str,
 ) -> Result<i64, StoreError> {
-    let entry = NewEvent {
-        at: Utc::now(),
-        provider: provider.as_str().to_owned(),
-        node_type: t,
-        node_id: id,
-        client_id: Some(client),
-        field: "status",
-        previous: None,
-        new_value: status.to_owned(),
-        source: ChangeSource::Sandbox,
-    };
+    let entry = NewEvent::created(provider, t, id, Some(client), status, ChangeSource::Sandbox);
     append_event(txn, entry).await.map(|e| e.seq)
 }
 

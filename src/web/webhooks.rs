@@ -110,9 +110,7 @@ async fn ingest(state: &AppState, provider: Provider, headers: &HeaderMap, body:
             }
         };
         match state.store.inbox_insert(provider, &delivery_id, payload.clone(), process::LEASE_MS).await {
-            Ok(Some(id)) => {
-                fresh.push(crate::store::InboxItem { id, provider: provider.as_str().to_owned(), payload, attempts: 0 })
-            }
+            Ok(Some(id)) => fresh.push(crate::store::InboxItem { id, provider, payload, attempts: 0 }),
             Ok(None) => tracing::debug!(%delivery_id, "duplicate delivery acknowledged"),
             Err(e) => {
                 tracing::error!(error = %e, "webhook not stored; asking the provider to retry");

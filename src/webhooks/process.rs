@@ -143,7 +143,7 @@ impl Processor {
 
     /// Apply the row; `Ok(Some(note))` when there was nothing to change.
     async fn apply(&self, item: &InboxItem) -> anyhow::Result<Option<String>> {
-        let provider: Provider = item.provider.parse().map_err(|_| anyhow::anyhow!("unknown provider"))?;
+        let provider = item.provider;
         let payload: InboxPayload = serde_json::from_str(&item.payload).context("unreadable inbox payload")?;
         let raw = Some(payload.raw);
         match payload.event {
@@ -224,9 +224,8 @@ impl Processor {
         else {
             return Ok(Some(format!("unknown invitation: {LEFT_FOR_SYNC}")));
         };
-        let current: Option<InvitationStatus> = node.status.parse().ok();
-        if let Some(current) = current.filter(|c| c.is_terminal()) {
-            if NewStatus::Invitation(current) != status {
+        if let NewStatus::Invitation(current) = node.status {
+            if current.is_terminal() && node.status != status {
                 return Ok(Some(format!("stale: invitation already {}", node.status)));
             }
         }

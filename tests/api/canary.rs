@@ -3,6 +3,7 @@
 //! logging, and no canary may appear in any log line, response, error or the database.
 
 use bspgraph::domain::Provider;
+use bspgraph::store::InboxState;
 use secrecy::SecretString;
 use serde_json::{json, Value};
 
@@ -64,7 +65,7 @@ async fn webhook_secrets_never_reach_logs_responses_or_the_database() {
         }
         let applied =
             everything["events"]["edges"].as_array().unwrap().iter().any(|e| e["node"]["source"] == "WEBHOOK");
-        if applied && inbox.iter().all(|e| e.state == "processed") {
+        if applied && inbox.iter().all(|e| e.state == InboxState::Processed) {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;

@@ -1,6 +1,7 @@
 //! Webhook ingestion: signed deliveries become events exactly once; bad signatures and
 //! oversized bodies are refused before anything is stored.
 
+use bspgraph::store::InboxState;
 use std::time::Duration;
 
 use bspgraph::domain::Provider;
@@ -98,7 +99,7 @@ async fn an_event_for_an_unknown_invitation_is_kept_processed_with_a_note() {
     let mut inbox = Vec::new();
     for _ in 0..250 {
         inbox = app.state.store.inbox_entries(Provider::Zavu).await.unwrap();
-        if inbox.first().is_some_and(|e| e.state == "processed") {
+        if inbox.first().is_some_and(|e| e.state == InboxState::Processed) {
             break;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -107,7 +108,7 @@ async fn an_event_for_an_unknown_invitation_is_kept_processed_with_a_note() {
     // Assert
     assert_eq!(status, 200);
     assert_eq!(inbox.len(), 1);
-    assert_eq!(inbox[0].state, "processed");
+    assert_eq!(inbox[0].state, InboxState::Processed);
     assert!(inbox[0].last_error.as_deref().unwrap_or("").contains("unknown invitation"));
 }
 
@@ -180,7 +181,7 @@ async fn a_failing_event_stays_in_the_inbox_with_its_error_and_is_retried() {
     let mut inbox = Vec::new();
     for _ in 0..250 {
         inbox = app.state.store.inbox_entries(Provider::Sinch).await.unwrap();
-        if inbox.first().is_some_and(|e| e.attempts >= 2 && e.state == "failed") {
+        if inbox.first().is_some_and(|e| e.attempts >= 2 && e.state == InboxState::Failed) {
             break;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -189,7 +190,7 @@ async fn a_failing_event_stays_in_the_inbox_with_its_error_and_is_retried() {
     // Assert: acknowledged, kept as failed with the reason, tried more than once.
     assert_eq!(status.as_u16(), 200);
     assert_eq!(inbox.len(), 1);
-    assert_eq!(inbox[0].state, "failed", "{inbox:?}");
+    assert_eq!(inbox[0].state, InboxState::Failed, "{inbox:?}");
     assert!(inbox[0].attempts >= 2, "{inbox:?}");
     assert!(inbox[0].last_error.is_some());
 }

@@ -3,6 +3,7 @@
 //! end (signed webhook); SendZen and Sinch at the adapter boundary, where the status is
 //! read.
 
+use bspgraph::store::InboxState;
 use std::time::Duration;
 
 use serde_json::json;
@@ -19,7 +20,7 @@ use crate::provider_support::{fast_http, sendzen_adapter, sinch_config};
 async fn processed(app: &LiveApp, delivery_id: &str) -> Option<String> {
     for _ in 0..250 {
         let inbox = app.state.store.inbox_entries(Provider::Zavu).await.unwrap();
-        if let Some(e) = inbox.iter().find(|e| e.delivery_id == delivery_id && e.state == "processed") {
+        if let Some(e) = inbox.iter().find(|e| e.delivery_id == delivery_id && e.state == InboxState::Processed) {
             return e.last_error.clone();
         }
         tokio::time::sleep(Duration::from_millis(20)).await;

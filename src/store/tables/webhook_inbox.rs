@@ -1,5 +1,5 @@
 //! The `webhook_inbox` table: verified deliveries, unique per provider + delivery id.
-//! Written by webhook ingestion (the live-status issue); the table exists from the start.
+//! `lease_until` (epoch milliseconds, migration m0003) is when a claim lapses.
 #![allow(dead_code)]
 #![allow(missing_docs)]
 
@@ -18,6 +18,7 @@ pub struct Model {
     pub attempts: i32,
     pub last_error: Option<String>,
     pub processed_at: Option<DateTimeUtc>,
+    pub lease_until: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
