@@ -142,24 +142,7 @@ impl Store {
         lease_ms: i64,
         max_attempts: i32,
     ) -> Result<Vec<InboxItem>, StoreError> {
-        let now = now_ms();
-        let due = Query::select()
-            .column(C::Id)
-            .from(webhook_inbox::Entity)
-            .and_where(C::State.is_in([InboxState::Processing.as_str(), InboxState::Failed.as_str()]))
-            .and_where(C::Attempts.lt(max_attempts))
-            .and_where(lapsed(C::LeaseUntil, now))
-            .order_by(C::Id, sea_orm::Order::Asc)
-            .limit(limit)
-            .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
-            .to_owned();
-        let claim = Query::update()
-            .table(webhook_inbox::Entity)
-            .value(C::State, InboxState::Processing.as_str())
-            .value(C::LeaseUntil, now + lease_ms)
-            .and_where(C::Id.in_subquery(due))
-            .returning(Query::returning().columns([C::Id, C::Provider, C::Payload, C::Attempts]))
-            .to_owned();
+        let claim = claim_statement(now_ms(), limit, lease_ms, max_attempts);
         let backend = self.db().get_database_backend();
         let rows = self.db().query_all(backend.build(&claim)).await?;
         let mut items = rows
@@ -228,4 +211,42 @@ impl Store {
 /// `COALESCE(lease, 0) < now`: no lease, or one that has run out.
 pub(super) fn lapsed(lease: impl sea_orm::sea_query::IntoColumnRef, now: i64) -> SimpleExpr {
     Expr::expr(Func::coalesce([Expr::col(lease).into(), Expr::val(0i64).into()])).lt(now)
+}
+
+/// The claim of [`Store::inbox_claim`]: rows due at `now`, at most `limit`, leased for
+/// `lease_ms`; on PostgreSQL locked so that a concurrent claim skips them.
+fn claim_statement(now: i64, limit: u64, lease_ms: i64, max_attempts: i32) -> sea_orm::sea_query::UpdateStatement {
+    let due = Query::select()
+        .column(C::Id)
+        .from(webhook_inbox::Entity)
+        .and_where(C::State.is_in([InboxState::Processing.as_str(), InboxState::Failed.as_str()]))
+        .and_where(C::Attempts.lt(max_attempts))
+        .and_where(lapsed(C::LeaseUntil, now))
+        .order_by(C::Id, sea_orm::Order::Asc)
+        .limit(limit)
+        .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
+        .to_owned();
+    Query::update()
+        .table(webhook_inbox::Entity)
+        .value(C::State, InboxState::Processing.as_str())
+        .value(C::LeaseUntil, now + lease_ms)
+        .and_where(C::Id.in_subquery(due))
+        .returning(Query::returning().columns([C::Id, C::Provider, C::Payload, C::Attempts]))
+        .to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_claim_skips_locked_rows_on_postgres_and_has_no_lock_clause_on_sqlite() {
+        let claim = claim_statement(1_000, 10, 500, 5);
+        let pg = DbBackend::Postgres.build(&claim).sql;
+        assert!(pg.contains("FOR UPDATE SKIP LOCKED"), "{pg}");
+        assert!(pg.contains("RETURNING"), "{pg}");
+        let lite = DbBackend::Sqlite.build(&claim).sql;
+        assert!(!lite.contains("FOR UPDATE"), "{lite}");
+        assert!(lite.contains("RETURNING"), "{lite}");
+    }
 }
