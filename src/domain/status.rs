@@ -6,8 +6,8 @@
 use std::fmt;
 use std::str::FromStr;
 
-/// Defines an enum with its stored/GraphQL name for each variant, `as_str`, `FromStr`
-/// and `Display`, so the text form lives in exactly one place.
+/// Defines an enum with its stored/GraphQL name for each variant, `as_str`, `FromStr`,
+/// `Display` and serde (as that name), so the text form lives in exactly one place.
 macro_rules! named_enum {
     ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
         $(#[$meta])*
@@ -33,6 +33,17 @@ macro_rules! named_enum {
 
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result { f.write_str(self.as_str()) }
+        }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> { s.serialize_str(self.as_str()) }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let text = String::deserialize(d)?;
+                text.parse().map_err(serde::de::Error::custom)
+            }
         }
     };
 }

@@ -28,7 +28,8 @@ impl FieldError {
 }
 
 /// A validated client: what `createClient` stores and `updateClient` writes.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ClientDraft {
     /// The partner's own id, trimmed.
     pub external_id: Option<String>,

@@ -105,12 +105,11 @@ impl OnboardingMutation {
     ) -> ApiResult<InvitationPayload> {
         scope::require_operator(ctx)?;
         let ob = ob(ctx);
-        let (req, canonical, key) = match input.parse() {
+        let (req, key) = match input.parse() {
             Ok(parsed) => parsed,
             Err(r) => return Ok(InvitationPayload::refused(user_errors(r))),
         };
-        let hash = idempotency::request_hash(&canonical);
-        match idempotency::start_once(&ob, key.as_deref(), &hash, &req).await {
+        match idempotency::start_once(&ob, key.as_deref(), &req).await {
             Ok(inv) => Ok(InvitationPayload::done(inv)),
             Err(f) => Ok(InvitationPayload::refused(refusals(f)?)),
         }

@@ -3,52 +3,12 @@
 //! idempotency hash is taken over that form).
 
 use async_graphql::{Enum, InputObject, Json, SimpleObject, ID};
-use serde_json::json;
 
 use super::mutation::{ClientInput, UserError};
 use super::nodes::{InvitationNode, Node, SenderNode};
 use crate::domain::FieldError;
-use crate::domain::{ClientDraft, GlobalId, NodeType, OnboardingFlow, Provider};
+use crate::domain::{ClientDraft, GlobalId, NodeType, Provider};
 use crate::onboarding::{ClientRef, SinchParams, StartRequest};
-
-/// Where Sinch hosts the customer's WhatsApp number.
-#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SinchRegion {
-    /// United States.
-    Us,
-    /// European Union.
-    Eu,
-    /// Brazil.
-    Br,
-}
-
-impl SinchRegion {
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::Us => "US",
-            Self::Eu => "EU",
-            Self::Br => "BR",
-        }
-    }
-}
-
-/// Who supplies the phone number of a Sinch on-behalf-of sender.
-#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PhoneNumberProvider {
-    /// The customer brings its own number (give `phoneNumber`; it is verified by a one-time code).
-    Customer,
-    /// Sinch supplies a number.
-    Sinch,
-}
-
-impl PhoneNumberProvider {
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::Customer => "CUSTOMER",
-            Self::Sinch => "SINCH",
-        }
-    }
-}
 
 /// How the customer's signup ended, as the partner frontend saw it.
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,33 +17,6 @@ pub enum OnboardingOutcome {
     Completed,
     /// The customer gave up or the signup failed (give `message`).
     Failed,
-}
-
-/// Sinch-specific input of `startOnboarding`.
-#[derive(InputObject)]
-pub struct SinchOnboardingInput {
-    /// Where Sinch hosts the number.
-    pub region: SinchRegion,
-    /// Meta local storage country (ISO-3166 alpha-2, e.g. `DE`) when the data must stay in
-    /// one country; omit otherwise.
-    pub meta_local_storage: Option<String>,
-    /// EMBEDDED_SIGNUP (default) or ON_BEHALF_OF.
-    pub flow: Option<OnboardingFlow>,
-    /// On-behalf-of: the customer's legal company name.
-    pub company_legal_name: Option<String>,
-    /// On-behalf-of (required): the customer's Meta Business Manager id.
-    pub client_business_manager_id: Option<String>,
-    /// On-behalf-of (required): who supplies the number.
-    pub phone_number_provider: Option<PhoneNumberProvider>,
-    /// On-behalf-of (required): country calling code, digits only, e.g. `49`.
-    pub country_code: Option<String>,
-    /// On-behalf-of: the number without country code, digits only (required when the
-    /// customer provides the number).
-    pub phone_number: Option<String>,
-    /// On-behalf-of (required): the WhatsApp display name customers will see.
-    pub display_name: Option<String>,
-    /// On-behalf-of: the business vertical as Meta names it (e.g. `RETAIL`).
-    pub vertical: Option<String>,
 }
 
 /// Input of `startOnboarding`: the client, the provider and that provider's options.
@@ -102,7 +35,7 @@ pub struct StartOnboardingInput {
     /// Zavu: ISO-3166 alpha-2 countries the customer may pick a number from.
     pub allowed_phone_countries: Option<Vec<String>>,
     /// Sinch options (required for SINCH, refused for the others).
-    pub sinch: Option<SinchOnboardingInput>,
+    pub sinch: Option<SinchParams>,
     /// Any string of yours: the same key with the same input returns the same invitation
     /// without a second provider call (different input: IDEMPOTENCY_KEY_REUSED).
     pub idempotency_key: Option<String>,
@@ -187,16 +120,10 @@ pub struct SyncPayload {
 }
 
 impl StartOnboardingInput {
-    /// The request and its canonical form (for the idempotency hash), or refusals.
-    pub(super) fn parse(self) -> Result<(StartRequest, serde_json::Value, Option<String>), Vec<FieldError>> {
+    /// The typed request and the idempotency key, or refusals.
+    pub(super) fn parse(self) -> Result<(StartRequest, Option<String>), Vec<FieldError>> {
         let mut errors = Vec::new();
         let client = client_ref(self.client_id, self.client, &mut errors);
-        let sinch = self.sinch.map(SinchParams::from);
-        let canonical = json!({
-            "client": canonical_client(client.as_ref()), "provider": self.provider.as_str(),
-            "expiresInDays": self.expires_in_days, "phoneNumberId": self.phone_number_id,
-            "allowedPhoneCountries": self.allowed_phone_countries, "sinch": sinch,
-        });
         let found = client.is_some();
         let req = StartRequest {
             // A placeholder when the client was refused, so every other problem is reported too.
@@ -205,11 +132,11 @@ impl StartOnboardingInput {
             expires_in_days: self.expires_in_days,
             phone_number_id: self.phone_number_id,
             allowed_phone_countries: self.allowed_phone_countries,
-            sinch,
+            sinch: self.sinch,
         };
         errors.extend(req.problems());
         if errors.is_empty() && found {
-            Ok((req, canonical, self.idempotency_key))
+            Ok((req, self.idempotency_key))
         } else {
             Err(errors)
         }
@@ -245,32 +172,6 @@ fn client_ref(id: Option<ID>, client: Option<ClientInput>, errors: &mut Vec<Fiel
         _ => {
             errors.push(FieldError::at(&["input", "clientId"], "REQUIRED", "give exactly one of clientId and client"));
             None
-        }
-    }
-}
-
-fn canonical_client(client: Option<&ClientRef>) -> serde_json::Value {
-    match client {
-        Some(ClientRef::Id(id)) => json!({ "id": id }),
-        Some(ClientRef::Draft(d)) => json!({ "externalId": d.external_id, "name": d.name, "email": d.email,
-            "phone": d.phone, "labels": d.labels }),
-        None => serde_json::Value::Null,
-    }
-}
-
-impl From<SinchOnboardingInput> for SinchParams {
-    fn from(s: SinchOnboardingInput) -> Self {
-        Self {
-            region: s.region.as_str().to_owned(),
-            meta_local_storage: s.meta_local_storage,
-            flow: s.flow.map(|f| f.as_str().to_owned()),
-            company_legal_name: s.company_legal_name,
-            client_business_manager_id: s.client_business_manager_id,
-            phone_number_provider: s.phone_number_provider.map(|p| p.as_str().to_owned()),
-            country_code: s.country_code,
-            phone_number: s.phone_number,
-            display_name: s.display_name,
-            vertical: s.vertical,
         }
     }
 }

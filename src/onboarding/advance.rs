@@ -163,7 +163,7 @@ async fn app_step(ob: &Onboarding, inv: &Invitation, fresh: &ProviderSender, sou
     let name = fresh.display_name.clone().unwrap_or_else(|| fresh.id.clone());
     let req = AppRequest {
         project_id: project,
-        region: fresh.region.clone().unwrap_or(params.region),
+        region: fresh.region.clone().unwrap_or_else(|| params.region.as_str().to_owned()),
         display_name: format!("bspgraph {name}"),
         sender_id: fresh.id.clone(),
         bearer_token: token,

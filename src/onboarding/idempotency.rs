@@ -5,8 +5,6 @@
 
 use std::time::Duration;
 
-use sha2::Digest;
-
 use super::{FieldError, Onboarding, Outcome, StartRequest};
 use crate::domain::Invitation;
 use crate::store::KeyClaim;
@@ -17,18 +15,14 @@ use crate::store::KeyClaim;
 const WAIT: Duration = Duration::from_secs(5);
 const POLL: Duration = Duration::from_millis(50);
 
-/// Hash of the canonical input (a JSON value whose object keys serialize sorted).
-pub fn request_hash(canonical: &serde_json::Value) -> String {
-    hex::encode(sha2::Sha256::digest(canonical.to_string().as_bytes()))
-}
-
 /// Run `start` at most once per `key`.
 #[tracing::instrument(skip_all)]
-pub async fn start_once(ob: &Onboarding, key: Option<&str>, hash: &str, req: &StartRequest) -> Outcome<Invitation> {
+pub async fn start_once(ob: &Onboarding, key: Option<&str>, req: &StartRequest) -> Outcome<Invitation> {
     let Some(key) = key else { return ob.start(req).await };
+    let hash = req.request_hash();
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
-        match ob.store.claim_idempotency_key(key, hash).await? {
+        match ob.store.claim_idempotency_key(key, &hash).await? {
             KeyClaim::Claimed => {
                 let result = ob.start(req).await;
                 match &result {

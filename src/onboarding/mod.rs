@@ -33,7 +33,7 @@ use crate::providers::{ProviderError, Registry};
 use crate::secrets::SecretBox;
 use crate::store::{Store, StoreError};
 
-pub use input::{ClientRef, SinchParams, StartRequest};
+pub use input::{ClientRef, PhoneNumberProvider, SinchParams, SinchRegion, StartRequest};
 pub use ownership::OWNED_ELSEWHERE;
 
 /// Everything the flows need. Cheap to clone.

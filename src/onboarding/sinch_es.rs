@@ -95,7 +95,7 @@ pub async fn complete(
         let (params, project) = context(ob, inv).await?;
         let req = SenderRequest::EmbeddedSignup {
             project_id: project.clone(),
-            region: params.region.clone(),
+            region: params.region.as_str().to_owned(),
             meta_local_storage: params.meta_local_storage.clone(),
             waba_id: waba_id.clone(),
             phone_number_id: phone_number_id.clone(),

@@ -3,7 +3,7 @@
 //! ONBOARDED, [`super::advance`] creates the sender; `registerSender` / `verifySender`
 //! while it is `PENDING_VERIFICATION`; then the app and `COMPLETED`.
 
-use super::{advance, sinch_es, wrong_state, FieldError, Onboarding, Outcome, SinchParams};
+use super::{advance, sinch_es, wrong_state, FieldError, Onboarding, Outcome, PhoneNumberProvider, SinchParams};
 use crate::domain::{
     AccountRequest, ChangeSource, Client, Invitation, InvitationStatus, OnboardingFlow, OnboardingRequest, Provider,
     ProviderWaba, Sender, SenderRequest, SenderStatus, VerificationMethod, WabaStatus,
@@ -68,9 +68,13 @@ pub async fn create_sender(
     let (params, project) = sinch_es::context(ob, inv).await?;
     let req = SenderRequest::OnBehalfOf {
         project_id: project.clone(),
-        region: params.region.clone(),
+        region: params.region.as_str().to_owned(),
         meta_local_storage: params.meta_local_storage.clone(),
-        phone_number_provider: params.phone_number_provider.clone().unwrap_or_else(|| "CUSTOMER".into()),
+        phone_number_provider: params
+            .phone_number_provider
+            .unwrap_or(PhoneNumberProvider::Customer)
+            .as_str()
+            .to_owned(),
         country_code: params.country_code.clone().unwrap_or_default(),
         phone_number: params.phone_number.clone(),
         display_name: params.display_name.clone().unwrap_or_default(),
