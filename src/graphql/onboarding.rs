@@ -12,8 +12,8 @@ use super::onboarding_input::{
     CompleteOnboardingInput, InvitationPayload, OnboardingOutcome, RefreshPayload, SandboxSimulatePayload,
     SenderPayload, StartOnboardingInput, SyncPayload,
 };
-use crate::domain::{ChangeSource, FieldError, GlobalId, Invitation, NodeType, Provider, VerificationMethod};
-use crate::onboarding::{advance, idempotency, simulate, sinch_obo, sync, Completion, Failure, Onboarding};
+use crate::domain::{FieldError, GlobalId, Invitation, NodeType, Provider, VerificationMethod};
+use crate::onboarding::{idempotency, simulate, sinch_obo, sync, Completion, Failure, Onboarding};
 
 /// Onboarding mutations, merged into the root `Mutation`.
 #[derive(Default)]
@@ -208,17 +208,7 @@ impl OnboardingMutation {
         scope::require_operator(ctx)?;
         let ob = ob(ctx);
         let Ok(gid) = GlobalId::decode(&id) else { return Ok(RefreshPayload::not_found()) };
-        let result = match gid.node_type {
-            NodeType::Invitation => advance::advance(&ob, gid.id, ChangeSource::Mutation).await,
-            NodeType::Sender => match ob.store.sender(gid.id).await {
-                Ok(s) => advance::sender(&ob, &s, ChangeSource::Mutation).await,
-                Err(_) => Ok(()),
-            },
-            _ => Ok(()),
-        };
-        match result {
-            // Nothing to re-read at this provider (SendZen senders): return the stored node.
-            Err(Failure::Provider(crate::providers::ProviderError::Unsupported { .. })) => {}
+        match ob.refresh(gid).await {
             Err(Failure::Provider(e)) => return Err(e.into()),
             Err(Failure::Store(crate::store::StoreError::NotFound(_))) => return Ok(RefreshPayload::not_found()),
             Err(Failure::Store(e)) => return Err(e.into()),

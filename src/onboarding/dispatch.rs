@@ -1,10 +1,11 @@
 //! The per-provider dispatch of the invitation actions: [`Onboarding::complete`],
-//! [`Onboarding::cancel`] and [`Onboarding::renew`] pick the flow that applies to the
-//! invitation's provider and flow, so callers (the GraphQL mutations) never match on
-//! providers themselves.
+//! [`Onboarding::cancel`], [`Onboarding::renew`] and [`Onboarding::refresh`] pick the
+//! flow that applies to the object's provider, flow and type, so callers (the GraphQL
+//! mutations) never match on providers or node types themselves.
 
-use super::{sendzen, sinch_es, zavu, Onboarding, Outcome};
-use crate::domain::{ChangeSource, FieldError, Invitation, OnboardingFlow, Provider};
+use super::{advance, sendzen, sinch_es, zavu, Failure, Onboarding, Outcome};
+use crate::domain::{ChangeSource, FieldError, GlobalId, Invitation, NodeType, OnboardingFlow, Provider};
+use crate::providers::ProviderError;
 
 /// What the partner frontend got from a signup it ran: Sinch embedded signup's ids, or
 /// the SendZen iframe's postMessage.
@@ -67,6 +68,25 @@ impl Onboarding {
             Provider::Zavu | Provider::Sinch => {
                 Err(FieldError::at(&["id"], "UNSUPPORTED_FOR_PROVIDER", "only SendZen links are renewed").into())
             }
+        }
+    }
+
+    /// Re-read the invitation or sender `id` names from its provider now and take the
+    /// step that calls for, as a poll would; other objects, and objects the provider has
+    /// nothing to re-read for (SendZen senders), are left as stored. A missing sender is
+    /// left to the caller's lookup, which reports it.
+    pub async fn refresh(&self, id: GlobalId) -> Outcome<()> {
+        let result = match id.node_type {
+            NodeType::Invitation => advance::advance(self, id.id, ChangeSource::Mutation).await,
+            NodeType::Sender => match self.store.sender(id.id).await {
+                Ok(s) => advance::sender(self, &s, ChangeSource::Mutation).await,
+                Err(_) => Ok(()),
+            },
+            _ => Ok(()),
+        };
+        match result {
+            Err(Failure::Provider(ProviderError::Unsupported { .. })) => Ok(()),
+            other => other,
         }
     }
 }
