@@ -19,7 +19,7 @@ use super::wire;
 use crate::auth::Caller;
 use crate::graphql::{add_missing_codes, current_request_id, Access, Loaders, Shape};
 use crate::response_cache::{NoStore, ResponseCache, Ticket};
-use crate::web::AppState;
+use crate::web::state::AppState;
 
 const JSON: &str = "application/json";
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";

@@ -1,22 +1,16 @@
-//! Prometheus metrics (`/metrics`) and the per-request middleware that assigns the
-//! request id, opens the request's tracing span and records count and latency.
+//! The Prometheus metrics bspgraph exports: their registry, the counters the request
+//! middleware (`observe.rs`), the GraphQL error mapping and the response cache count
+//! into, and the text exposition `/metrics` serves.
 
 use std::sync::Arc;
-use std::time::Instant;
 
-use axum::extract::{MatchedPath, Request, State};
-use axum::http::{HeaderValue, StatusCode};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
-use tracing::Instrument;
 
-use super::AppState;
 use crate::response_cache::CacheCounters;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -69,6 +63,12 @@ impl Metrics {
         Arc::new(Self { registry, requests, latency, errors, sql_statements, response_cache })
     }
 
+    /// Count one served request and its latency.
+    pub fn request(&self, route: String, status: u16, seconds: f64) {
+        self.requests.get_or_create(&RequestLabels { route: route.clone(), status }).inc();
+        self.latency.get_or_create(&RouteLabels { route }).observe(seconds);
+    }
+
     /// Count one GraphQL error with this code.
     pub fn graphql_error(&self, code: &str) {
         self.errors.get_or_create(&CodeLabels { code: code.to_owned() }).inc();
@@ -83,43 +83,4 @@ impl Metrics {
         }
         out
     }
-}
-
-/// `GET /metrics`.
-pub async fn metrics_handler(State(state): State<AppState>) -> Response {
-    let body = state.metrics.render(state.store.statements());
-    ([("content-type", "application/openmetrics-text; version=1.0.0; charset=utf-8")], body).into_response()
-}
-
-/// A caller-supplied request id is kept when it is short and plain; otherwise a new one is made.
-fn request_id(req: &Request) -> String {
-    req.headers()
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| {
-            !v.is_empty() && v.len() <= 64 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        })
-        .map(str::to_owned)
-        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
-}
-
-/// Middleware: request id, span, `x-request-id` response header, count and latency.
-pub async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let started = Instant::now();
-    let id = request_id(&req);
-    let route = req.extensions().get::<MatchedPath>().map_or("unmatched", |p| p.as_str()).to_owned();
-    let span = tracing::info_span!("request", request_id = %id, method = %req.method(), route = %route);
-    let mut response = crate::graphql::with_request_id(id.clone(), next.run(req)).instrument(span.clone()).await;
-    let status = response.status();
-    if let Ok(value) = HeaderValue::from_str(&id) {
-        response.headers_mut().insert("x-request-id", value);
-    }
-    let elapsed = started.elapsed();
-    span.in_scope(|| tracing::debug!(status = status.as_u16(), elapsed_ms = elapsed.as_secs_f64() * 1e3, "served"));
-    if status == StatusCode::INTERNAL_SERVER_ERROR {
-        span.in_scope(|| tracing::warn!(status = status.as_u16(), "request failed"));
-    }
-    state.metrics.requests.get_or_create(&RequestLabels { route: route.clone(), status: status.as_u16() }).inc();
-    state.metrics.latency.get_or_create(&RouteLabels { route }).observe(elapsed.as_secs_f64());
-    response
 }

@@ -14,9 +14,10 @@ pub mod gate;
 pub mod graphql_http;
 pub mod limits;
 pub mod metrics;
+pub mod observe;
 pub mod persisted;
 pub mod playground;
-mod state;
+pub mod state;
 mod webhooks;
 pub mod wire;
 pub mod ws;
@@ -45,7 +46,8 @@ use crate::providers::{build_registry, Built};
 use crate::secrets::{key_dir, SecretBox};
 use crate::store::Store;
 use crate::web::gate::{authenticate, Gate};
-use crate::web::metrics::{metrics_handler, observe, Metrics};
+use crate::web::metrics::Metrics;
+use crate::web::observe::{metrics_handler, observe};
 use crate::webhooks::Processor;
 use bspgraph_sandbox::{Sandbox, SandboxConfig};
 use secrecy::ExposeSecret;
@@ -102,6 +104,7 @@ impl App {
         let metrics = Metrics::new();
         let response_cache =
             crate::response_cache::ResponseCache::new(settings.response_cache_bytes, metrics.response_cache.clone());
+        let hubs = crate::web::ws::Hubs::new(settings.live.ws_shared_buffer);
         let state = AppState::new(Services {
             persisted,
             response_cache,
@@ -116,7 +119,7 @@ impl App {
             processor,
             poller,
             sockets: crate::web::ws::Sockets::new(),
-            hubs: crate::web::ws::Hubs::default(),
+            hubs,
             flows,
         });
         Ok(Self { listener, router: router(state.clone(), cors), state })

@@ -59,9 +59,9 @@ pub struct Services {
     /// Refreshes non-terminal rows from their providers.
     pub poller: Poller,
     /// Open WebSockets, closed with 1001 on shutdown.
-    pub sockets: crate::web::ws::Sockets,
+    pub sockets: crate::web::ws::sockets::Sockets,
     /// Shared `statusChanged` executions (multiplexed subscriptions).
-    pub hubs: crate::web::ws::Hubs,
+    pub hubs: crate::web::ws::hubs::Hubs,
     /// Automatic persisted queries (APQ).
     pub persisted: crate::web::persisted::PersistedQueries,
     /// Serialized responses of repeated queries (`None` when turned off).

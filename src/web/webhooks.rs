@@ -20,8 +20,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
 
-use super::AppState;
 use crate::domain::Provider;
+use crate::web::state::AppState;
 use crate::webhooks::{process, InboxPayload};
 
 /// The webhook routes, with the body limit from the settings.

@@ -18,14 +18,15 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::AbortHandle;
 use tokio::time::{Instant, MissedTickBehavior};
 
-use super::output::{start, write_loop, Out};
+use super::init::{on_connection_init, PRE_INIT_MAX_BYTES};
+use super::operation::start;
+use super::output::{write_loop, Out};
 use super::protocol::{self, parse, Incoming, Protocol};
-use super::{on_connection_init, ConnectionInit, PRE_INIT_MAX_BYTES};
 use crate::auth::Caller;
 use crate::config::secs;
-use crate::graphql::Loaders;
+use crate::graphql::{Access, Loaders};
 use crate::web::limits::Peer;
-use crate::web::AppState;
+use crate::web::state::AppState;
 
 /// Outgoing frames a socket may queue before its operations wait.
 const OUT_BUFFER: usize = 16;
@@ -41,8 +42,8 @@ struct Conn {
     protocol: Protocol,
     peer: Peer,
     out: mpsc::Sender<Out>,
-    /// Set by an accepted `connection_init`.
-    init: Option<ConnectionInit>,
+    /// Who opened the socket: set by an accepted `connection_init`.
+    access: Option<Access>,
     /// The credential `connection_init` carried, re-checked while the socket is open.
     credential: Option<SecretString>,
     init_seen: bool,
@@ -58,7 +59,7 @@ pub(super) async fn serve(socket: WebSocket, state: AppState, protocol: Protocol
     let (out, out_rx) = mpsc::channel(OUT_BUFFER);
     let writer = tokio::spawn(write_loop(sink, out_rx));
     let mut conn =
-        Conn { state, protocol, peer, out, init: None, credential: None, init_seen: false, ops: HashMap::new() };
+        Conn { state, protocol, peer, out, access: None, credential: None, init_seen: false, ops: HashMap::new() };
     let close = conn.run(incoming, stop.clone()).await;
     for op in conn.ops.values() {
         op.abort();
@@ -106,7 +107,7 @@ impl Conn {
             tokio::select! {
                 msg = incoming.next() => match msg {
                     Some(Ok(Message::Text(text))) => {
-                        if self.init.is_none() && text.len() > PRE_INIT_MAX_BYTES {
+                        if self.access.is_none() && text.len() > PRE_INIT_MAX_BYTES {
                             return Some((1009, "Message too big before connection_ack".to_owned()));
                         }
                         // Boxed: its awaits (credential lookups) would otherwise be part of
@@ -129,7 +130,7 @@ impl Conn {
                 _ = &mut init_deadline, if !self.init_seen => {
                     return Some((4408, "Connection initialisation timeout".to_owned()));
                 }
-                _ = ping.tick(), if !ping_every.is_zero() && self.init.is_some() => {
+                _ = ping.tick(), if !ping_every.is_zero() && self.access.is_some() => {
                     self.send(protocol::keep_alive(self.protocol)).await;
                 }
                 _ = recheck.tick(), if !recheck_every.is_zero() && self.holds_key() => {
@@ -148,12 +149,12 @@ impl Conn {
     /// Whether the socket was opened with an operator key: the only credential that can be
     /// revoked (a client token is stateless; its expiry is scheduled, see [`Self::expiry`]).
     fn holds_key(&self) -> bool {
-        self.init.as_ref().is_some_and(|init| matches!(init.access.caller, Caller::Operator { .. }))
+        self.access.as_ref().is_some_and(|access| matches!(access.caller, Caller::Operator { .. }))
     }
 
     /// When the socket's client token expires, if it has one.
     fn expiry(&self) -> Option<Instant> {
-        let Caller::Client(claims) = &self.init.as_ref()?.access.caller else { return None };
+        let Caller::Client(claims) = &self.access.as_ref()?.caller else { return None };
         let left = (claims.expires_at - chrono::Utc::now()).to_std().unwrap_or(Duration::ZERO);
         Some(Instant::now() + left)
     }
@@ -214,7 +215,7 @@ impl Conn {
         self.init_seen = true;
         match on_connection_init(&self.state, self.peer, payload.as_ref()).await {
             Ok(admitted) => {
-                self.init = Some(admitted.init);
+                self.access = Some(admitted.access);
                 self.credential = admitted.credential;
                 self.send(protocol::ack()).await;
                 if self.protocol == Protocol::LegacyWs {
@@ -234,12 +235,12 @@ impl Conn {
     /// Start an operation: counted in the caller's rate-limit bucket (the one HTTP
     /// requests use), with the credential re-checked first.
     async fn on_subscribe(&mut self, id: String, request: async_graphql::Request) -> Option<Close> {
-        let Some(init) = &self.init else { return Some((4401, "Unauthorized".to_owned())) };
+        let Some(access) = &self.access else { return Some((4401, "Unauthorized".to_owned())) };
         self.ops.retain(|_, op| !op.is_finished());
         if self.ops.contains_key(&id) {
             return Some((4409, format!("Subscriber for {id} already exists")));
         }
-        if let Err(wait) = self.state.gate.throttle(&init.access.caller, self.peer) {
+        if let Err(wait) = self.state.gate.throttle(&access.caller, self.peer) {
             let extra = json!({ "retryAfterSeconds": wait });
             self.refuse(&id, "RATE_LIMITED", "too many requests; retry later", extra).await;
             return None;
@@ -260,8 +261,8 @@ impl Conn {
             self.refuse(&id, "TOO_MANY_SUBSCRIPTIONS", &message, json!({})).await;
             return None;
         }
-        let request = request.data(Loaders::new(self.state.store.clone())).data(init.clone()).data(init.access.clone());
-        let task = start(&self.state, self.protocol, id.clone(), request, &init.access, self.out.clone());
+        let request = request.data(Loaders::new(self.state.store.clone())).data(access.clone());
+        let task = start(&self.state, self.protocol, id.clone(), request, access, self.out.clone());
         self.ops.insert(id, task);
         None
     }

@@ -14,25 +14,24 @@
 //! falls behind it rejoins the same way, replaying from its last seq. Frames at or
 //! before a member's last seq are skipped, so nothing is sent twice.
 //!
-//! A hub lives while it has members: the last one to leave aborts its execution.
+//! A hub lives while it has members: the last one to leave aborts its execution. The
+//! registry of hubs is `hubs`; this file plans, runs and follows them.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
+use std::sync::Arc;
 
 use async_graphql::parser::types::{ExecutableDocument, OperationType, Selection};
-use async_graphql::{Request, Variables};
+use async_graphql::Request;
 use async_graphql_value::{ConstValue, Value};
 use tokio::sync::{broadcast, mpsc};
-use tokio::task::AbortHandle;
 
+use super::hubs::{Frame, Hub, Shared, Start, Template};
 use super::output::{Out, Results};
 use super::protocol::{self, Protocol};
-use super::ConnectionInit;
 use crate::domain::{decode_cursor, CursorKind};
-use crate::graphql::{Access, Loaders, Window};
-use crate::response_cache::{key_of, Key};
-use crate::web::AppState;
+use crate::graphql::{Access, Window};
+use crate::response_cache::key_of;
+use crate::web::state::AppState;
 
 /// An operation that may share a hub: the name of the variable holding its resume
 /// cursor, if `after` is given through one.
@@ -76,152 +75,6 @@ pub(super) fn plan(request: &Request, doc: &ExecutableDocument) -> Option<Plan> 
         Some(_) => return None,
     };
     Some(Plan { after_var })
-}
-
-/// One result of a hub.
-enum Frame {
-    /// A response to the event with this seq, serialized; `fresh` is false for a response
-    /// that answers no new event (an error of the stream itself), which every member sends.
-    Next { seq: i64, fresh: bool, payload: Box<str> },
-    /// The execution ended: with the errors it failed with before any result, or none.
-    End(Option<serde_json::Value>),
-}
-
-/// What a hub shares with its members.
-struct Shared {
-    tx: broadcast::Sender<Arc<Frame>>,
-    /// The seq of the last frame sent (or where the hub started), and whether it ended.
-    tail: Mutex<(i64, bool)>,
-}
-
-impl Shared {
-    fn tail(&self) -> MutexGuard<'_, (i64, bool)> {
-        self.tail.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// Attach a member: its receiver and the seq it is current with.
-    fn attach(&self) -> Option<(broadcast::Receiver<Arc<Frame>>, i64)> {
-        let tail = self.tail();
-        (!tail.1).then(|| (self.tx.subscribe(), tail.0))
-    }
-
-    fn send(&self, seq: Option<i64>, frame: Frame) {
-        let mut tail = self.tail();
-        if let Some(seq) = seq {
-            tail.0 = tail.0.max(seq);
-        }
-        if matches!(frame, Frame::End(_)) {
-            tail.1 = true;
-        }
-        let _ = self.tx.send(Arc::new(frame)); // no member is fine
-    }
-}
-
-/// The operation a hub runs, kept to start members' own replays of it.
-struct Template {
-    query: String,
-    operation: Option<String>,
-    /// The variables without the cursor variable.
-    variables: Variables,
-    doc: ExecutableDocument,
-    after_var: Option<String>,
-    init: ConnectionInit,
-}
-
-impl Template {
-    /// The operation as a request with the cursor variable set to `cursor`, in `window`.
-    fn request(&self, state: &AppState, cursor: Option<&str>, window: Window) -> Request {
-        let mut variables = self.variables.clone();
-        if let (Some(name), Some(cursor)) = (&self.after_var, cursor) {
-            variables.insert(async_graphql::Name::new(name), ConstValue::String(cursor.to_owned()));
-        }
-        let mut request = Request::new(self.query.clone()).variables(variables);
-        request.operation_name = self.operation.clone();
-        request.set_parsed_query(self.doc.clone());
-        request
-            .data(Loaders::new(state.store.clone()))
-            .data(self.init.clone())
-            .data(self.init.access.clone())
-            .data(window)
-    }
-}
-
-/// One shared execution; dropped with its last member.
-struct Hub {
-    key: Key,
-    shared: Arc<Shared>,
-    template: Template,
-    task: AbortHandle,
-    hubs: Weak<Mutex<HashMap<Key, Weak<Hub>>>>,
-}
-
-impl Drop for Hub {
-    fn drop(&mut self) {
-        self.task.abort();
-        if let Some(map) = self.hubs.upgrade() {
-            let mut map = map.lock().unwrap_or_else(PoisonError::into_inner);
-            if map.get(&self.key).is_some_and(|w| w.strong_count() == 0) {
-                map.remove(&self.key);
-            }
-        }
-    }
-}
-
-/// The hubs of this instance, by key.
-#[derive(Clone, Default)]
-pub struct Hubs {
-    map: Arc<Mutex<HashMap<Key, Weak<Hub>>>>,
-}
-
-impl Hubs {
-    /// Shared executions running now.
-    pub fn running(&self) -> usize {
-        self.lock().values().filter(|w| w.strong_count() > 0).count()
-    }
-
-    /// Operations following a shared execution now.
-    pub fn members(&self) -> usize {
-        // Upgraded under the lock, dropped after it: a hub may drop here (see `Drop`).
-        let hubs: Vec<Arc<Hub>> = self.lock().values().filter_map(Weak::upgrade).collect();
-        hubs.iter().map(|hub| hub.shared.tx.receiver_count()).sum()
-    }
-
-    fn lock(&self) -> MutexGuard<'_, HashMap<Key, Weak<Hub>>> {
-        self.map.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// Join the hub under `key`, starting it from `template` when there is none (or the
-    /// one there has ended). A new hub's request carries the joiner's `cursor` only so
-    /// that its variables stay valid: its window starts it at the bus's position.
-    fn join(
-        &self,
-        state: &AppState,
-        key: Key,
-        cursor: Option<&str>,
-        template: impl FnOnce() -> Template,
-    ) -> (Arc<Hub>, broadcast::Receiver<Arc<Frame>>, i64) {
-        let mut map = self.lock();
-        let existing = map.get(&key).and_then(Weak::upgrade);
-        if let Some(hub) = &existing {
-            if let Some((rx, seq)) = hub.shared.attach() {
-                drop(map);
-                return (existing.expect("checked above"), rx, seq);
-            }
-        }
-        let start = state.bus.position();
-        let (tx, rx) = broadcast::channel(state.settings.live.ws_shared_buffer.max(1));
-        let shared = Arc::new(Shared { tx, tail: Mutex::new((start, false)) });
-        let template = template();
-        let seen = Arc::new(AtomicI64::new(start));
-        let window = Window { after: Some(start), until: None, seen: seen.clone() };
-        let request = template.request(state, cursor, window);
-        let task = tokio::spawn(run_hub(state.clone(), request, shared.clone(), seen)).abort_handle();
-        let hub = Arc::new(Hub { key, shared, template, task, hubs: Arc::downgrade(&self.map) });
-        map.insert(key, Arc::downgrade(&hub));
-        drop(map);
-        drop(existing); // an ended hub may drop here, outside the lock
-        (hub, rx, start)
-    }
 }
 
 /// Run a hub's execution, sending each response once as a frame.
@@ -285,15 +138,17 @@ impl Member {
         }
         let operation = request.operation_name.as_deref();
         let key = key_of(&request.query, operation, &access.cache_scope(), &variables);
-        let init = ConnectionInit { access: access.clone() };
-        let (hub, rx, joined_at) = state.hubs.join(state, key, cursor.as_deref(), || Template {
+        let template = || Template {
             query: request.query.clone(),
             operation: request.operation_name.clone(),
             variables,
             doc,
             after_var: plan.after_var,
-            init,
-        });
+            access: access.clone(),
+        };
+        let run = |request, shared, seen| tokio::spawn(run_hub(state.clone(), request, shared, seen)).abort_handle();
+        let start = Start { bus: &state.bus, store: &state.store, run };
+        let (hub, rx, joined_at) = state.hubs.join(key, cursor.as_deref(), template, start);
         Self { state: state.clone(), route, hub, rx, joined_at, cursor }
     }
 
@@ -356,7 +211,7 @@ impl Member {
     /// Replay the hub's operation for this member alone, within `window`, sending each
     /// result. `Ok(false)` when it failed before any result (the error has been sent).
     async fn replay(&self, cursor: Option<&str>, window: Window) -> Result<bool, Gone> {
-        let request = self.hub.template.request(&self.state, cursor, window);
+        let request = self.hub.template.request(&self.state.store, cursor, window);
         let mut results = Results::run(&self.state, request);
         while let Some(result) = results.next().await {
             match result {
@@ -373,6 +228,8 @@ impl Member {
 
 #[cfg(test)]
 mod tests {
+    use async_graphql::Variables;
+
     use super::*;
 
     fn plan_of(query: &str, variables: serde_json::Value) -> Option<Plan> {

@@ -1,17 +1,16 @@
-//! What goes out of a socket: the writer task that owns the socket's sending half, and
-//! the task running one operation, which sends its results through the socket's bounded
-//! queue. Neither decides anything about the protocol's state (see `conn`).
+//! What goes out of a socket: the writer task that owns the socket's sending half, an
+//! operation running alone, which sends its results through the socket's bounded
+//! queue, and the shaping of every operation's results ([`Results`]). Nothing here
+//! decides about the protocol's state (see `conn`).
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use futures_util::stream::SplitSink;
 use futures_util::{SinkExt, StreamExt};
 use tokio::sync::mpsc;
-use tokio::task::AbortHandle;
 
-use super::mux;
 use super::protocol::{self, Protocol};
-use crate::graphql::{add_missing_codes, Access, Shape};
-use crate::web::AppState;
+use crate::graphql::{add_missing_codes, Shape};
+use crate::web::state::AppState;
 
 /// A text frame for the writer (a boxed `str`: the queue's slots, allocated up front
 /// for every socket, stay small).
@@ -39,39 +38,9 @@ pub(super) async fn close(mut sink: SplitSink<WebSocket, Message>, close: Option
     };
 }
 
-/// Start operation `id` (a `subscribe` of a caller with `access`) in its own task and
-/// return its handle: refused documents get `error`; a `statusChanged` operation joins a
-/// shared execution (see `mux`) unless multiplexing is off; any other runs alone. The
-/// checks and the join happen here, so each task holds only what its kind needs.
-pub(super) fn start(
-    state: &AppState,
-    protocol: Protocol,
-    id: String,
-    mut request: async_graphql::Request,
-    access: &Access,
-    out: mpsc::Sender<Out>,
-) -> AbortHandle {
-    if let Err(errors) = crate::graphql::admit(&state.schema, &mut request) {
-        let errors = serde_json::to_value(&errors).unwrap_or_default();
-        let text = protocol::error(protocol, &id, errors);
-        return tokio::spawn(async move {
-            let _ = out.send(text.into()).await;
-        })
-        .abort_handle();
-    }
-    let doc = request.parsed_query().ok().filter(|_| state.settings.live.ws_multiplex).cloned();
-    match doc.and_then(|doc| mux::plan(&request, &doc).map(|plan| (plan, doc))) {
-        Some((plan, doc)) => {
-            let route = mux::Route { protocol, id, out };
-            tokio::spawn(mux::Member::join(state, route, request, doc, plan, access).follow()).abort_handle()
-        }
-        None => tokio::spawn(run_alone(state.clone(), protocol, id, request, out)).abort_handle(),
-    }
-}
-
 /// Run one admitted operation alone, sending each result, then `complete` (or `error`
 /// when it failed before producing a result).
-async fn run_alone(
+pub(super) async fn run_alone(
     state: AppState,
     protocol: Protocol,
     id: String,
