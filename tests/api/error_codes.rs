@@ -146,9 +146,7 @@ async fn a_key_that_cannot_be_checked_is_unavailable_not_unauthenticated() {
     let key = bspgraph::auth::keys::generate();
     app.store.create_api_key("k", &key.display_prefix, &key.digest).await.unwrap();
     // The key store breaks behind the server's back.
-    let url = app.store.url().to_owned();
-    let db = sea_orm::Database::connect(url).await.unwrap();
-    db.execute_unprepared("DROP TABLE api_keys").await.unwrap();
+    app.db().await.execute_unprepared("DROP TABLE api_keys").await.unwrap();
 
     let resp = app.http.post(app.url("/graphql")).bearer_auth(key.secret.expose_secret());
     let resp = resp.json(&json!({ "query": "{ __typename }" })).send().await.unwrap();

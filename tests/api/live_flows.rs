@@ -12,15 +12,14 @@ use bspgraph::domain::Provider;
 use bspgraph_sandbox::{Fault, Sandbox, SandboxConfig, SimAction};
 use serde_json::{json, Value};
 
-use crate::helpers::postgres_for;
-use crate::live_support::{spawn_live, spawn_on, LiveApp, TEST_SECRET_KEY};
+use crate::helpers::{postgres_for, spawn_live, spawn_live_on, TestApp, TEST_SECRET_KEY};
 
 /// What the Zavu simulator issues when a webhook URL is registered.
 const ZAVU_ISSUED: &str = "whsec_issued_at_registration_0a1b2c3d";
 const SENDZEN_SECRET: &str = "operator-sendzen-live-flows-6a7b";
 
 struct TwoServers {
-    app: LiveApp,
+    app: TestApp,
     sim: Sandbox,
 }
 
@@ -32,7 +31,7 @@ async fn live_against(
     port: u16,
     db: Option<&str>,
     adjust: impl FnOnce(&mut bspgraph::config::Settings),
-) -> LiveApp {
+) -> TestApp {
     let configure = |s: &mut bspgraph::config::Settings| {
         s.listen = format!("127.0.0.1:{port}").parse().unwrap();
         s.public_url = Some(format!("http://127.0.0.1:{port}"));
@@ -54,7 +53,7 @@ async fn live_against(
         adjust(s);
     };
     match db {
-        Some(url) => spawn_on(url, None, configure).await,
+        Some(url) => spawn_live_on(url, configure).await,
         None => spawn_live(configure).await,
     }
 }
@@ -238,10 +237,9 @@ async fn startup_registers_the_webhooks_and_seals_the_secret_zavu_issued() {
         (Some(env.app.url("/webhooks/sinch").as_str()), json!(["ALL"]))
     );
     use sea_orm::ConnectionTrait;
-    let backend = env.app.db.get_database_backend();
-    let row = env
-        .app
-        .db
+    let db = env.app.db().await;
+    let backend = db.get_database_backend();
+    let row = db
         .query_one(sea_orm::Statement::from_string(
             backend,
             "SELECT secret FROM webhook_registrations WHERE provider = 'ZAVU'",
@@ -587,7 +585,7 @@ async fn every_webhook_delivered_twice_and_in_reverse_order_yields_one_sender_an
 
         // Act: each delivery arrives twice, the newest first, signed as Zavu signs.
         for delivery in sent.iter().rev().chain(sent.iter().rev()) {
-            let signature = crate::live_support::zavu_signature(ZAVU_ISSUED, &delivery.body);
+            let signature = crate::zavu_support::zavu_signature(ZAVU_ISSUED, &delivery.body);
             let req = env.app.http.post(&delivery.url).header("x-zavu-signature", signature);
             let resp = req.header("content-type", "application/json").body(delivery.body.clone()).send().await.unwrap();
             assert_eq!(resp.status(), 200);

@@ -6,7 +6,8 @@ use std::time::Duration;
 use bspgraph::domain::Provider;
 use serde_json::json;
 
-use crate::live_support::{spawn_live, Ws, STATUS_QUERY};
+use crate::helpers::spawn_live;
+use crate::ws_support::{Ws, STATUS_QUERY};
 
 #[tokio::test]
 async fn sandbox_driven_onboarding_delivers_each_status_change_to_a_subscriber() {
@@ -116,7 +117,7 @@ async fn a_delivery_the_store_cannot_keep_is_answered_5xx_never_2xx() {
     // Arrange: the inbox is gone (a stand-in for a database that refuses writes).
     let app = spawn_live(|_| {}).await;
     let (_, zavu_id, _) = app.tracked_invitation().await;
-    sea_orm::ConnectionTrait::execute_unprepared(&app.db, "DROP TABLE webhook_inbox").await.unwrap();
+    sea_orm::ConnectionTrait::execute_unprepared(app.db().await, "DROP TABLE webhook_inbox").await.unwrap();
 
     // Act
     let status = app.zavu_webhook("evt_lost", &zavu_id, "completed", true).await;
@@ -152,7 +153,7 @@ async fn a_failing_event_stays_in_the_inbox_with_its_error_and_is_retried() {
     let app = spawn_live(|s| s.live.inbox_retry_secs = 0.1).await;
     let insert = "INSERT INTO senders (provider, provider_id, status, created_at, updated_at) \
                   VALUES ('SINCH', 'snd_unknown_at_sinch', 'PROVISIONING', '2026-01-01 00:00:00', '2026-01-01 00:00:00')";
-    sea_orm::ConnectionTrait::execute_unprepared(&app.db, insert).await.unwrap();
+    sea_orm::ConnectionTrait::execute_unprepared(app.db().await, insert).await.unwrap();
     let body =
         json!({ "type": "WHATSAPP_SENDER_ACTIVE", "payload": { "id": "snd_unknown_at_sinch", "state": "ACTIVE" } })
             .to_string();
