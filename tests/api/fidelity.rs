@@ -294,14 +294,13 @@ async fn without_credentials_all_three_providers_are_sandboxed_and_healthy() {
     let app = crate::helpers::spawn_app().await;
     let query = "{ providers { provider mode healthy lastError lastSyncAt capabilities } }";
 
-    let mut body = Value::Null;
-    for _ in 0..100 {
-        body = app.gql(query, json!({})).await;
-        if body["data"]["providers"].as_array().is_some_and(|a| a.iter().all(|p| p["lastSyncAt"].is_string())) {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    let body = crate::helpers::eventually("every startup check recorded", || async {
+        let body = app.gql(query, json!({})).await;
+        let checked =
+            body["data"]["providers"].as_array().is_some_and(|a| a.iter().all(|p| p["lastSyncAt"].is_string()));
+        checked.then_some(body)
+    })
+    .await;
 
     let providers = body["data"]["providers"].as_array().unwrap();
     let names: Vec<&str> = providers.iter().map(|p| p["provider"].as_str().unwrap()).collect();

@@ -1,7 +1,7 @@
 //! The test harness: [`TestApp`], the app on port 0 over a fresh database (a temp SQLite
 //! file, or a new PostgreSQL database under `TEST_DATABASE_URL`) with its state at hand,
 //! all started by one spawn path; the settings tests adjust; rows registered straight in
-//! the database; signed Zavu webhooks.
+//! the database; signed Zavu webhooks; and [`eventually`], the one way a test waits.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -21,6 +21,30 @@ use crate::zavu_support::{zavu_body, zavu_signature, OPERATOR_ZAVU_SECRET, ZAVU_
 /// A fixed `BSPGRAPH_SECRET_KEY`, for production (which needs one) and for a PostgreSQL
 /// database (which has no file to keep a generated key next to).
 pub const TEST_SECRET_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+
+/// How long [`eventually`] waits for a fact before failing the test. Generous: it only
+/// bounds a failure, a passing test never waits for it.
+const PATIENCE: Duration = Duration::from_secs(30);
+/// How often [`eventually`] looks again.
+const POLL: Duration = Duration::from_millis(10);
+
+/// Wait for a fact: call `check` until it gives `Some`, and return that. `check` runs at
+/// once, then again every 10 ms; the test fails, naming `what`, when the fact has not
+/// come true within 30 s. Tests wait through this helper only, never for a time of their own.
+pub async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        if let Some(found) = check().await {
+            return found;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "not within {PATIENCE:?}: {what}");
+        tokio::time::sleep(POLL).await;
+    }
+}
 
 /// A running app and what a test needs to talk to it.
 pub struct TestApp {
@@ -279,33 +303,26 @@ impl TestApp {
         bspgraph::domain::encode_cursor(bspgraph::domain::CursorKind::Events, seq)
     }
 
-    /// Wait until the event log holds `seq` (a fact, not a pause); panics after 10 s.
+    /// Wait until the event log holds `seq`.
     pub async fn until_event(&self, seq: i64) {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-        while self.state.store.max_event_seq().await.unwrap() < seq {
-            assert!(tokio::time::Instant::now() < deadline, "event {seq} never stored");
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
+        eventually(&format!("event {seq} stored"), || async {
+            (self.state.store.max_event_seq().await.unwrap() >= seq).then_some(())
+        })
+        .await;
     }
 
     /// Wait until `n` subscriptions follow the event bus (a subscription is live once
     /// its resolver has run, which graphql-transport-ws does not acknowledge).
     pub async fn until_listeners(&self, n: usize) {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-        while self.state.bus.listeners() < n {
-            assert!(tokio::time::Instant::now() < deadline, "{n} subscriptions never started");
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
+        let what = format!("{n} subscriptions started");
+        eventually(&what, || async { (self.state.bus.listeners() >= n).then_some(()) }).await;
     }
 
-    /// Wait until `n` operations follow shared executions (members join a moment after
-    /// their `subscribe`, which graphql-transport-ws does not acknowledge).
+    /// Wait until exactly `n` operations follow shared executions (members join a moment
+    /// after their `subscribe`, which graphql-transport-ws does not acknowledge).
     pub async fn until_members(&self, n: usize) {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-        while self.state.hubs.members() != n {
-            assert!(tokio::time::Instant::now() < deadline, "{n} members never joined");
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
+        let what = format!("{n} members joined");
+        eventually(&what, || async { (self.state.hubs.members() == n).then_some(()) }).await;
     }
 
     /// A client row; returns its id.

@@ -6,7 +6,7 @@
 use secrecy::ExposeSecret;
 use serde_json::json;
 
-use crate::helpers::{spawn_live, spawn_production, TestApp};
+use crate::helpers::{eventually, spawn_live, spawn_production, TestApp};
 use crate::live_ws_limits::closed;
 use crate::ws_support::{Ws, STATUS_QUERY};
 
@@ -76,13 +76,11 @@ async fn a_client_token_receives_only_its_own_clients_events() {
     ws.subscribe("all", STATUS_QUERY, json!({ "after": after })).await;
     assert_eq!(app.zavu_webhook("evt_theirs", &theirs_zavu, "in_progress", true).await, 200);
     // Wait until the other client's change is applied (webhooks are processed in the background).
-    for _ in 0..100 {
+    eventually("the other client's change applied", || async {
         let theirs = app.state.store.invitations_by_ids(&[theirs_row]).await.unwrap()[0].status;
-        if theirs == bspgraph::domain::InvitationStatus::InProgress {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
+        (theirs == bspgraph::domain::InvitationStatus::InProgress).then_some(())
+    })
+    .await;
     assert_eq!(app.zavu_webhook("evt_mine", &mine_zavu, "in_progress", true).await, 200);
     // The other client's change came first but never reaches this socket: mine is the first.
     let first = ws.next_status().await;

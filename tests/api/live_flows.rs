@@ -6,13 +6,11 @@
 //! when every webhook is dropped, with its sender and WABA filed once. The flow tests
 //! run on SQLite, then on PostgreSQL when `TEST_DATABASE_URL` is set.
 
-use std::time::Duration;
-
 use bspgraph::domain::Provider;
 use bspgraph_sandbox::{Fault, Sandbox, SandboxConfig, SimAction};
 use serde_json::{json, Value};
 
-use crate::helpers::{postgres_for, spawn_live, spawn_live_on, TestApp, TEST_SECRET_KEY};
+use crate::helpers::{eventually, postgres_for, spawn_live, spawn_live_on, TestApp, TEST_SECRET_KEY};
 
 /// What the Zavu simulator issues when a webhook URL is registered.
 const ZAVU_ISSUED: &str = "whsec_issued_at_registration_0a1b2c3d";
@@ -151,22 +149,18 @@ impl TwoServers {
         self.completed(inv["id"].as_str().unwrap()).await
     }
 
-    /// Wait (bounded) until invitation `id` is `COMPLETED` with its sender.
+    /// Wait until invitation `id` is `COMPLETED` with its sender.
     async fn completed(&self, id: &str) -> Value {
         self.until(id, |i| i["status"] == "COMPLETED" && !i["sender"].is_null()).await
     }
 
-    /// Wait (bounded) until invitation `id` reads as `done` says; that reading.
+    /// Wait until invitation `id` reads as `done` says; that reading.
     async fn until(&self, id: &str, done: impl Fn(&Value) -> bool) -> Value {
-        let mut last = Value::Null;
-        for _ in 0..300 {
-            last = self.invitation(id).await;
-            if done(&last) {
-                return last;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("not reached in time: {last}");
+        eventually(&format!("invitation {id} in the awaited state"), || async {
+            let reading = self.invitation(id).await;
+            done(&reading).then_some(reading)
+        })
+        .await
     }
 
     /// The event log as `Type:FROM>TO:SOURCE` (`-` for no previous status).
@@ -189,20 +183,17 @@ impl TwoServers {
             .collect()
     }
 
-    /// Wait (bounded) until the startup registrations (Zavu, Sinch) are recorded; the
-    /// `providers` rows then.
+    /// Wait until the startup registrations (Zavu, Sinch) are recorded; the `providers`
+    /// rows then.
     async fn registered(&self) -> Value {
         let q = "{ providers { provider webhook { target registeredAt lastError hasIssuedSecret } } }";
-        for _ in 0..200 {
+        eventually("the webhooks registered at startup", || async {
             let data = self.gql(q, json!({})).await;
             let rows = data["providers"].as_array().cloned().unwrap_or_default();
             let done = |p: &str| rows.iter().any(|r| r["provider"] == p && r["webhook"]["registeredAt"].is_string());
-            if done("ZAVU") && done("SINCH") {
-                return data["providers"].clone();
-            }
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
-        panic!("the webhooks were not registered at startup");
+            (done("ZAVU") && done("SINCH")).then(|| data["providers"].clone())
+        })
+        .await
     }
 
     fn drop_every_webhook(&self) {
@@ -460,13 +451,11 @@ impl SandboxProcess {
             .spawn()
             .unwrap();
         let this = Self { url: format!("http://127.0.0.1:{port}"), http: reqwest::Client::new(), _child: child };
-        for _ in 0..200 {
-            if this.http.get(format!("{}/sandbox/control/zavu/requests", this.url)).send().await.is_ok() {
-                return this;
-            }
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
-        panic!("bspgraph sandbox did not start");
+        eventually("bspgraph sandbox started", || async {
+            this.http.get(format!("{}/sandbox/control/zavu/requests", this.url)).send().await.ok().map(drop)
+        })
+        .await;
+        this
     }
 
     /// `POST /sandbox/control/{provider}/simulate`: the status and body.
@@ -619,25 +608,17 @@ async fn a_webhook_that_arrives_before_its_invitation_is_committed_is_applied_on
 
     // Act: the webhook first, then the row (as when the mutation commits late).
     assert_eq!(app.zavu_webhook("evt_early", &zavu_id, "in_progress", true).await, 200);
-    let first_try = async {
-        loop {
-            let inbox = app.state.store.inbox_entries(Provider::Zavu).await.unwrap();
-            if inbox.iter().any(|e| e.delivery_id == "evt_early" && e.last_error.is_some()) {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-    };
-    tokio::time::timeout(Duration::from_secs(5), first_try).await.expect("the early delivery was tried");
+    eventually("the early delivery tried", || async {
+        let inbox = app.state.store.inbox_entries(Provider::Zavu).await.unwrap();
+        inbox.iter().any(|e| e.delivery_id == "evt_early" && e.last_error.is_some()).then_some(())
+    })
+    .await;
     let row = app.register_invitation(client, &zavu_id, "PENDING").await;
 
     // Assert
-    for _ in 0..250 {
+    eventually("the early webhook applied", || async {
         let inv = app.state.store.invitation(row).await.unwrap();
-        if inv.status == bspgraph::domain::InvitationStatus::InProgress {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("the early webhook was never applied");
+        (inv.status == bspgraph::domain::InvitationStatus::InProgress).then_some(())
+    })
+    .await;
 }

@@ -1,12 +1,10 @@
 //! Webhook ingestion: signed deliveries become events exactly once; bad signatures and
 //! oversized bodies are refused before anything is stored.
 
-use std::time::Duration;
-
 use bspgraph::domain::Provider;
 use serde_json::json;
 
-use crate::helpers::spawn_live;
+use crate::helpers::{eventually, spawn_live};
 use crate::ws_support::{Ws, STATUS_QUERY};
 
 #[tokio::test]
@@ -96,14 +94,11 @@ async fn an_event_for_an_unknown_invitation_is_kept_processed_with_a_note() {
     // Act
     let status = app.zavu_webhook("evt_unknown", "inv_nobody", "completed", true).await;
     // A few quick retries first (its row might not be committed yet), then processed.
-    let mut inbox = Vec::new();
-    for _ in 0..250 {
-        inbox = app.state.store.inbox_entries(Provider::Zavu).await.unwrap();
-        if inbox.first().is_some_and(|e| e.state == "processed") {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let inbox = eventually("the delivery processed", || async {
+        let inbox = app.state.store.inbox_entries(Provider::Zavu).await.unwrap();
+        inbox.first().is_some_and(|e| e.state == "processed").then_some(inbox)
+    })
+    .await;
 
     // Assert
     assert_eq!(status, 200);
@@ -177,15 +172,12 @@ async fn a_failing_event_stays_in_the_inbox_with_its_error_and_is_retried() {
         .await
         .unwrap()
         .status();
-    // Wait (bounded) for the second attempt.
-    let mut inbox = Vec::new();
-    for _ in 0..250 {
-        inbox = app.state.store.inbox_entries(Provider::Sinch).await.unwrap();
-        if inbox.first().is_some_and(|e| e.attempts >= 2 && e.state == "failed") {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    // Wait for the second attempt.
+    let inbox = eventually("the second attempt failed", || async {
+        let inbox = app.state.store.inbox_entries(Provider::Sinch).await.unwrap();
+        inbox.first().is_some_and(|e| e.attempts >= 2 && e.state == "failed").then_some(inbox)
+    })
+    .await;
 
     // Assert: acknowledged, kept as failed with the reason, tried more than once.
     assert_eq!(status.as_u16(), 200);

@@ -3,27 +3,23 @@
 //! end (signed webhook); SendZen and Sinch at the adapter boundary, where the status is
 //! read.
 
-use std::time::Duration;
-
 use serde_json::json;
 
 use bspgraph::domain::{InvitationStatus, Provider, ProviderEventKind};
 use bspgraph::providers::ProviderAdapter as _;
 use bspgraph_sandbox::sinch::{sign_headers, SinchSimConfig};
 
-use crate::helpers::{postgres_for, spawn_live, spawn_live_on, TestApp};
+use crate::helpers::{eventually, postgres_for, spawn_live, spawn_live_on, TestApp};
 use crate::provider_support::{fast_http, sendzen_adapter, sinch_config};
 
-/// Wait (bounded) until the inbox row `delivery_id` is processed; return its note.
+/// Wait until the inbox row `delivery_id` is processed; return its note.
 async fn processed(app: &TestApp, delivery_id: &str) -> Option<String> {
-    for _ in 0..250 {
+    eventually(&format!("{delivery_id} processed"), || async {
         let inbox = app.state.store.inbox_entries(Provider::Zavu).await.unwrap();
-        if let Some(e) = inbox.iter().find(|e| e.delivery_id == delivery_id && e.state == "processed") {
-            return e.last_error.clone();
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("{delivery_id} was not processed");
+        let done = inbox.into_iter().find(|e| e.delivery_id == delivery_id && e.state == "processed");
+        done.map(|e| e.last_error)
+    })
+    .await
 }
 
 #[tokio::test]
