@@ -7,7 +7,7 @@ use bspgraph::store::InboxState;
 use secrecy::SecretString;
 use serde_json::{json, Value};
 
-use crate::helpers::{spawn_app_with, TestApp};
+use crate::helpers::{eventually, spawn_app_with, TestApp};
 use crate::onboarding_support::{complete, simulate, start};
 
 const ZAVU: &str = "whsec_CANARY_zavu_5f1c9d";
@@ -56,20 +56,17 @@ async fn webhook_secrets_never_reach_logs_responses_or_the_database() {
     let responses = run_flows(&app).await;
     // Wait (bounded) until the simulators' webhooks are stored and processed.
     let query = "{ events(first: 100) { edges { node { status source } } } invitations { edges { node { status raw } } } projects { edges { node { raw } } } }";
-    let mut everything = json!(null);
-    for _ in 0..250 {
-        everything = app.data(query, json!({})).await;
+    let everything = eventually("the signed webhooks stored and processed", || async {
+        let everything = app.data(query, json!({})).await;
         let mut inbox = Vec::new();
         for provider in [Provider::Zavu, Provider::Sinch, Provider::Sendzen] {
             inbox.extend(app.store.inbox_entries(provider).await.unwrap());
         }
         let applied =
             everything["events"]["edges"].as_array().unwrap().iter().any(|e| e["node"]["source"] == "WEBHOOK");
-        if applied && inbox.iter().all(|e| e.state == InboxState::Processed) {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
+        (applied && inbox.iter().all(|e| e.state == InboxState::Processed)).then_some(everything)
+    })
+    .await;
     assert!(
         everything["events"]["edges"].as_array().unwrap().iter().any(|e| e["node"]["source"] == "WEBHOOK"),
         "signed webhooks were verified and applied: {everything}"

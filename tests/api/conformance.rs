@@ -6,7 +6,7 @@
 use serde_json::{json, Value};
 
 use crate::helpers::{create_client, error_codes, spawn_app, TestApp};
-use crate::live_support::Ws;
+use crate::ws_support::Ws;
 
 async fn post(app: &TestApp, body: Value, accept: &str) -> (u16, Value) {
     let resp = app.http.post(app.url("/graphql")).header("accept", accept).json(&body).send().await.unwrap();

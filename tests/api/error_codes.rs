@@ -11,7 +11,7 @@ use sea_orm::ConnectionTrait;
 use secrecy::ExposeSecret;
 use serde_json::{json, Value};
 
-use crate::helpers::{create_client, error_codes, spawn_app, spawn_app_with};
+use crate::helpers::{create_client, error_codes, eventually, spawn_app, spawn_app_with};
 use crate::onboarding_support::{codes, start};
 
 /// The codes named in the second column of the README's "Error codes" table.
@@ -89,13 +89,11 @@ async fn an_unusable_accept_header_is_not_acceptable() {
 /// reached it, so that a fault injected next applies to the test's own call.
 async fn after_startup_check(app: &crate::helpers::TestApp) -> std::sync::Arc<bspgraph_sandbox::SimCore> {
     let core = app.sandbox.clone().unwrap().zavu.core.clone();
-    for _ in 0..500 {
-        if core.requests().iter().any(|r| r.path == "/v1/me") {
-            return core;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("the startup credential check never reached the Zavu simulator");
+    eventually("the startup credential check reached the Zavu simulator", || async {
+        core.requests().iter().any(|r| r.path == "/v1/me").then_some(())
+    })
+    .await;
+    core
 }
 
 #[tokio::test]
@@ -115,9 +113,10 @@ async fn a_second_call_with_a_key_whose_first_call_still_runs_is_told_so() {
     let (first, second) = tokio::join!(start(&app, input.clone()), async {
         // The first call holds the key once its provider call is on the wire.
         let zavu = app.sandbox.clone().unwrap().zavu;
-        while !zavu.core.requests().iter().any(|r| r.method == "POST" && r.path == "/v1/invitations") {
-            tokio::task::yield_now().await;
-        }
+        eventually("the first call's provider call on the wire", || async {
+            zavu.core.requests().iter().any(|r| r.method == "POST" && r.path == "/v1/invitations").then_some(())
+        })
+        .await;
         start(&app, input.clone()).await
     });
     assert!(first["invitation"]["id"].is_string(), "{first}");
@@ -146,9 +145,7 @@ async fn a_key_that_cannot_be_checked_is_unavailable_not_unauthenticated() {
     let key = bspgraph::auth::keys::generate();
     app.store.create_api_key("k", &key.display_prefix, &key.digest).await.unwrap();
     // The key store breaks behind the server's back.
-    let url = app.store.url().to_owned();
-    let db = sea_orm::Database::connect(url).await.unwrap();
-    db.execute_unprepared("DROP TABLE api_keys").await.unwrap();
+    app.db().await.execute_unprepared("DROP TABLE api_keys").await.unwrap();
 
     let resp = app.http.post(app.url("/graphql")).bearer_auth(key.secret.expose_secret());
     let resp = resp.json(&json!({ "query": "{ __typename }" })).send().await.unwrap();

@@ -12,13 +12,14 @@ async fn a_corrupt_row_gives_a_masked_internal_error_with_a_request_id() {
         let client = create_client(&app, "Corrupt", None).await;
         // A row no code path can write: a status outside the enum.
         let raw_id = bspgraph::domain::GlobalId::decode(&client).unwrap().id;
-        let db = sea_orm::Database::connect(database_url(&app).await).await.unwrap();
-        db.execute_unprepared(&format!(
-            "INSERT INTO invitations (client_id, provider, status, flow, created_at, updated_at)
+        app.db()
+            .await
+            .execute_unprepared(&format!(
+                "INSERT INTO invitations (client_id, provider, status, flow, created_at, updated_at)
              VALUES ({raw_id}, 'ZAVU', 'SECRET_BOGUS_STATUS', 'HOSTED_LINK', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
-        ))
-        .await
-        .unwrap();
+            ))
+            .await
+            .unwrap();
 
         let resp = app
             .http
@@ -39,9 +40,4 @@ async fn a_corrupt_row_gives_a_masked_internal_error_with_a_request_id() {
         }
     })
     .await;
-}
-
-/// The database URL the app was started with (the store does not expose it).
-async fn database_url(app: &crate::helpers::TestApp) -> String {
-    app.store.url().to_owned()
 }

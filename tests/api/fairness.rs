@@ -3,12 +3,10 @@
 //! SendZen simulator received the calls (with a low limit, one call per 150 ms, so a
 //! queue forms), never through timing.
 
-use std::time::Duration;
-
 use bspgraph::domain::GlobalId;
 use serde_json::{json, Value};
 
-use crate::helpers::{spawn_app_with, TestApp};
+use crate::helpers::{eventually, spawn_app_with, TestApp};
 use crate::onboarding_support::start;
 
 /// Flood calls queued by one client.
@@ -28,14 +26,12 @@ fn onboard_calls(app: &TestApp) -> Vec<String> {
         .collect()
 }
 
-/// Wait (bounded) until SendZen received `n` calls for `ident`.
+/// Wait until SendZen received `n` calls for `ident`.
 async fn until_served(app: &TestApp, ident: &str, n: usize) {
-    let served = async {
-        while onboard_calls(app).iter().filter(|c| *c == ident).count() < n {
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-    };
-    tokio::time::timeout(Duration::from_secs(30), served).await.expect("the calls never reached SendZen");
+    eventually("the calls reached SendZen", || async {
+        (onboard_calls(app).iter().filter(|c| *c == ident).count() >= n).then_some(())
+    })
+    .await;
 }
 
 /// `renewInvitation` as the bearer of `token`, on its own task.

@@ -291,31 +291,16 @@ async fn sendzen_shapes() {
 
 #[tokio::test]
 async fn without_credentials_all_three_providers_are_sandboxed_and_healthy() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut settings = bspgraph::config::Settings::defaults();
-    settings.listen = "127.0.0.1:0".parse().unwrap();
-    settings.database_url = format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display());
-    let app = bspgraph::web::App::build(settings).await.unwrap();
-    let addr = app.local_addr().unwrap();
-    app.start(std::future::pending()).await.unwrap();
-    let query = json!({ "query": "{ providers { provider mode healthy lastError lastSyncAt capabilities } }" });
+    let app = crate::helpers::spawn_app().await;
+    let query = "{ providers { provider mode healthy lastError lastSyncAt capabilities } }";
 
-    let mut body = Value::Null;
-    for _ in 0..100 {
-        body = reqwest::Client::new()
-            .post(format!("http://{addr}/graphql"))
-            .json(&query)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        if body["data"]["providers"].as_array().is_some_and(|a| a.iter().all(|p| p["lastSyncAt"].is_string())) {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    let body = crate::helpers::eventually("every startup check recorded", || async {
+        let body = app.gql(query, json!({})).await;
+        let checked =
+            body["data"]["providers"].as_array().is_some_and(|a| a.iter().all(|p| p["lastSyncAt"].is_string()));
+        checked.then_some(body)
+    })
+    .await;
 
     let providers = body["data"]["providers"].as_array().unwrap();
     let names: Vec<&str> = providers.iter().map(|p| p["provider"].as_str().unwrap()).collect();

@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 
 use crate::helpers::{error_codes, TestApp};
 use crate::hostile::quiet_app;
-use crate::live_support::Ws;
+use crate::ws_support::Ws;
 
 /// `{ nodes(ids: [[[[...]]]]) { id } }` nested 2,000 levels: about 4 KB.
 pub fn deep_list(levels: usize) -> String {
@@ -50,10 +50,6 @@ async fn still_serving(app: &TestApp) {
     assert_eq!(app.data("{ __typename }", json!({})).await["__typename"], "Query");
 }
 
-fn ws_url(app: &TestApp) -> String {
-    format!("ws://{}/graphql/ws", app.addr)
-}
-
 #[tokio::test]
 async fn deeply_nested_values_are_refused_on_every_transport() {
     let app = quiet_app().await;
@@ -74,13 +70,13 @@ async fn deeply_nested_values_are_refused_on_every_transport() {
     assert_eq!(error_codes(&body[0]), ["QUERY_TOO_DEEP"]);
     assert_eq!(body[1]["data"]["__typename"], "Query");
 
-    let mut ws = Ws::ready(&ws_url(&app)).await;
+    let mut ws = Ws::ready(&app.ws_url()).await;
     ws.subscribe("deep", &list, json!({})).await;
     let msg = ws.recv().await;
     assert_eq!((msg["type"].as_str(), msg["id"].as_str()), (Some("error"), Some("deep")), "{msg}");
     assert_eq!(msg["payload"][0]["extensions"]["code"], "QUERY_TOO_DEEP");
 
-    let mut legacy = Ws::connect(&ws_url(&app), "graphql-ws").await;
+    let mut legacy = Ws::connect(&app.ws_url(), "graphql-ws").await;
     legacy.send(json!({ "type": "connection_init", "payload": {} })).await;
     assert_eq!(legacy.recv().await["type"], "connection_ack");
     legacy.send(json!({ "type": "start", "id": "deep", "payload": { "query": list } })).await;
@@ -97,7 +93,7 @@ async fn doubling_fragments_are_refused_before_validation() {
         let doc = doubling_fragments(levels);
         let (status, codes, _) = post_refused(&app, json!({ "query": doc })).await;
         assert_eq!((status, codes), (StatusCode::OK, vec!["QUERY_TOO_COMPLEX".to_owned()]), "{levels} levels");
-        let mut ws = Ws::ready(&ws_url(&app)).await;
+        let mut ws = Ws::ready(&app.ws_url()).await;
         ws.subscribe("f", &doc, json!({})).await;
         assert_eq!(ws.recv().await["payload"][0]["extensions"]["code"], "QUERY_TOO_COMPLEX");
     }

@@ -5,7 +5,7 @@ use reqwest::header::CONTENT_TYPE;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::helpers::{error_codes, spawn_app_with, without_background, TestApp};
+use crate::helpers::{error_codes, eventually, spawn_app_with, without_background, TestApp};
 
 async fn refused_before_execution(app: &TestApp, body: Value) -> (StatusCode, Vec<String>) {
     let before = app.store.statements();
@@ -16,19 +16,18 @@ async fn refused_before_execution(app: &TestApp, body: Value) -> (StatusCode, Ve
     (status, codes)
 }
 
-/// No background work (poller, inbox sweeps), and startup reads settled, so the
-/// statement counter sees only what requests do.
+/// No background work (poller, inbox sweeps), and startup reads settled (the statement
+/// counter unchanged between two looks), so the counter sees only what requests do.
 pub(crate) async fn quiet_app() -> TestApp {
     let app = spawn_app_with(without_background).await;
-    let mut last = app.store.statements();
-    loop {
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let mut last = None;
+    eventually("the statement counter settled after startup", || {
         let now = app.store.statements();
-        if now == last {
-            return app;
-        }
-        last = now;
-    }
+        let settled = last.replace(now) == Some(now);
+        async move { settled.then_some(()) }
+    })
+    .await;
+    app
 }
 
 #[tokio::test]

@@ -6,23 +6,24 @@
 use secrecy::ExposeSecret;
 use serde_json::json;
 
-use crate::live_support::{spawn_live, spawn_production, LiveApp, Ws, STATUS_QUERY};
+use crate::helpers::{eventually, spawn_live, spawn_production, TestApp};
 use crate::live_ws_limits::closed;
+use crate::ws_support::{Ws, STATUS_QUERY};
 
 /// Production with Zavu LIVE (against a standalone simulator), so invitations and
 /// signed webhooks exist; the sandbox is never mounted in production.
-async fn production() -> LiveApp {
+async fn production() -> TestApp {
     spawn_production(|_| {}).await
 }
 
-async fn init(app: &LiveApp, token: Option<&str>) -> Ws {
+async fn init(app: &TestApp, token: Option<&str>) -> Ws {
     let mut ws = Ws::connect(&app.ws_url(), "graphql-transport-ws").await;
     let payload = token.map_or(json!({}), |t| json!({ "authToken": t }));
     ws.send(json!({ "type": "connection_init", "payload": payload })).await;
     ws
 }
 
-fn key(app: &LiveApp) -> (bspgraph::auth::keys::NewKey, String) {
+fn key(app: &TestApp) -> (bspgraph::auth::keys::NewKey, String) {
     let key = bspgraph::auth::keys::generate();
     let text = key.secret.expose_secret().to_owned();
     let _ = app;
@@ -75,13 +76,11 @@ async fn a_client_token_receives_only_its_own_clients_events() {
     ws.subscribe("all", STATUS_QUERY, json!({ "after": after })).await;
     assert_eq!(app.zavu_webhook("evt_theirs", &theirs_zavu, "in_progress", true).await, 200);
     // Wait until the other client's change is applied (webhooks are processed in the background).
-    for _ in 0..100 {
+    eventually("the other client's change applied", || async {
         let theirs = app.state.store.invitations_by_ids(&[theirs_row]).await.unwrap()[0].status;
-        if theirs == bspgraph::domain::InvitationStatus::InProgress {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
+        (theirs == bspgraph::domain::InvitationStatus::InProgress).then_some(())
+    })
+    .await;
     assert_eq!(app.zavu_webhook("evt_mine", &mine_zavu, "in_progress", true).await, 200);
     // The other client's change came first but never reaches this socket: mine is the first.
     let first = ws.next_status().await;
@@ -128,7 +127,7 @@ async fn a_sendzen_delivery_to_an_unknown_client_token_is_refused_and_not_stored
 }
 
 /// A production app with `adjust`ed settings and a live operator key: (app, key id, key).
-async fn production_with_key(adjust: impl FnOnce(&mut bspgraph::config::Settings)) -> (LiveApp, i64, String) {
+async fn production_with_key(adjust: impl FnOnce(&mut bspgraph::config::Settings)) -> (TestApp, i64, String) {
     let app = spawn_production(|s| {
         adjust(s);
     })
@@ -195,7 +194,7 @@ async fn a_client_tokens_socket_closes_with_4403_at_the_tokens_expiry() {
 }
 
 /// The `exp` of a token, as the server reads it (Unix seconds).
-fn token_expiry(app: &LiveApp, token: &str) -> i64 {
+fn token_expiry(app: &TestApp, token: &str) -> i64 {
     let past = chrono::DateTime::<chrono::Utc>::MIN_UTC;
     app.state.gate.authenticator.signer().verify(token, past).unwrap().expires_at.timestamp()
 }

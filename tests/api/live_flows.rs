@@ -6,21 +6,18 @@
 //! when every webhook is dropped, with its sender and WABA filed once. The flow tests
 //! run on SQLite, then on PostgreSQL when `TEST_DATABASE_URL` is set.
 
-use std::time::Duration;
-
 use bspgraph::domain::Provider;
 use bspgraph_sandbox::{Fault, Sandbox, SandboxConfig, SimAction};
 use serde_json::{json, Value};
 
-use crate::helpers::postgres_for;
-use crate::live_support::{spawn_live, spawn_on, LiveApp, TEST_SECRET_KEY};
+use crate::helpers::{eventually, postgres_for, spawn_live, spawn_live_on, TestApp, TEST_SECRET_KEY};
 
 /// What the Zavu simulator issues when a webhook URL is registered.
 const ZAVU_ISSUED: &str = "whsec_issued_at_registration_0a1b2c3d";
 const SENDZEN_SECRET: &str = "operator-sendzen-live-flows-6a7b";
 
 struct TwoServers {
-    app: LiveApp,
+    app: TestApp,
     sim: Sandbox,
 }
 
@@ -32,7 +29,7 @@ async fn live_against(
     port: u16,
     db: Option<&str>,
     adjust: impl FnOnce(&mut bspgraph::config::Settings),
-) -> LiveApp {
+) -> TestApp {
     let configure = |s: &mut bspgraph::config::Settings| {
         s.listen = format!("127.0.0.1:{port}").parse().unwrap();
         s.public_url = Some(format!("http://127.0.0.1:{port}"));
@@ -54,7 +51,7 @@ async fn live_against(
         adjust(s);
     };
     match db {
-        Some(url) => spawn_on(url, None, configure).await,
+        Some(url) => spawn_live_on(url, configure).await,
         None => spawn_live(configure).await,
     }
 }
@@ -152,22 +149,18 @@ impl TwoServers {
         self.completed(inv["id"].as_str().unwrap()).await
     }
 
-    /// Wait (bounded) until invitation `id` is `COMPLETED` with its sender.
+    /// Wait until invitation `id` is `COMPLETED` with its sender.
     async fn completed(&self, id: &str) -> Value {
         self.until(id, |i| i["status"] == "COMPLETED" && !i["sender"].is_null()).await
     }
 
-    /// Wait (bounded) until invitation `id` reads as `done` says; that reading.
+    /// Wait until invitation `id` reads as `done` says; that reading.
     async fn until(&self, id: &str, done: impl Fn(&Value) -> bool) -> Value {
-        let mut last = Value::Null;
-        for _ in 0..300 {
-            last = self.invitation(id).await;
-            if done(&last) {
-                return last;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("not reached in time: {last}");
+        eventually(&format!("invitation {id} in the awaited state"), || async {
+            let reading = self.invitation(id).await;
+            done(&reading).then_some(reading)
+        })
+        .await
     }
 
     /// The event log as `Type:FROM>TO:SOURCE` (`-` for no previous status).
@@ -190,20 +183,17 @@ impl TwoServers {
             .collect()
     }
 
-    /// Wait (bounded) until the startup registrations (Zavu, Sinch) are recorded; the
-    /// `providers` rows then.
+    /// Wait until the startup registrations (Zavu, Sinch) are recorded; the `providers`
+    /// rows then.
     async fn registered(&self) -> Value {
         let q = "{ providers { provider webhook { target registeredAt lastError hasIssuedSecret } } }";
-        for _ in 0..200 {
+        eventually("the webhooks registered at startup", || async {
             let data = self.gql(q, json!({})).await;
             let rows = data["providers"].as_array().cloned().unwrap_or_default();
             let done = |p: &str| rows.iter().any(|r| r["provider"] == p && r["webhook"]["registeredAt"].is_string());
-            if done("ZAVU") && done("SINCH") {
-                return data["providers"].clone();
-            }
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
-        panic!("the webhooks were not registered at startup");
+            (done("ZAVU") && done("SINCH")).then(|| data["providers"].clone())
+        })
+        .await
     }
 
     fn drop_every_webhook(&self) {
@@ -238,10 +228,9 @@ async fn startup_registers_the_webhooks_and_seals_the_secret_zavu_issued() {
         (Some(env.app.url("/webhooks/sinch").as_str()), json!(["ALL"]))
     );
     use sea_orm::ConnectionTrait;
-    let backend = env.app.db.get_database_backend();
-    let row = env
-        .app
-        .db
+    let db = env.app.db().await;
+    let backend = db.get_database_backend();
+    let row = db
         .query_one(sea_orm::Statement::from_string(
             backend,
             "SELECT secret FROM webhook_registrations WHERE provider = 'ZAVU'",
@@ -462,13 +451,11 @@ impl SandboxProcess {
             .spawn()
             .unwrap();
         let this = Self { url: format!("http://127.0.0.1:{port}"), http: reqwest::Client::new(), _child: child };
-        for _ in 0..200 {
-            if this.http.get(format!("{}/sandbox/control/zavu/requests", this.url)).send().await.is_ok() {
-                return this;
-            }
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
-        panic!("bspgraph sandbox did not start");
+        eventually("bspgraph sandbox started", || async {
+            this.http.get(format!("{}/sandbox/control/zavu/requests", this.url)).send().await.ok().map(drop)
+        })
+        .await;
+        this
     }
 
     /// `POST /sandbox/control/{provider}/simulate`: the status and body.
@@ -587,7 +574,7 @@ async fn every_webhook_delivered_twice_and_in_reverse_order_yields_one_sender_an
 
         // Act: each delivery arrives twice, the newest first, signed as Zavu signs.
         for delivery in sent.iter().rev().chain(sent.iter().rev()) {
-            let signature = crate::live_support::zavu_signature(ZAVU_ISSUED, &delivery.body);
+            let signature = crate::zavu_support::zavu_signature(ZAVU_ISSUED, &delivery.body);
             let req = env.app.http.post(&delivery.url).header("x-zavu-signature", signature);
             let resp = req.header("content-type", "application/json").body(delivery.body.clone()).send().await.unwrap();
             assert_eq!(resp.status(), 200);
@@ -621,25 +608,17 @@ async fn a_webhook_that_arrives_before_its_invitation_is_committed_is_applied_on
 
     // Act: the webhook first, then the row (as when the mutation commits late).
     assert_eq!(app.zavu_webhook("evt_early", &zavu_id, "in_progress", true).await, 200);
-    let first_try = async {
-        loop {
-            let inbox = app.state.store.inbox_entries(Provider::Zavu).await.unwrap();
-            if inbox.iter().any(|e| e.delivery_id == "evt_early" && e.last_error.is_some()) {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-    };
-    tokio::time::timeout(Duration::from_secs(5), first_try).await.expect("the early delivery was tried");
+    eventually("the early delivery tried", || async {
+        let inbox = app.state.store.inbox_entries(Provider::Zavu).await.unwrap();
+        inbox.iter().any(|e| e.delivery_id == "evt_early" && e.last_error.is_some()).then_some(())
+    })
+    .await;
     let row = app.register_invitation(client, &zavu_id, "PENDING").await;
 
     // Assert
-    for _ in 0..250 {
+    eventually("the early webhook applied", || async {
         let inv = app.state.store.invitation(row).await.unwrap();
-        if inv.status == bspgraph::domain::InvitationStatus::InProgress {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("the early webhook was never applied");
+        (inv.status == bspgraph::domain::InvitationStatus::InProgress).then_some(())
+    })
+    .await;
 }

@@ -8,7 +8,8 @@ use serde_json::{json, Value};
 
 use bspgraph::domain::{decode_cursor, CursorKind};
 
-use crate::live_support::{spawn_live, LiveApp, Ws, STATUS_QUERY};
+use crate::helpers::{spawn_live, TestApp};
+use crate::ws_support::{Ws, STATUS_QUERY};
 
 const WITH_NODE: &str = "subscription($after: String) { \
     statusChanged(after: $after) { cursor status node { ... on Invitation { id } } } }";
@@ -18,7 +19,7 @@ fn seq(event: &Value) -> i64 {
 }
 
 /// A client token for the client owning invitation row `row`.
-async fn token_for(app: &LiveApp, row: i64) -> String {
+async fn token_for(app: &TestApp, row: i64) -> String {
     let owner = app.state.store.invitations_by_ids(&[row]).await.unwrap()[0].client_id;
     let expires = chrono::Utc::now() + chrono::Duration::seconds(300);
     app.state.gate.authenticator.signer().issue(owner, expires).expose_secret().to_owned()

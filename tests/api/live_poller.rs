@@ -3,7 +3,8 @@
 use bspgraph_sandbox::SimAction;
 use serde_json::json;
 
-use crate::live_support::{spawn_live, Ws, STATUS_QUERY};
+use crate::helpers::spawn_live;
+use crate::ws_support::{Ws, STATUS_QUERY};
 
 #[tokio::test]
 async fn a_dropped_zavu_completed_webhook_is_picked_up_by_the_poller() {

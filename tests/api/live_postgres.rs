@@ -7,13 +7,13 @@ use std::collections::HashSet;
 use sea_orm::ConnectionTrait;
 use serde_json::json;
 
-use crate::helpers::postgres_for;
-use crate::live_support::{spawn_on, LiveApp, Ws, STATUS_QUERY};
+use crate::helpers::{postgres_for, spawn_live_on, TestApp};
+use crate::ws_support::{Ws, STATUS_QUERY};
 
-async fn two_instances(test: &str) -> Option<(LiveApp, LiveApp)> {
+async fn two_instances(test: &str) -> Option<(TestApp, TestApp)> {
     let url = postgres_for(test).await?;
-    let a = spawn_on(&url, None, |_| {}).await;
-    let b = spawn_on(&url, None, |_| {}).await;
+    let a = spawn_live_on(&url, |_| {}).await;
+    let b = spawn_live_on(&url, |_| {}).await;
     Some((a, b))
 }
 
@@ -54,7 +54,7 @@ async fn no_event_is_lost_when_the_listener_connection_is_cut_and_restored() {
     // Act: cut every LISTEN connection, and change rows through B meanwhile.
     let cut = "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
                WHERE datname = current_database() AND query ILIKE 'LISTEN%' AND pid <> pg_backend_pid()";
-    a.db.execute_unprepared(cut).await.unwrap();
+    a.db().await.execute_unprepared(cut).await.unwrap();
     for (i, id) in ids.iter().enumerate() {
         assert_eq!(b.zavu_webhook(&format!("evt_pg_cut_{i}"), id, "in_progress", true).await, 200);
     }

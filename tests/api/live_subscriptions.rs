@@ -5,7 +5,8 @@ use serde_json::json;
 
 use bspgraph::domain::CursorKind;
 
-use crate::live_support::{spawn_live, Ws, STATUS_QUERY};
+use crate::helpers::spawn_live;
+use crate::ws_support::{Ws, STATUS_QUERY};
 
 const EVENTS: CursorKind = CursorKind::Events;
 

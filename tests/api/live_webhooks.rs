@@ -1,13 +1,12 @@
 //! Webhook ingestion: signed deliveries become events exactly once; bad signatures and
 //! oversized bodies are refused before anything is stored.
 
-use bspgraph::store::InboxState;
-use std::time::Duration;
-
 use bspgraph::domain::Provider;
+use bspgraph::store::InboxState;
 use serde_json::json;
 
-use crate::live_support::{spawn_live, Ws, STATUS_QUERY};
+use crate::helpers::{eventually, spawn_live};
+use crate::ws_support::{Ws, STATUS_QUERY};
 
 #[tokio::test]
 async fn sandbox_driven_onboarding_delivers_each_status_change_to_a_subscriber() {
@@ -96,14 +95,11 @@ async fn an_event_for_an_unknown_invitation_is_kept_processed_with_a_note() {
     // Act
     let status = app.zavu_webhook("evt_unknown", "inv_nobody", "completed", true).await;
     // A few quick retries first (its row might not be committed yet), then processed.
-    let mut inbox = Vec::new();
-    for _ in 0..250 {
-        inbox = app.state.store.inbox_entries(Provider::Zavu).await.unwrap();
-        if inbox.first().is_some_and(|e| e.state == InboxState::Processed) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let inbox = eventually("the delivery processed", || async {
+        let inbox = app.state.store.inbox_entries(Provider::Zavu).await.unwrap();
+        inbox.first().is_some_and(|e| e.state == InboxState::Processed).then_some(inbox)
+    })
+    .await;
 
     // Assert
     assert_eq!(status, 200);
@@ -117,7 +113,7 @@ async fn a_delivery_the_store_cannot_keep_is_answered_5xx_never_2xx() {
     // Arrange: the inbox is gone (a stand-in for a database that refuses writes).
     let app = spawn_live(|_| {}).await;
     let (_, zavu_id, _) = app.tracked_invitation().await;
-    sea_orm::ConnectionTrait::execute_unprepared(&app.db, "DROP TABLE webhook_inbox").await.unwrap();
+    sea_orm::ConnectionTrait::execute_unprepared(app.db().await, "DROP TABLE webhook_inbox").await.unwrap();
 
     // Act
     let status = app.zavu_webhook("evt_lost", &zavu_id, "completed", true).await;
@@ -153,7 +149,7 @@ async fn a_failing_event_stays_in_the_inbox_with_its_error_and_is_retried() {
     let app = spawn_live(|s| s.live.inbox_retry_secs = 0.1).await;
     let insert = "INSERT INTO senders (provider, provider_id, status, created_at, updated_at) \
                   VALUES ('SINCH', 'snd_unknown_at_sinch', 'PROVISIONING', '2026-01-01 00:00:00', '2026-01-01 00:00:00')";
-    sea_orm::ConnectionTrait::execute_unprepared(&app.db, insert).await.unwrap();
+    sea_orm::ConnectionTrait::execute_unprepared(app.db().await, insert).await.unwrap();
     let body =
         json!({ "type": "WHATSAPP_SENDER_ACTIVE", "payload": { "id": "snd_unknown_at_sinch", "state": "ACTIVE" } })
             .to_string();
@@ -177,15 +173,12 @@ async fn a_failing_event_stays_in_the_inbox_with_its_error_and_is_retried() {
         .await
         .unwrap()
         .status();
-    // Wait (bounded) for the second attempt.
-    let mut inbox = Vec::new();
-    for _ in 0..250 {
-        inbox = app.state.store.inbox_entries(Provider::Sinch).await.unwrap();
-        if inbox.first().is_some_and(|e| e.attempts >= 2 && e.state == InboxState::Failed) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    // Wait for the second attempt.
+    let inbox = eventually("the second attempt failed", || async {
+        let inbox = app.state.store.inbox_entries(Provider::Sinch).await.unwrap();
+        inbox.first().is_some_and(|e| e.attempts >= 2 && e.state == InboxState::Failed).then_some(inbox)
+    })
+    .await;
 
     // Assert: acknowledged, kept as failed with the reason, tried more than once.
     assert_eq!(status.as_u16(), 200);

@@ -4,13 +4,13 @@
 
 use std::time::Duration;
 
-use bspgraph::web::App;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::{self, Message};
 
-use crate::live_support::{live_settings, spawn_live, Ws};
+use crate::helpers::spawn_live;
+use crate::ws_support::Ws;
 
 /// Generous: these waits are for correctness, never timing.
 const PATIENCE: Duration = Duration::from_secs(30);
@@ -172,18 +172,11 @@ async fn websocket_operations_share_the_callers_http_rate_limit_bucket() {
 #[tokio::test]
 async fn shutdown_closes_open_sockets_with_1001_going_away() {
     // Arrange
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}?mode=rwc", dir.path().join("shutdown.db").display());
-    let app = App::build(live_settings(&url)).await.unwrap();
-    let ws_url = format!("ws://{}/graphql/ws", app.local_addr().unwrap());
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let served = tokio::spawn(app.serve(async {
-        let _ = stopped.await;
-    }));
-    let mut ws = Ws::ready(&ws_url).await;
+    let mut app = spawn_live(|_| {}).await;
+    let mut ws = Ws::ready(&app.ws_url()).await;
 
     // Act
-    stop.send(()).unwrap();
+    let served = app.shut_down();
 
     // Assert
     let (code, reason, _) = closed(&mut ws).await;

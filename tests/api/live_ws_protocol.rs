@@ -2,7 +2,8 @@
 
 use serde_json::json;
 
-use crate::live_support::{spawn_live, Ws, STATUS_QUERY};
+use crate::helpers::spawn_live;
+use crate::ws_support::{Ws, STATUS_QUERY};
 
 #[tokio::test]
 async fn an_invalid_or_unknown_message_closes_with_4400() {

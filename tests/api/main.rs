@@ -4,6 +4,8 @@
 
 mod helpers;
 mod provider_support;
+mod ws_support;
+mod zavu_support;
 
 mod architecture;
 mod auth;
@@ -52,7 +54,6 @@ mod live_multiplex;
 mod live_poller;
 mod live_postgres;
 mod live_subscriptions;
-mod live_support;
 mod live_webhooks;
 mod live_ws_limits;
 mod live_ws_protocol;

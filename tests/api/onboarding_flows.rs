@@ -71,14 +71,11 @@ async fn zavu_hosted_link_goes_from_pending_link_to_completed_sender() {
 /// The invitation once the WABA named by Zavu's webhook is filed (bounded wait).
 async fn until_waba(app: &crate::helpers::TestApp, id: &str) -> serde_json::Value {
     let query = format!("query($id: ID!) {{ node(id: $id) {{ ... on Invitation {{ {INV} }} }} }}");
-    for _ in 0..100 {
+    crate::helpers::eventually(&format!("a WABA filed for {id}"), || async {
         let inv = app.data(&query, json!({ "id": id })).await["node"].clone();
-        if inv["waba"]["wabaId"].is_string() {
-            return inv;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    panic!("no WABA filed for {id} within 5 s");
+        inv["waba"]["wabaId"].is_string().then_some(inv)
+    })
+    .await
 }
 
 #[tokio::test]

@@ -7,16 +7,17 @@ use bspgraph::domain::{InvitationStatus, Provider};
 use secrecy::ExposeSecret;
 use serde_json::{json, Value};
 
-use crate::live_support::{spawn_live, spawn_production, zavu_body, zavu_signature, LiveApp, ZAVU_SECRET};
+use crate::helpers::{spawn_live, spawn_production, TestApp, TEST_SECRET_KEY};
+use crate::zavu_support::{zavu_body, zavu_signature, ZAVU_SECRET};
 
 /// An operator key for `app`.
-async fn operator(app: &LiveApp) -> String {
+async fn operator(app: &TestApp) -> String {
     let key = bspgraph::auth::keys::generate();
     app.state.store.create_api_key("prod-test", &key.display_prefix, &key.digest).await.unwrap();
     key.secret.expose_secret().to_owned()
 }
 
-async fn gql(app: &LiveApp, key: &str, query: &str, variables: Value) -> Value {
+async fn gql(app: &TestApp, key: &str, query: &str, variables: Value) -> Value {
     let resp = app
         .http
         .post(app.url("/graphql"))
@@ -28,7 +29,7 @@ async fn gql(app: &LiveApp, key: &str, query: &str, variables: Value) -> Value {
     resp.json().await.unwrap()
 }
 
-async fn status_of(app: &LiveApp, row: i64) -> (InvitationStatus, Option<String>) {
+async fn status_of(app: &TestApp, row: i64) -> (InvitationStatus, Option<String>) {
     let inv = app.state.store.invitations_by_ids(&[row]).await.unwrap().remove(0);
     (inv.status, inv.provider_status)
 }
@@ -199,7 +200,7 @@ async fn refreshing_an_object_of_a_disabled_provider_is_a_provider_disabled_erro
     // Arrange: production without any credentials; a Zavu row written earlier.
     let app = spawn_live(|s| {
         s.security.mode = bspgraph::modes::Mode::Production;
-        s.secret_key = Some(crate::live_support::TEST_SECRET_KEY.to_owned().into());
+        s.secret_key = Some(TEST_SECRET_KEY.to_owned().into());
     })
     .await;
     let key = operator(&app).await;

@@ -19,6 +19,8 @@ use bspgraph_sandbox::sinch::{SinchSim, SinchSimConfig};
 use bspgraph_sandbox::zavu::{ZavuSim, ZavuSimConfig};
 use secrecy::SecretString;
 
+use crate::helpers::eventually;
+
 pub fn secret(s: &str) -> SecretString {
     SecretString::from(s.to_owned())
 }
@@ -66,15 +68,13 @@ impl Receiver {
         r
     }
 
-    /// Wait until `n` deliveries arrived (or 10 s).
+    /// Wait until `n` deliveries arrived; every delivery received then.
     pub async fn wait(&self, n: usize) -> Vec<(HeaderMap, Bytes)> {
-        for _ in 0..500 {
-            if self.got.lock().unwrap().len() >= n {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        self.got.lock().unwrap().clone()
+        eventually(&format!("{n} deliveries received"), || async {
+            let got = self.got.lock().unwrap().clone();
+            (got.len() >= n).then_some(got)
+        })
+        .await
     }
 }
 

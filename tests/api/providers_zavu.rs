@@ -7,6 +7,7 @@ use bspgraph::providers::{ProviderAdapter, ProviderError};
 use bspgraph_sandbox::zavu::{ZavuLimits, ZavuSimConfig};
 use bspgraph_sandbox::{Fault, SimAction};
 
+use crate::helpers::eventually;
 use crate::provider_support::*;
 
 fn draft() -> OnboardingRequest {
@@ -148,14 +149,11 @@ async fn status_changes_arrive_as_signed_webhooks_the_adapter_verifies_with_retr
     // The two deliveries race; whichever reached the receiver first was refused and retried.
     // The simulator counts an attempt once its answer is back, which may be just after the
     // receiver kept the body: wait for the count (bounded), not for time.
-    let mut attempts = Vec::new();
-    for _ in 0..250 {
-        attempts = env.sim.core.webhooks.deliveries().iter().map(|d| d.attempts).collect();
-        if attempts.iter().any(|a| *a >= 2) {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
+    let attempts: Vec<_> = eventually("the simulator counted the retry", || async {
+        let attempts: Vec<_> = env.sim.core.webhooks.deliveries().iter().map(|d| d.attempts).collect();
+        attempts.iter().any(|a| *a >= 2).then_some(attempts)
+    })
+    .await;
     assert!(attempts.iter().any(|a| *a >= 2), "the refused delivery was retried: {attempts:?}");
 }
 
@@ -265,11 +263,10 @@ async fn a_create_that_times_out_is_uncertain_and_sent_once() {
     assert_eq!(err.code(), "PROVIDER_UNCERTAIN_CREATE");
     // The simulator still creates it once its latency has passed: the caller must
     // reconcile by listing. Wait for that fact.
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while env.adapter.list_invitations().await.unwrap().is_empty() {
-        assert!(tokio::time::Instant::now() < deadline, "the slow create never landed");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    eventually("the slow create landed", || async {
+        (!env.adapter.list_invitations().await.unwrap().is_empty()).then_some(())
+    })
+    .await;
     assert_eq!(env.adapter.list_invitations().await.unwrap().len(), 1);
     let posts = env.sim.core.requests().iter().filter(|r| r.method == "POST").count();
     assert_eq!(posts, 1, "sent once");

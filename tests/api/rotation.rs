@@ -14,7 +14,7 @@ fn slot(row_id: i64) -> Slot<'static> {
 }
 
 async fn write_sealed(app: &TestApp, row_id: i64, sealed: Vec<u8>) {
-    let db = sea_orm::Database::connect(app.store.url()).await.unwrap();
+    let db = app.db().await;
     let stmt = Query::update()
         .table(Alias::new("projects"))
         .value(Alias::new("credentials"), sealed)
@@ -29,8 +29,7 @@ async fn ciphertexts_are_bound_to_their_row_and_rotation_keeps_every_secret_read
         app.store.seed_demo(2).await.unwrap();
         // The sandbox's webhook registrations are sealed under this app's own generated
         // key, which the test does not hold; it rotates only what it seals itself.
-        let db = sea_orm::Database::connect(app.store.url()).await.unwrap();
-        db.execute_unprepared("DELETE FROM webhook_registrations").await.unwrap();
+        app.db().await.execute_unprepared("DELETE FROM webhook_registrations").await.unwrap();
         let old_key = [7u8; 32];
         let old = SecretBox::from_key(&old_key).unwrap();
         let projects: Vec<i64> = app.store.sealed_credentials().await.unwrap().iter().map(|(id, _)| *id).collect();

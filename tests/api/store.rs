@@ -103,7 +103,13 @@ async fn an_invitation_step_is_claimed_once_across_servers_until_released_or_its
         let again = app.store.claim_step(7, std::time::Duration::ZERO).await.unwrap().expect("free after release");
 
         // A holder that died (lease over) is taken over, and its late release frees nothing.
-        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        // The zero lease ends in the millisecond it was claimed in, and a claim sees it over
+        // once the clock has passed that millisecond (no other task is waited for).
+        let claimed_by = chrono::Utc::now().timestamp_millis();
+        crate::helpers::eventually("the clock past the zero lease", || async {
+            (chrono::Utc::now().timestamp_millis() > claimed_by).then_some(())
+        })
+        .await;
         let taken_over = app.store.claim_step(7, lease).await.unwrap().expect("an expired lease is taken over");
         app.store.release_step(&again).await.unwrap();
         assert_eq!(app.store.claim_step(7, lease).await.unwrap(), None, "the new holder still holds it");

@@ -4,39 +4,34 @@
 //! read.
 
 use bspgraph::store::InboxState;
-use std::time::Duration;
-
 use serde_json::json;
 
 use bspgraph::domain::{InvitationStatus, Provider, ProviderEventKind};
 use bspgraph::providers::ProviderAdapter as _;
 use bspgraph_sandbox::sinch::{sign_headers, SinchSimConfig};
 
-use crate::helpers::postgres_for;
-use crate::live_support::{spawn_live, spawn_on, LiveApp};
+use crate::helpers::{eventually, postgres_for, spawn_live, spawn_live_on, TestApp};
 use crate::provider_support::{fast_http, sendzen_adapter, sinch_config};
 
-/// Wait (bounded) until the inbox row `delivery_id` is processed; return its note.
-async fn processed(app: &LiveApp, delivery_id: &str) -> Option<String> {
-    for _ in 0..250 {
+/// Wait until the inbox row `delivery_id` is processed; return its note.
+async fn processed(app: &TestApp, delivery_id: &str) -> Option<String> {
+    eventually(&format!("{delivery_id} processed"), || async {
         let inbox = app.state.store.inbox_entries(Provider::Zavu).await.unwrap();
-        if let Some(e) = inbox.iter().find(|e| e.delivery_id == delivery_id && e.state == InboxState::Processed) {
-            return e.last_error.clone();
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("{delivery_id} was not processed");
+        let done = inbox.into_iter().find(|e| e.delivery_id == delivery_id && e.state == InboxState::Processed);
+        done.map(|e| e.last_error)
+    })
+    .await
 }
 
 #[tokio::test]
 async fn an_unknown_zavu_status_is_kept_without_moving_the_invitation() {
     unknown_zavu_status(spawn_live(|_| {}).await).await;
     if let Some(url) = postgres_for("the PostgreSQL run of the unknown-status test").await {
-        unknown_zavu_status(spawn_on(&url, None, |_| {}).await).await;
+        unknown_zavu_status(spawn_live_on(&url, |_| {}).await).await;
     }
 }
 
-async fn unknown_zavu_status(app: LiveApp) {
+async fn unknown_zavu_status(app: TestApp) {
     // Arrange: an invitation the customer has started.
     let (row, zavu_id, _) = app.tracked_invitation().await;
     assert_eq!(app.zavu_webhook("evt_started", &zavu_id, "in_progress", true).await, 200);
