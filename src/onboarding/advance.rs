@@ -182,8 +182,7 @@ async fn invitation(
     raw: Option<serde_json::Value>,
     source: ChangeSource,
 ) -> Outcome<()> {
-    let change =
-        StatusChange { node_id: id, status: NewStatus::Invitation(status), provider_status, reason, raw, source };
+    let change = StatusChange::reported(id, NewStatus::Invitation(status), source, provider_status, reason, raw);
     ob.store.apply_status_change(change).await?;
     Ok(())
 }

@@ -211,14 +211,9 @@ async fn change(
     raw: serde_json::Value,
     source: ChangeSource,
 ) -> Outcome<()> {
-    let change = StatusChange {
-        node_id: inv.id,
-        status: NewStatus::Invitation(status),
-        provider_status: raw["status"].as_str().map(str::to_owned),
-        reason,
-        raw: Some(raw),
-        source,
-    };
+    let provider_status = raw["status"].as_str().map(str::to_owned);
+    let change =
+        StatusChange::reported(inv.id, NewStatus::Invitation(status), source, provider_status, reason, Some(raw));
     ob.store.apply_status_change(change).await?;
     Ok(())
 }

@@ -139,14 +139,16 @@ pub async fn account_status(
     account: &ProviderWaba,
     source: ChangeSource,
 ) -> Outcome<()> {
-    let change = StatusChange {
-        node_id: inv.id,
-        status: NewStatus::Invitation(invitation_status(account.status)),
-        provider_status: account.provider_status.clone(),
-        reason: (account.status == WabaStatus::Rejected).then(|| account.provider_status.clone().unwrap_or_default()),
-        raw: Some(account.raw.clone()),
+    let status = NewStatus::Invitation(invitation_status(account.status));
+    let reason = (account.status == WabaStatus::Rejected).then(|| account.provider_status.clone().unwrap_or_default());
+    let change = StatusChange::reported(
+        inv.id,
+        status,
         source,
-    };
+        account.provider_status.clone(),
+        reason,
+        Some(account.raw.clone()),
+    );
     ob.store.apply_status_change(change).await?;
     Ok(())
 }

@@ -105,7 +105,20 @@ impl StatusChange {
     /// A change bspgraph decides itself, with no provider reading behind it (a local
     /// cancel, a renewal, an expiry it knows of).
     pub fn local(node_id: i64, status: NewStatus, source: ChangeSource) -> Self {
-        Self { node_id, status, provider_status: None, reason: None, raw: None, source }
+        Self::reported(node_id, status, source, None, None, None)
+    }
+
+    /// A change a provider reported (a webhook, a poll, its answer to a mutation): with
+    /// the provider's own status text, its reason and the payload it came in.
+    pub fn reported(
+        node_id: i64,
+        status: NewStatus,
+        source: ChangeSource,
+        provider_status: Option<String>,
+        reason: Option<String>,
+        raw: Option<Json>,
+    ) -> Self {
+        Self { node_id, status, provider_status, reason, raw, source }
     }
 
     /// The same change, giving `reason`.
@@ -115,26 +128,14 @@ impl StatusChange {
 
     /// Invitation `node_id` as the provider's read `read` shows it.
     pub fn invitation_read(node_id: i64, read: crate::domain::ProviderInvitation, source: ChangeSource) -> Self {
-        Self {
-            node_id,
-            status: NewStatus::Invitation(read.status),
-            provider_status: read.provider_status,
-            reason: read.failure_reason,
-            raw: Some(read.raw),
-            source,
-        }
+        let status = NewStatus::Invitation(read.status);
+        Self::reported(node_id, status, source, read.provider_status, read.failure_reason, Some(read.raw))
     }
 
     /// Sender `node_id` as the provider's read `read` shows it.
     pub fn sender_read(node_id: i64, read: crate::domain::ProviderSender, source: ChangeSource) -> Self {
-        Self {
-            node_id,
-            status: NewStatus::Sender(read.status),
-            provider_status: read.provider_status,
-            reason: read.status_reason,
-            raw: Some(read.raw),
-            source,
-        }
+        let status = NewStatus::Sender(read.status);
+        Self::reported(node_id, status, source, read.provider_status, read.status_reason, Some(read.raw))
     }
 }
 

@@ -82,24 +82,36 @@ pub(super) struct NewDelivery {
     pub lease_until: i64,
 }
 
-/// The insert of one delivery: nothing when (provider, delivery id) is stored already,
-/// otherwise the new row's id.
-pub(super) fn insert_statement(backend: DbBackend, d: &NewDelivery) -> Statement {
-    let insert = Query::insert()
-        .into_table(webhook_inbox::Entity)
-        .columns([C::Provider, C::DeliveryId, C::ReceivedAt, C::Payload, C::State, C::Attempts, C::LeaseUntil])
-        .values_panic([
+/// The insert of `deliveries` in one statement. A delivery whose (provider, delivery
+/// id) is stored already, or repeats one earlier in the same statement, inserts
+/// nothing. Returns `id`, `provider` and `delivery_id` of each new row, in no
+/// particular order.
+pub(super) fn insert_statement(backend: DbBackend, deliveries: &[&NewDelivery]) -> Statement {
+    let now = Utc::now();
+    let mut insert = Query::insert();
+    insert.into_table(webhook_inbox::Entity).columns([
+        C::Provider,
+        C::DeliveryId,
+        C::ReceivedAt,
+        C::Payload,
+        C::State,
+        C::Attempts,
+        C::LeaseUntil,
+    ]);
+    for d in deliveries {
+        insert.values_panic([
             d.provider.as_str().into(),
             d.delivery_id.as_str().into(),
-            Utc::now().into(),
+            now.into(),
             d.payload.as_str().into(),
             InboxState::Processing.as_str().into(),
             0.into(),
             d.lease_until.into(),
-        ])
+        ]);
+    }
+    insert
         .on_conflict(OnConflict::columns([C::Provider, C::DeliveryId]).do_nothing().to_owned())
-        .returning_col(C::Id)
-        .to_owned();
+        .returning(Query::returning().columns([C::Id, C::Provider, C::DeliveryId]));
     backend.build(&insert)
 }
 

@@ -2,20 +2,23 @@
 //! and on SQLite each commit is a disk sync through the one writer: one transaction
 //! per delivery caps ingestion at the sync rate. Here the webhook handlers queue their
 //! rows to one writer task, which takes every row waiting (up to [`MAX_GROUP`]), inserts
-//! them in one transaction and answers each caller only after that commit. The
-//! guarantee is unchanged (stored, durably, before the answer); the syncs are shared.
+//! them with one statement (one multi-row insert, one commit, one round trip) and
+//! answers each caller only after that commit. The guarantee is unchanged (stored,
+//! durably, before the answer); the syncs are shared.
 //!
 //! A duplicate (provider, delivery id) inserts nothing and answers `None`, within a
-//! group as across groups. If a group's transaction fails, its rows are retried one
-//! transaction each, so one bad row fails only its own delivery.
+//! group as across groups. If a group's statement fails, its rows are retried one
+//! statement each, so one bad row fails only its own delivery.
 
-use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
+use std::collections::HashMap;
+
+use sea_orm::{ConnectionTrait, DatabaseConnection};
 use tokio::sync::{mpsc, oneshot};
 
 use super::inbox::{insert_statement, NewDelivery};
 use super::StoreError;
 
-/// Most rows one transaction takes.
+/// Most rows one statement takes (7 bound values each: far below either backend's limit).
 pub const MAX_GROUP: usize = 256;
 /// Rows waiting for the writer before callers wait to queue.
 const QUEUE: usize = 4096;
@@ -38,17 +41,20 @@ pub(super) fn spawn(db: DatabaseConnection) -> mpsc::Sender<Row> {
     tx
 }
 
-/// Insert `rows` in one transaction; the ids in order.
+/// Insert `rows` in one statement (one commit); the ids in order, `None` for a
+/// duplicate (the first of several equal deliveries in a group gets the id).
 async fn insert_all(db: &DatabaseConnection, rows: &[Row]) -> Result<Vec<Option<i64>>, StoreError> {
-    let backend = db.get_database_backend();
-    let txn = db.begin().await?;
-    let mut ids = Vec::with_capacity(rows.len());
-    for row in rows {
-        let found = txn.query_one(insert_statement(backend, &row.delivery)).await?;
-        ids.push(found.map(|r| r.try_get::<i64>("", "id")).transpose()?);
+    let deliveries: Vec<&NewDelivery> = rows.iter().map(|r| &r.delivery).collect();
+    let stored = db.query_all(insert_statement(db.get_database_backend(), &deliveries)).await?;
+    let mut ids = HashMap::with_capacity(stored.len());
+    for r in stored {
+        let key: (String, String) = (r.try_get("", "provider")?, r.try_get("", "delivery_id")?);
+        ids.insert(key, r.try_get::<i64>("", "id")?);
     }
-    txn.commit().await?;
-    Ok(ids)
+    Ok(rows
+        .iter()
+        .map(|r| ids.remove(&(r.delivery.provider.as_str().to_owned(), r.delivery.delivery_id.clone())))
+        .collect())
 }
 
 async fn commit(db: &DatabaseConnection, group: Vec<Row>) {

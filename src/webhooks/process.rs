@@ -263,7 +263,7 @@ impl Processor {
         reason: Option<String>,
         raw: Option<serde_json::Value>,
     ) -> anyhow::Result<Option<String>> {
-        let change = StatusChange { node_id, status, provider_status, reason, raw, source: WEBHOOK };
+        let change = StatusChange::reported(node_id, status, WEBHOOK, provider_status, reason, raw);
         let event = self.inner.flows.store.apply_status_change(change).await?;
         Ok(event.is_none().then(|| "no change".to_owned()))
     }
