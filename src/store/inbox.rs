@@ -7,9 +7,10 @@
 //! round; SQLite has one writer, and sea-query leaves the lock clause out there.
 
 use chrono::Utc;
-use sea_orm::sea_query::{Expr, Func, LockBehavior, LockType, OnConflict, Query, SimpleExpr};
+use sea_orm::sea_query::{Expr, LockBehavior, LockType, OnConflict, Query};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, Statement};
 
+use super::leases::{lapsed, now_ms};
 use super::tables::webhook_inbox;
 use super::{Store, StoreError};
 use crate::domain::Provider;
@@ -115,11 +116,6 @@ pub(super) fn insert_statement(backend: DbBackend, deliveries: &[&NewDelivery]) 
     backend.build(&insert)
 }
 
-/// Current time in epoch milliseconds.
-pub fn now_ms() -> i64 {
-    Utc::now().timestamp_millis()
-}
-
 fn provider(text: &str) -> Result<Provider, StoreError> {
     text.parse().map_err(|_| StoreError::Corrupt(format!("webhook_inbox.provider = {text:?}")))
 }
@@ -218,11 +214,6 @@ impl Store {
             })
             .collect()
     }
-}
-
-/// `COALESCE(lease, 0) < now`: no lease, or one that has run out.
-pub(super) fn lapsed(lease: impl sea_orm::sea_query::IntoColumnRef, now: i64) -> SimpleExpr {
-    Expr::expr(Func::coalesce([Expr::col(lease).into(), Expr::val(0i64).into()])).lt(now)
 }
 
 /// The claim of [`Store::inbox_claim`]: rows due at `now`, at most `limit`, leased for

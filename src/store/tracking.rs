@@ -13,7 +13,7 @@ use sea_orm::sea_query::{Alias, Cond, Expr, LockBehavior, LockType, Query};
 use sea_orm::{ConnectionTrait, Order, QueryResult};
 
 use super::changes::NewStatus;
-use super::inbox::{lapsed, now_ms};
+use super::leases::{lapsed, now_ms};
 use super::{Store, StoreError};
 use crate::domain::Provider;
 
