@@ -131,6 +131,10 @@ pub struct Settings {
     /// served while no write has been committed since (0 turns it off).
     #[arg(long, env = "BSPGRAPH_RESPONSE_CACHE_BYTES", default_value_t = 64 * 1024 * 1024, global = true)]
     pub response_cache_bytes: usize,
+    /// Rows the load cache keeps across requests (nodes and relation lists the
+    /// queries loaded), served while no write has been committed since (0 turns it off).
+    #[arg(long, env = "BSPGRAPH_LOAD_CACHE_ROWS", default_value_t = 50_000, global = true)]
+    pub load_cache_rows: usize,
     /// Deepest selection set allowed.
     #[arg(long, env = "BSPGRAPH_MAX_DEPTH", default_value_t = 12, global = true)]
     pub max_depth: usize,

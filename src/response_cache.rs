@@ -71,7 +71,7 @@ impl ResponseCache {
         let mut lru = self.lock();
         let evicted = lru.insert(key, Cached { generation, body }, size);
         self.counters.evictions.inc_by(evicted as u64);
-        self.counters.bytes.set(i64::try_from(lru.bytes()).unwrap_or(i64::MAX));
+        self.counters.size.set(i64::try_from(lru.bytes()).unwrap_or(i64::MAX));
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, ByteLru<Key, Cached>> {
@@ -135,17 +135,18 @@ impl NoStore {
     }
 }
 
-/// Hits, misses (stale entries included), evictions and bytes of the response cache.
+/// Hits, misses (stale entries included), evictions and size of the response cache or
+/// the load cache (`graphql::load_cache`).
 #[derive(Clone, Default)]
 pub struct CacheCounters {
-    /// Responses served from the cache.
+    /// Responses (loads) served from the cache.
     pub hits: Counter,
-    /// Cacheable requests that were executed (no entry, or a stale one).
+    /// Cacheable requests that were executed (loads sent to the store).
     pub misses: Counter,
     /// Entries forgotten to make room.
     pub evictions: Counter,
-    /// Bytes held now.
-    pub bytes: Gauge,
+    /// What is held now: bytes (response cache) or rows (load cache).
+    pub size: Gauge,
 }
 
 /// The hash of what a response depends on besides the data: the document, the operation
@@ -174,7 +175,7 @@ mod tests {
         assert_eq!(cache.get(&key, 7).as_deref(), Some(&b"{\"data\":{}}"[..]));
         assert_eq!(cache.get(&key, 8), None, "a write since: stale");
         assert_eq!((counters.hits.get(), counters.misses.get()), (1, 1), "one put, one hit");
-        assert_eq!(counters.bytes.get(), 11 + 32);
+        assert_eq!(counters.size.get(), 11 + 32);
     }
 
     #[test]

@@ -1,14 +1,16 @@
 //! Load harness for the read path (release build, loopback only, bounded in time).
 //!
 //! Seeds N clients (each with a project, a WABA, a sender and two invitations) in a
-//! temporary SQLite file and starts two bspgraph servers in-process on 127.0.0.1:0 over
-//! it, one with the response cache on (the default) and one with it off. Drives, each
-//! for a fixed time at a fixed number of concurrent connections:
-//! (a) the trivial `{ __typename }`, (b) a nested page of 50 clients with their
-//! invitations, senders, wabas and projects, repeated (answered from the response cache),
-//! (c) the same page with the cache off, (d) a page of 100 clients with the cache off.
+//! temporary SQLite file and starts three bspgraph servers in-process on 127.0.0.1:0
+//! over it: the defaults (response and load caches on), the response cache off, and
+//! both caches off. Drives, each for a fixed time at a fixed number of concurrent
+//! connections: (a) the trivial `{ __typename }`, (b) a nested page of 50 clients with
+//! their invitations, senders, wabas and projects, repeated (answered from the response
+//! cache), (c) the same page with the response cache off (relations from the load
+//! cache), (d) a page of 100 clients likewise, (e) the page with both caches off.
 //! Prints requests/s, p50/p99 latency, the ratio b/a, SQL statements per request, and
-//! the cost of one uncached page split by layer (one request at a time, in microseconds).
+//! the cost of one (c) and one (e) page split by layer (one request at a time, in
+//! microseconds).
 //!
 //! `cargo run --release -p bspgraph-bench --bin bench -- --seconds 10 --concurrency 32`
 
@@ -18,6 +20,7 @@ use async_graphql::{BatchResponse, Request};
 use bspgraph::auth::Caller;
 use bspgraph::config::Settings;
 use bspgraph::graphql::{admit, Access, Loaders};
+use bspgraph::response_cache::Ticket;
 use bspgraph::store::Store;
 use bspgraph::web::{App, AppState};
 use clap::Parser;
@@ -125,13 +128,18 @@ fn report(name: &str, o: &Outcome) {
 }
 
 /// A server over `store` on 127.0.0.1:0; returns its `/graphql` URL and state.
-async fn serve(store: &Store, response_cache_bytes: usize) -> anyhow::Result<(String, AppState)> {
+async fn serve(
+    store: &Store,
+    response_cache_bytes: usize,
+    load_cache_rows: usize,
+) -> anyhow::Result<(String, AppState)> {
     let mut settings = Settings::defaults();
     settings.listen = "127.0.0.1:0".parse()?;
     // One client drives all the load: the per-caller rate limit would answer 429.
     settings.security.rate_limit_per_minute = u32::MAX;
     settings.database_url = store.url().to_owned();
     settings.response_cache_bytes = response_cache_bytes;
+    settings.load_cache_rows = load_cache_rows;
     settings.live.poll_interval_secs = 0.0;
     let app = App::with_store(settings, store.clone()).await?;
     let url = format!("http://{}/graphql", app.local_addr()?);
@@ -161,7 +169,8 @@ struct Split {
     serialize: f64,
 }
 
-/// The layer split of `query` on the uncached server: the whole HTTP round trip at
+/// The layer split of `query` on a server without the response cache (with its load
+/// cache, if it has one): the whole HTTP round trip at
 /// concurrency 1, and in-process the guard's parse and checks, async-graphql's
 /// validation (the same document with its root field skipped), execution, the store's
 /// statements (sent, run and fetched) and serialization. The batch loads run on a
@@ -180,8 +189,13 @@ async fn split(state: &AppState, url: &str, query: &str, rounds: u32) -> anyhow:
         admit(&state.schema, &mut request).map_err(|e| anyhow::anyhow!("{e:?}"))?;
         let t1 = Instant::now();
         let sql_before = sql_micros();
-        let loaders = Loaders::new(store.clone());
-        let response = loaders.drive(state.schema.execute(request.data(loaders.clone()).data(access.clone()))).await;
+        let ticket = Ticket::default();
+        let loaders = match &state.load_cache {
+            Some(cache) => Loaders::cached(store.clone(), cache.clone(), ticket.clone()),
+            None => Loaders::new(store.clone()),
+        };
+        let request = request.data(loaders.clone()).data(access.clone()).data(ticket);
+        let response = loaders.drive(state.schema.execute(request)).await;
         let t2 = Instant::now();
         let sql = (sql_micros() - sql_before) as f64;
         anyhow::ensure!(response.errors.is_empty(), "{:?}", response.errors);
@@ -235,8 +249,10 @@ async fn main() -> anyhow::Result<()> {
     let url = format!("sqlite://{}?mode=rwc", dir.join("bench.db").display());
     let store = Store::open(&url, args.db_connections.unwrap_or(Settings::defaults().db_max_connections)).await?;
     store.seed_demo(args.clients).await?;
-    let (cached, _) = serve(&store, Settings::defaults().response_cache_bytes).await?;
-    let (uncached, uncached_state) = serve(&store, 0).await?;
+    let defaults = Settings::defaults();
+    let (cached, _) = serve(&store, defaults.response_cache_bytes, defaults.load_cache_rows).await?;
+    let (uncached, uncached_state) = serve(&store, 0, defaults.load_cache_rows).await?;
+    let (bare, bare_state) = serve(&store, 0, 0).await?;
 
     println!(
         "bspgraph read-path bench: {} clients seeded, {} connections, {} s per scenario, loopback",
@@ -252,6 +268,8 @@ async fn main() -> anyhow::Result<()> {
     report("(c) the same page, cache off", &cold);
     let (hundred, hundred_statements) = scenario(&store, &uncached, &page_of(100), c, run).await;
     report("(d) page of 100 clients, cache off", &hundred);
+    let (no_loads, bare_statements) = scenario(&store, &bare, NESTED, c, run).await;
+    report("(e) (c) with the load cache off", &no_loads);
 
     let ratio = nested.rps() / trivial.rps().max(1e-9);
     println!("ratio b/a: {:.1}% (target >= 25%)", ratio * 100.0);
@@ -261,7 +279,9 @@ async fn main() -> anyhow::Result<()> {
     println!(
         "SQL statements per uncached nested request: {cold_statements:.2} (50 clients), {hundred_statements:.2} (100)"
     );
+    println!("SQL statements per nested request with both caches off: {bare_statements:.2}");
     report_split("(c) layer split", &split(&uncached_state, &uncached, NESTED, 200).await?);
+    report_split("(e) layer split", &split(&bare_state, &bare, NESTED, 200).await?);
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }

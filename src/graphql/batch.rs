@@ -22,6 +22,8 @@ use futures_util::future::{join_all, BoxFuture};
 use futures_util::FutureExt;
 use tokio::sync::oneshot;
 
+use super::load_cache::LoadCache;
+use crate::response_cache::Ticket;
 use crate::store::{Store, StoreError};
 
 /// Bound on back-to-back polls of a request that keeps waking itself.
@@ -53,6 +55,10 @@ pub trait BatchKey: Clone + Eq + Hash + Send + Sync + 'static {
     type Value: Clone + Send + Sync + 'static;
     /// Load every key at once; keys without a value are left out of the map.
     fn load(store: &Store, keys: &[Self]) -> impl Future<Output = BatchResult<HashMap<Self, Self::Value>>> + Send;
+    /// How many rows `value` holds (what the load cache is bounded by).
+    fn rows(_value: &Self::Value) -> usize {
+        1
+    }
 }
 
 type Waiter<K> = (K, oneshot::Sender<BatchResult<Option<<K as BatchKey>::Value>>>);
@@ -60,7 +66,7 @@ type Waiter<K> = (K, oneshot::Sender<BatchResult<Option<<K as BatchKey>::Value>>
 /// The queued keys of one key type.
 trait Pending: Send {
     fn as_any(&mut self) -> &mut dyn Any;
-    fn run(self: Box<Self>, store: Store) -> BoxFuture<'static, ()>;
+    fn run(self: Box<Self>, store: Store, cache: Option<(Arc<LoadCache>, i64)>) -> BoxFuture<'static, ()>;
 }
 
 struct Queue<K: BatchKey>(Vec<Waiter<K>>);
@@ -70,12 +76,15 @@ impl<K: BatchKey> Pending for Queue<K> {
         self
     }
 
-    fn run(self: Box<Self>, store: Store) -> BoxFuture<'static, ()> {
+    fn run(self: Box<Self>, store: Store, cache: Option<(Arc<LoadCache>, i64)>) -> BoxFuture<'static, ()> {
         async move {
             let mut keys: Vec<K> = self.0.iter().map(|(k, _)| k.clone()).collect();
             let mut seen = std::collections::HashSet::new();
             keys.retain(|k| seen.insert(k.clone()));
             let result = K::load(&store, &keys).await;
+            if let (Some((cache, generation)), Ok(found)) = (cache, &result) {
+                cache.put(generation, keys.into_iter().map(|k| (k.clone(), found.get(&k).cloned())));
+            }
             for (key, tx) in self.0 {
                 let _ = tx.send(result.as_ref().map(|map| map.get(&key).cloned()).map_err(Arc::clone));
             }
@@ -89,16 +98,34 @@ pub struct Loaders {
     store: Store,
     queues: Mutex<HashMap<TypeId, Box<dyn Pending>>>,
     driven: AtomicBool,
+    /// The shared load cache and the request's data generation.
+    cache: Option<(Arc<LoadCache>, Ticket)>,
 }
 
 impl Loaders {
     /// Loaders over `store`.
     pub fn new(store: Store) -> Arc<Self> {
-        Arc::new(Self { store, queues: Mutex::default(), driven: Default::default() })
+        Arc::new(Self { store, queues: Mutex::default(), driven: Default::default(), cache: None })
+    }
+
+    /// Loaders over `store` that read and fill `cache` at the generation `ticket`
+    /// holds once a resolver pinned it (`response_cache::pin_generation`); loads made
+    /// before that, or with no generation readable, go to the store only.
+    pub fn cached(store: Store, cache: Arc<LoadCache>, ticket: Ticket) -> Arc<Self> {
+        Arc::new(Self { store, queues: Mutex::default(), driven: Default::default(), cache: Some((cache, ticket)) })
+    }
+
+    /// The cache and the generation loads are filed under now, if any.
+    fn cache_at(&self) -> Option<(Arc<LoadCache>, i64)> {
+        let (cache, ticket) = self.cache.as_ref()?;
+        Some((cache.clone(), ticket.generation()?))
     }
 
     /// Load one key, batched with every other key queued before the request next waits.
     pub async fn load_one<K: BatchKey>(&self, key: K) -> BatchResult<Option<K::Value>> {
+        if let Some(kept) = self.cache_at().and_then(|(cache, generation)| cache.get(generation, &key)) {
+            return Ok(kept);
+        }
         if !self.driven.load(Ordering::Acquire) {
             return K::load(&self.store, std::slice::from_ref(&key)).await.map(|mut m| m.remove(&key));
         }
@@ -145,7 +172,8 @@ impl Loaders {
                 if batches.is_empty() {
                     return Poll::Pending;
                 }
-                in_flight = Some(join_all(batches.into_iter().map(|b| b.run(self.store.clone()))).boxed());
+                let runs = batches.into_iter().map(|b| b.run(self.store.clone(), self.cache_at()));
+                in_flight = Some(join_all(runs).boxed());
             }
             match in_flight.as_mut().map(|f| f.as_mut().poll(cx)) {
                 Some(Poll::Ready(_)) => in_flight = None, // results delivered: poll the request again

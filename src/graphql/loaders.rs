@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use super::batch::{BatchKey, BatchResult};
 use crate::domain::{Client, Invitation, Project, Sender, SenderStatus, Waba};
-use crate::store::{InvitationFilter, Store};
+use crate::store::{ClientFilter, InvitationFilter, OwnedFilter, Page, PageArgs, SenderFilter, Store};
 
 /// Group `items` into lists keyed by `key_of`, with an empty list for every requested key.
 fn group<K: Eq + Hash + Clone, V>(keys: &[K], items: Vec<V>, key_of: impl Fn(&V) -> Option<K>) -> HashMap<K, Vec<V>> {
@@ -36,6 +36,26 @@ macro_rules! key {
             }
         }
     };
+    (page $key:ident => $value:ty, $filter:ty, $fetch:ident) => {
+        #[doc = concat!("Key: one page of the top-level `", stringify!($value), "` list (one statement, as")]
+        /// before; as a key, the load cache can keep it).
+        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        pub struct $key(pub $filter, pub PageArgs);
+
+        impl BatchKey for $key {
+            type Value = Page<$value>;
+            async fn load(store: &Store, keys: &[Self]) -> BatchResult<HashMap<Self, Page<$value>>> {
+                let mut out = HashMap::new();
+                for key in keys {
+                    out.insert(key.clone(), store.$fetch(&key.0, key.1).await.map_err(Arc::new)?);
+                }
+                Ok(out)
+            }
+            fn rows(value: &Page<$value>) -> usize {
+                value.items.len()
+            }
+        }
+    };
     (children $key:ident => $value:ty, $fetch:ident, $parent:ident) => {
         #[doc = concat!("Key: a parent row id, loading its `", stringify!($value), "` list.")]
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -48,6 +68,9 @@ macro_rules! key {
                 let rows = store.$fetch(&ids).await.map_err(Arc::new)?;
                 Ok(group(keys, rows, |r| r.$parent.map($key)))
             }
+            fn rows(value: &Vec<$value>) -> usize {
+                value.len()
+            }
         }
     };
 }
@@ -57,6 +80,11 @@ key!(by_id ProjectId => Project, projects_by_ids);
 key!(by_id InvitationId => Invitation, invitations_by_ids);
 key!(by_id SenderId => Sender, senders_by_ids);
 key!(by_id WabaId => Waba, wabas_by_ids);
+key!(page ClientsPage => Client, ClientFilter, clients_page);
+key!(page InvitationsPage => Invitation, InvitationFilter, invitations_page);
+key!(page SendersPage => Sender, SenderFilter, senders_page);
+key!(page WabasPage => Waba, OwnedFilter, wabas_page);
+key!(page ProjectsPage => Project, OwnedFilter, projects_page);
 key!(children ProjectsOfClient => Project, projects_of_clients, client_id);
 key!(children WabasOfClient => Waba, wabas_of_clients, client_id);
 key!(children SendersOfProject => Sender, senders_of_projects, project_id);
@@ -84,6 +112,9 @@ impl BatchKey for InvitationsOfClient {
         }
         Ok(out)
     }
+    fn rows(value: &Vec<Invitation>) -> usize {
+        value.len()
+    }
 }
 
 /// Key: a client's senders in some statuses (any when empty).
@@ -105,5 +136,8 @@ impl BatchKey for SendersOfClient {
             }
         }
         Ok(out)
+    }
+    fn rows(value: &Vec<Sender>) -> usize {
+        value.len()
     }
 }

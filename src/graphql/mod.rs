@@ -8,6 +8,7 @@ mod enum_literals;
 mod error;
 mod event;
 mod guard;
+mod load_cache;
 mod loaders;
 mod mutation;
 mod nodes;
@@ -30,6 +31,7 @@ pub use batch::Loaders;
 pub use codes::add_missing_codes;
 pub use error::{current_request_id, with_request_id, ApiError, MAX_PAGE_SIZE};
 pub use guard::{admit, parse as guarded_parse};
+pub use load_cache::LoadCache;
 pub use nulls::Shape;
 pub use scope::Access;
 

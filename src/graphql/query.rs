@@ -2,8 +2,10 @@
 
 use async_graphql::{Context, InputObject, Object, ID};
 
+use super::batch::{BatchKey, Loaders};
 use super::connection::*;
 use super::error::{ApiError, ApiResult};
+use super::loaders::{ClientsPage, InvitationsPage, ProjectsPage, SendersPage, WabasPage};
 use super::nodes::{load_node, ClientNode, Node};
 use super::scope;
 use crate::domain::{CursorKind, GlobalId, InvitationStatus, NodeType, Provider, SenderStatus};
@@ -89,6 +91,17 @@ async fn store<'a>(ctx: &Context<'a>) -> &'a Store {
     ctx.data_unchecked::<Store>()
 }
 
+/// One page of a top-level list, through the loaders (one statement, or none when the
+/// load cache keeps it at the current generation).
+async fn page<K, T>(ctx: &Context<'_>, key: K) -> ApiResult<store::Page<T>>
+where
+    K: BatchKey<Value = store::Page<T>>,
+{
+    store(ctx).await;
+    let loaded = ctx.data_unchecked::<std::sync::Arc<Loaders>>().load_one(key).await?;
+    Ok(loaded.unwrap_or(store::Page { items: Vec::new(), has_next: false }))
+}
+
 /// Reading clients, their onboardings and the event log.
 #[Object(name = "ReadQuery")]
 impl Query {
@@ -163,7 +176,7 @@ impl Query {
             provider: f.provider,
             invitation_status: f.invitation_status.unwrap_or_default(),
         };
-        let page = store(ctx).await.clients_page(&filter, args).await?;
+        let page = page(ctx, ClientsPage(filter.clone(), args)).await?;
         Ok(ClientConnection::new(page, args, Total::Clients(filter)))
     }
 
@@ -186,7 +199,7 @@ impl Query {
             status: f.status.unwrap_or_default(),
             clients: scope::narrow(ctx, decode_opt(f.client_id.as_ref(), NodeType::Client)?),
         };
-        let page = store(ctx).await.invitations_page(&filter, args).await?;
+        let page = page(ctx, InvitationsPage(filter.clone(), args)).await?;
         Ok(InvitationConnection::new(page, args, Total::Invitations(filter)))
     }
 
@@ -209,7 +222,7 @@ impl Query {
             status: f.status.unwrap_or_default(),
             clients: scope::narrow(ctx, decode_opt(f.client_id.as_ref(), NodeType::Client)?),
         };
-        let page = store(ctx).await.senders_page(&filter, args).await?;
+        let page = page(ctx, SendersPage(filter.clone(), args)).await?;
         Ok(SenderConnection::new(page, args, Total::Senders(filter)))
     }
 
@@ -228,7 +241,7 @@ impl Query {
     ) -> ApiResult<WabaConnection> {
         let args = page_args(CursorKind::Wabas, first, after.as_deref())?;
         let filter = store::OwnedFilter { provider, clients: scope::narrow(ctx, None) };
-        let page = store(ctx).await.wabas_page(&filter, args).await?;
+        let page = page(ctx, WabasPage(filter, args)).await?;
         Ok(WabaConnection::new(page, args, Total::Wabas(filter)))
     }
 
@@ -247,7 +260,7 @@ impl Query {
     ) -> ApiResult<ProjectConnection> {
         let args = page_args(CursorKind::Projects, first, after.as_deref())?;
         let filter = store::OwnedFilter { provider, clients: scope::narrow(ctx, None) };
-        let page = store(ctx).await.projects_page(&filter, args).await?;
+        let page = page(ctx, ProjectsPage(filter, args)).await?;
         Ok(ProjectConnection::new(page, args, Total::Projects(filter)))
     }
 

@@ -15,7 +15,7 @@ use super::{unique_violation, Clients, Store, StoreError};
 use crate::domain::{Client, ClientDraft, InvitationStatus, Provider};
 
 /// Filters of the `clients` list.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct ClientFilter {
     /// Only these clients (client-scoped callers).
     pub clients: Clients,

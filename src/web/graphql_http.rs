@@ -68,7 +68,12 @@ async fn execute_noting(
     let queries_only =
         request.parsed_query().is_ok_and(|doc| doc.operations.iter().all(|(_, op)| op.node.ty == OperationType::Query));
     let mut shape = Shape::of(&request);
-    let loaders = Loaders::new(state.store.clone());
+    // The load cache needs the generation too: its resolvers pin it in a ticket.
+    let ticket = ticket.or_else(|| state.load_cache.as_ref().map(|_| Ticket::default()));
+    let loaders = match (&state.load_cache, &ticket) {
+        (Some(cache), Some(ticket)) => Loaders::cached(state.store.clone(), cache.clone(), ticket.clone()),
+        _ => Loaders::new(state.store.clone()),
+    };
     let no_store = NoStore::default();
     let mut request = request.data(loaders.clone()).data(access.clone()).data(no_store.clone());
     if let Some(ticket) = &ticket {

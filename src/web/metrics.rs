@@ -38,6 +38,8 @@ pub struct Metrics {
     sql_statements: Gauge,
     /// The response cache's counters (`response_cache.rs` counts into them).
     pub response_cache: CacheCounters,
+    /// The load cache's counters (`graphql::load_cache` counts into them).
+    pub load_cache: CacheCounters,
 }
 
 impl Metrics {
@@ -59,8 +61,14 @@ impl Metrics {
         registry.register("response_cache_hits", "Responses served from the response cache", c.hits.clone());
         registry.register("response_cache_misses", "Cacheable requests executed (no or stale entry)", c.misses.clone());
         registry.register("response_cache_evictions", "Response cache entries forgotten for room", c.evictions.clone());
-        registry.register("response_cache_bytes", "Bytes the response cache holds", c.bytes.clone());
-        Arc::new(Self { registry, requests, latency, errors, sql_statements, response_cache })
+        registry.register("response_cache_bytes", "Bytes the response cache holds", c.size.clone());
+        let load_cache = CacheCounters::default();
+        let c = &load_cache;
+        registry.register("load_cache_hits", "Relation and node loads served from the load cache", c.hits.clone());
+        registry.register("load_cache_misses", "Loads sent to the store with the load cache on", c.misses.clone());
+        registry.register("load_cache_evictions", "Load cache entries forgotten for room", c.evictions.clone());
+        registry.register("load_cache_rows", "Rows the load cache holds", c.size.clone());
+        Arc::new(Self { registry, requests, latency, errors, sql_statements, response_cache, load_cache })
     }
 
     /// Count one served request and its latency.

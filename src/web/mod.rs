@@ -104,10 +104,12 @@ impl App {
         let metrics = Metrics::new();
         let response_cache =
             crate::response_cache::ResponseCache::new(settings.response_cache_bytes, metrics.response_cache.clone());
+        let load_cache = crate::graphql::LoadCache::new(settings.load_cache_rows, metrics.load_cache.clone());
         let hubs = crate::web::ws::Hubs::new(settings.live.ws_shared_buffer);
         let state = AppState::new(Services {
             persisted,
             response_cache,
+            load_cache,
             gate,
             store,
             schema,

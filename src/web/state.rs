@@ -66,6 +66,8 @@ pub struct Services {
     pub persisted: crate::web::persisted::PersistedQueries,
     /// Serialized responses of repeated queries (`None` when turned off).
     pub response_cache: Option<Arc<crate::response_cache::ResponseCache>>,
+    /// Nodes and relation lists kept across requests (`None` when turned off).
+    pub load_cache: Option<Arc<crate::graphql::LoadCache>>,
     /// The onboarding flows (what webhooks, the poller and the mutations advance).
     pub flows: Onboarding,
 }

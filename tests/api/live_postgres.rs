@@ -115,3 +115,32 @@ async fn a_write_on_one_instance_is_read_back_on_another_at_once_with_the_respon
     assert_eq!(first["data"]["clients"]["edges"][0]["node"]["name"], "Live");
     assert_eq!(b.gql(names, json!({})).await["data"]["clients"]["edges"][0]["node"]["name"], "Renamed on A");
 }
+
+#[tokio::test]
+async fn a_write_on_one_instance_is_read_back_on_another_at_once_with_the_load_cache_on() {
+    // Arrange: B has the client and its projects in its load cache (B's response cache
+    // is off, and each read below is another document, so only the load cache can answer).
+    let Some(url) = postgres_for("the cross-instance load cache test").await else { return };
+    let a = spawn_live_on(&url, |_| {}).await;
+    let b = spawn_live_on(&url, |s| s.response_cache_bytes = 0).await;
+    assert!(b.state.load_cache.is_some(), "the load cache is on by default");
+    let client = a.client().await;
+    let id = bspgraph::domain::GlobalId::new(bspgraph::domain::NodeType::Client, client).encode();
+    let read = |alias: &str| {
+        format!("query($id: ID!) {{ {alias}: node(id: $id) {{ ... on Client {{ name projects {{ id }} }} }} }}")
+    };
+    let first = b.gql(&read("first"), json!({ "id": id })).await;
+    assert_eq!(first["data"]["first"]["name"], "Live", "{first}");
+    let hits = b.state.metrics.load_cache.hits.get();
+    let again = b.gql(&read("again"), json!({ "id": id })).await;
+    assert_eq!(again["data"]["again"], first["data"]["first"]);
+    assert_eq!(b.state.metrics.load_cache.hits.get() - hits, 2, "the client and its projects, from B's load cache");
+
+    // Act: A renames the client through its API.
+    let rename = "mutation($id: ID!) { updateClient(id: $id, input: { name: \"Renamed on A\" }) { client { name } } }";
+    let body = a.gql(rename, json!({ "id": id })).await;
+    assert_eq!(body["data"]["updateClient"]["client"]["name"], "Renamed on A", "{body}");
+
+    // Assert: B's very next read shows it.
+    assert_eq!(b.gql(&read("after"), json!({ "id": id })).await["data"]["after"]["name"], "Renamed on A");
+}

@@ -23,6 +23,7 @@ mod guards_prop;
 mod hostile;
 mod http_surface;
 mod js_clients;
+mod load_cache;
 mod mutations;
 mod onboarding_flows;
 mod onboarding_rules;

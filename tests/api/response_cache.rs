@@ -169,5 +169,7 @@ async fn the_cache_can_be_turned_off() {
     let before = app.store.statements();
     app.data(counted, json!({})).await;
     app.data(counted, json!({})).await;
-    assert_eq!(app.store.statements() - before, 4, "the page and its count, twice: executed each time");
+    // The load cache (on) reads the generation and has the page since the reads above
+    // (another document, the same page); counts are not its.
+    assert_eq!(app.store.statements() - before, 4, "the generation and the count, twice: executed each time");
 }
