@@ -108,7 +108,7 @@ macro_rules! connection {
 
         impl $conn {
             /// Wrap a store page.
-            pub fn new(page: Page<$domain>, args: PageArgs, total: Total) -> Self {
+            pub fn new(page: Page<std::sync::Arc<$domain>>, args: PageArgs, total: Total) -> Self {
                 let page_info = page_info(&page, args, $kind, |n| n.id);
                 let edges = page
                     .items

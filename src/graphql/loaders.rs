@@ -20,6 +20,11 @@ fn group<K: Eq + Hash + Clone, V>(keys: &[K], items: Vec<V>, key_of: impl Fn(&V)
     map
 }
 
+/// Rows shared, not copied, by every request that reads them (from the load cache too).
+fn shared<T>(rows: Vec<T>) -> Vec<Arc<T>> {
+    rows.into_iter().map(Arc::new).collect()
+}
+
 /// Defines a key newtype: a node by id, or the list of children by parent id.
 macro_rules! key {
     (by_id $key:ident => $value:ty, $fetch:ident) => {
@@ -28,11 +33,11 @@ macro_rules! key {
         pub struct $key(pub i64);
 
         impl BatchKey for $key {
-            type Value = $value;
-            async fn load(store: &Store, keys: &[Self]) -> BatchResult<HashMap<Self, $value>> {
+            type Value = Arc<$value>;
+            async fn load(store: &Store, keys: &[Self]) -> BatchResult<HashMap<Self, Arc<$value>>> {
                 let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
                 let rows = store.$fetch(&ids).await.map_err(Arc::new)?;
-                Ok(rows.into_iter().map(|r| ($key(r.id), r)).collect())
+                Ok(rows.into_iter().map(|r| ($key(r.id), Arc::new(r))).collect())
             }
         }
     };
@@ -43,15 +48,16 @@ macro_rules! key {
         pub struct $key(pub $filter, pub PageArgs);
 
         impl BatchKey for $key {
-            type Value = Page<$value>;
-            async fn load(store: &Store, keys: &[Self]) -> BatchResult<HashMap<Self, Page<$value>>> {
+            type Value = Page<Arc<$value>>;
+            async fn load(store: &Store, keys: &[Self]) -> BatchResult<HashMap<Self, Page<Arc<$value>>>> {
                 let mut out = HashMap::new();
                 for key in keys {
-                    out.insert(key.clone(), store.$fetch(&key.0, key.1).await.map_err(Arc::new)?);
+                    let page = store.$fetch(&key.0, key.1).await.map_err(Arc::new)?;
+                    out.insert(key.clone(), Page { items: shared(page.items), has_next: page.has_next });
                 }
                 Ok(out)
             }
-            fn rows(value: &Page<$value>) -> usize {
+            fn rows(value: &Page<Arc<$value>>) -> usize {
                 value.items.len()
             }
         }
@@ -62,13 +68,13 @@ macro_rules! key {
         pub struct $key(pub i64);
 
         impl BatchKey for $key {
-            type Value = Vec<$value>;
-            async fn load(store: &Store, keys: &[Self]) -> BatchResult<HashMap<Self, Vec<$value>>> {
+            type Value = Vec<Arc<$value>>;
+            async fn load(store: &Store, keys: &[Self]) -> BatchResult<HashMap<Self, Vec<Arc<$value>>>> {
                 let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
                 let rows = store.$fetch(&ids).await.map_err(Arc::new)?;
-                Ok(group(keys, rows, |r| r.$parent.map($key)))
+                Ok(group(keys, shared(rows), |r| r.$parent.map($key)))
             }
-            fn rows(value: &Vec<$value>) -> usize {
+            fn rows(value: &Vec<Arc<$value>>) -> usize {
                 value.len()
             }
         }
@@ -96,8 +102,8 @@ key!(children SendersOfWaba => Sender, senders_of_wabas, waba_id);
 pub struct InvitationsOfClient(pub i64, pub InvitationFilter);
 
 impl BatchKey for InvitationsOfClient {
-    type Value = Vec<Invitation>;
-    async fn load(store: &Store, keys: &[Self]) -> BatchResult<HashMap<Self, Vec<Invitation>>> {
+    type Value = Vec<Arc<Invitation>>;
+    async fn load(store: &Store, keys: &[Self]) -> BatchResult<HashMap<Self, Vec<Arc<Invitation>>>> {
         // One query per distinct filter; a page of clients normally shares one.
         let mut by_filter: HashMap<&InvitationFilter, Vec<i64>> = HashMap::new();
         for key in keys {
@@ -106,13 +112,13 @@ impl BatchKey for InvitationsOfClient {
         let mut out = HashMap::new();
         for (filter, ids) in by_filter {
             let rows = store.invitations_of_clients(&ids, filter).await.map_err(Arc::new)?;
-            for (id, list) in group(&ids, rows, |r| Some(r.client_id)) {
+            for (id, list) in group(&ids, shared(rows), |r| Some(r.client_id)) {
                 out.insert(InvitationsOfClient(id, filter.clone()), list);
             }
         }
         Ok(out)
     }
-    fn rows(value: &Vec<Invitation>) -> usize {
+    fn rows(value: &Vec<Arc<Invitation>>) -> usize {
         value.len()
     }
 }
@@ -122,8 +128,8 @@ impl BatchKey for InvitationsOfClient {
 pub struct SendersOfClient(pub i64, pub Vec<SenderStatus>);
 
 impl BatchKey for SendersOfClient {
-    type Value = Vec<Sender>;
-    async fn load(store: &Store, keys: &[Self]) -> BatchResult<HashMap<Self, Vec<Sender>>> {
+    type Value = Vec<Arc<Sender>>;
+    async fn load(store: &Store, keys: &[Self]) -> BatchResult<HashMap<Self, Vec<Arc<Sender>>>> {
         let mut by_status: HashMap<&[SenderStatus], Vec<i64>> = HashMap::new();
         for key in keys {
             by_status.entry(&key.1).or_default().push(key.0);
@@ -131,13 +137,13 @@ impl BatchKey for SendersOfClient {
         let mut out = HashMap::new();
         for (status, ids) in by_status {
             let rows = store.senders_of_clients(&ids, status).await.map_err(Arc::new)?;
-            for (id, list) in group(&ids, rows, |r| r.client_id) {
+            for (id, list) in group(&ids, shared(rows), |r| r.client_id) {
                 out.insert(SendersOfClient(id, status.to_vec()), list);
             }
         }
         Ok(out)
     }
-    fn rows(value: &Vec<Sender>) -> usize {
+    fn rows(value: &Vec<Arc<Sender>>) -> usize {
         value.len()
     }
 }

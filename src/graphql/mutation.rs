@@ -77,7 +77,7 @@ impl ClientPayload {
 
     fn from_store(result: Result<crate::domain::Client, StoreError>) -> ApiResult<Self> {
         match result {
-            Ok(client) => Ok(Self { client: Some(ClientNode(client)), user_errors: vec![] }),
+            Ok(client) => Ok(Self { client: Some(ClientNode(client.into())), user_errors: vec![] }),
             Err(StoreError::Duplicate(_)) => Ok(Self::refused([FieldError::new(
                 "externalId",
                 "DUPLICATE_EXTERNAL_ID",

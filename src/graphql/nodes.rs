@@ -84,7 +84,7 @@ fn wrap<T, N>(items: Vec<T>, f: impl Fn(T) -> N) -> Vec<N> {
 }
 
 /// The client behind the `Client` type.
-pub struct ClientNode(pub Client);
+pub struct ClientNode(pub Arc<Client>);
 
 /// The partner's end customer being onboarded (a business that wants WhatsApp). Kept by
 /// bspgraph itself; its onboardings at the providers hang off it.
@@ -160,7 +160,7 @@ impl ClientNode {
 }
 
 /// The project behind the `Project` type.
-pub struct ProjectNode(pub Project);
+pub struct ProjectNode(pub Arc<Project>);
 
 /// A container at a provider that holds a client's numbers and accounts (a SendZen
 /// project, a Sinch subproject, a Zavu project).
@@ -212,7 +212,7 @@ impl ProjectNode {
 }
 
 /// The invitation behind the `Invitation` type.
-pub struct InvitationNode(pub Invitation);
+pub struct InvitationNode(pub Arc<Invitation>);
 
 /// One attempt to take a client through onboarding at one provider, from the link (or
 /// signup session) to a connected WhatsApp number.
@@ -310,7 +310,7 @@ impl InvitationNode {
 }
 
 /// The sender behind the `Sender` type.
-pub struct SenderNode(pub Sender);
+pub struct SenderNode(pub Arc<Sender>);
 
 /// A WhatsApp phone number a client sends messages from, at one provider.
 #[Object(name = "Sender")]
@@ -387,7 +387,7 @@ impl SenderNode {
 }
 
 /// The account behind the `Waba` type.
-pub struct WabaNode(pub Waba);
+pub struct WabaNode(pub Arc<Waba>);
 
 /// A WhatsApp Business Account (Meta's account that holds a client's numbers), as one
 /// provider reports it.

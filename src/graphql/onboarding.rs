@@ -57,7 +57,7 @@ impl InvitationPayload {
             .map(|w| UserError { field: None, message: w.message, code: w.code })
             .into_iter()
             .collect();
-        Self { invitation: Some(InvitationNode(inv)), user_errors: vec![], warnings }
+        Self { invitation: Some(InvitationNode(inv.into())), user_errors: vec![], warnings }
     }
 
     async fn after(ob: &Onboarding, id: i64, result: Result<(), Failure>) -> ApiResult<Self> {
@@ -270,7 +270,7 @@ impl OnboardingMutation {
         };
         match simulate::simulate(&ob, &inv, action).await {
             Ok(shown) => Ok(SandboxSimulatePayload {
-                invitation: Some(InvitationNode(ob.store.invitation(inv.id).await?)),
+                invitation: Some(InvitationNode(ob.store.invitation(inv.id).await?.into())),
                 provider_state: Some(Json(shown.state)),
                 customer_sees: (!shown.customer_sees.is_null()).then_some(Json(shown.customer_sees)),
                 user_errors: vec![],
@@ -298,5 +298,5 @@ async fn sender_payload(ob: &Onboarding, id: i64, result: Result<(), Failure>) -
     if let Err(f) = result {
         return Ok(SenderPayload { sender: None, user_errors: refusals(f)? });
     }
-    Ok(SenderPayload { sender: Some(SenderNode(ob.store.sender(id).await?)), user_errors: vec![] })
+    Ok(SenderPayload { sender: Some(SenderNode(ob.store.sender(id).await?.into())), user_errors: vec![] })
 }

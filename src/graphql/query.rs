@@ -150,7 +150,7 @@ impl Query {
             }
             (None, Some(ext)) => {
                 let client = store(ctx).await.client_by_external_id(&ext).await?;
-                Ok(client.filter(|c| scope::visible(ctx, Some(c.id))).map(ClientNode))
+                Ok(client.filter(|c| scope::visible(ctx, Some(c.id))).map(|c| ClientNode(c.into())))
             }
             _ => Err(ApiError::BadInput("pass exactly one of id and externalId".into())),
         }

@@ -97,6 +97,12 @@ pub trait Owned {
     fn owner(&self) -> Option<i64>;
 }
 
+impl<T: Owned> Owned for std::sync::Arc<T> {
+    fn owner(&self) -> Option<i64> {
+        T::owner(self)
+    }
+}
+
 impl Owned for crate::domain::Client {
     fn owner(&self) -> Option<i64> {
         Some(self.id)

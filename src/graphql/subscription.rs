@@ -125,7 +125,7 @@ impl Subscription {
             async move {
                 let found: ApiResult<InvitationNode> = async {
                     let found = store.invitations_by_ids(&[e?.node_id]).await?.pop();
-                    found.map(InvitationNode).ok_or_else(|| anyhow::anyhow!("invitation gone").into())
+                    found.map(|i| InvitationNode(i.into())).ok_or_else(|| anyhow::anyhow!("invitation gone").into())
                 }
                 .await;
                 found.map_err(Into::into)
@@ -155,7 +155,7 @@ impl Subscription {
             async move {
                 let found: ApiResult<SenderNode> = async {
                     let found = store.senders_by_ids(&[e?.node_id]).await?.pop();
-                    found.map(SenderNode).ok_or_else(|| anyhow::anyhow!("sender gone").into())
+                    found.map(|s| SenderNode(s.into())).ok_or_else(|| anyhow::anyhow!("sender gone").into())
                 }
                 .await;
                 found.map_err(Into::into)
