@@ -7,6 +7,7 @@ use async_graphql::{Context, Object, SimpleObject};
 
 use super::error::{ApiError, ApiResult, MAX_PAGE_SIZE};
 use super::event::StatusEvent;
+use super::fast::Fast;
 use super::nodes::{ClientNode, InvitationNode, ProjectNode, SenderNode, WabaNode};
 use crate::domain::{decode_cursor, encode_cursor, CursorKind};
 use crate::store::{ClientFilter, InvitationFilter, OwnedFilter, Page, PageArgs, SenderFilter, Store};
@@ -103,7 +104,7 @@ macro_rules! connection {
             /// Position of this item; pass it as `after` to continue after it.
             pub cursor: String,
             /// The item.
-            pub node: $node,
+            pub node: Fast<$node>,
         }
 
         impl $conn {
@@ -113,7 +114,7 @@ macro_rules! connection {
                 let edges = page
                     .items
                     .into_iter()
-                    .map(|n| $edge { cursor: encode_cursor($kind, n.id), node: $node(n) })
+                    .map(|n| $edge { cursor: encode_cursor($kind, n.id), node: Fast($node(n)) })
                     .collect();
                 Self { edges, page_info, total }
             }
@@ -128,7 +129,7 @@ macro_rules! connection {
             }
 
             /// The items of this page, without cursors (the same as `edges { node }`).
-            async fn nodes(&self) -> Vec<&$node> {
+            async fn nodes(&self) -> Vec<&Fast<$node>> {
                 self.edges.iter().map(|e| &e.node).collect()
             }
 

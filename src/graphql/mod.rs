@@ -7,6 +7,7 @@ mod connection;
 mod enum_literals;
 mod error;
 mod event;
+mod fast;
 mod guard;
 mod load_cache;
 mod loaders;

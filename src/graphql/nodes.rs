@@ -8,6 +8,7 @@ use async_graphql::{Context, Interface, Json, Object, ID};
 use super::batch::{BatchKey, Loaders};
 use super::connection::{list_cost, page_args, slice, InvitationConnection, Total};
 use super::error::ApiResult;
+use super::fast::Fast;
 use super::loaders::*;
 use super::scalars::Timestamp;
 use crate::domain::{
@@ -79,8 +80,9 @@ pub async fn load_node(ctx: &Context<'_>, id: GlobalId) -> ApiResult<Option<Node
     Ok(node.filter(|(owner, _)| super::scope::visible(ctx, *owner)).map(|(_, node)| node))
 }
 
-fn wrap<T, N>(items: Vec<T>, f: impl Fn(T) -> N) -> Vec<N> {
-    items.into_iter().map(f).collect()
+/// Node objects, resolved with their leaf fields in place ([`Fast`]).
+fn wrap<T, N>(items: Vec<T>, f: impl Fn(T) -> N) -> Vec<Fast<N>> {
+    items.into_iter().map(|t| Fast(f(t))).collect()
 }
 
 /// The client behind the `Client` type.
@@ -134,7 +136,7 @@ impl ClientNode {
         Ok(InvitationConnection::new(page, args, Total::Known(total)))
     }
     /// This client's projects at the providers (all of them, oldest first).
-    async fn projects(&self, ctx: &Context<'_>) -> ApiResult<Vec<ProjectNode>> {
+    async fn projects(&self, ctx: &Context<'_>) -> ApiResult<Vec<Fast<ProjectNode>>> {
         Ok(wrap(many(ctx, ProjectsOfClient(self.0.id)).await?, ProjectNode))
     }
     /// This client's WhatsApp phone numbers (all of them, oldest first).
@@ -142,11 +144,11 @@ impl ClientNode {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Only senders in one of these statuses.")] status: Option<Vec<SenderStatus>>,
-    ) -> ApiResult<Vec<SenderNode>> {
+    ) -> ApiResult<Vec<Fast<SenderNode>>> {
         Ok(wrap(many(ctx, SendersOfClient(self.0.id, status.unwrap_or_default())).await?, SenderNode))
     }
     /// This client's WhatsApp Business Accounts (all of them, oldest first).
-    async fn wabas(&self, ctx: &Context<'_>) -> ApiResult<Vec<WabaNode>> {
+    async fn wabas(&self, ctx: &Context<'_>) -> ApiResult<Vec<Fast<WabaNode>>> {
         Ok(wrap(many(ctx, WabasOfClient(self.0.id)).await?, WabaNode))
     }
     /// When the client was created (ISO 8601, UTC).
@@ -183,15 +185,15 @@ impl ProjectNode {
         self.0.name.as_deref()
     }
     /// The client it belongs to; null when it was imported and not linked to a client yet.
-    async fn client(&self, ctx: &Context<'_>) -> ApiResult<Option<ClientNode>> {
-        Ok(one(ctx, self.0.client_id.map(ClientId)).await?.map(ClientNode))
+    async fn client(&self, ctx: &Context<'_>) -> ApiResult<Option<Fast<ClientNode>>> {
+        Ok(one(ctx, self.0.client_id.map(ClientId)).await?.map(|n| Fast(ClientNode(n))))
     }
     /// The WhatsApp phone numbers in this project.
-    async fn senders(&self, ctx: &Context<'_>) -> ApiResult<Vec<SenderNode>> {
+    async fn senders(&self, ctx: &Context<'_>) -> ApiResult<Vec<Fast<SenderNode>>> {
         Ok(wrap(many(ctx, SendersOfProject(self.0.id)).await?, SenderNode))
     }
     /// The WhatsApp Business Accounts in this project.
-    async fn wabas(&self, ctx: &Context<'_>) -> ApiResult<Vec<WabaNode>> {
+    async fn wabas(&self, ctx: &Context<'_>) -> ApiResult<Vec<Fast<WabaNode>>> {
         Ok(wrap(many(ctx, WabasOfProject(self.0.id)).await?, WabaNode))
     }
     /// Whether a per-customer provider key is stored for this project (the key itself is
@@ -236,14 +238,16 @@ impl InvitationNode {
         self.0.flow
     }
     /// The client being onboarded.
-    async fn client(&self, ctx: &Context<'_>) -> ApiResult<ClientNode> {
+    async fn client(&self, ctx: &Context<'_>) -> ApiResult<Fast<ClientNode>> {
         let client = one(ctx, Some(ClientId(self.0.client_id))).await?;
-        client.map(ClientNode).ok_or_else(|| anyhow::anyhow!("invitation {} has no client row", self.0.id).into())
+        client
+            .map(|c| Fast(ClientNode(c)))
+            .ok_or_else(|| anyhow::anyhow!("invitation {} has no client row", self.0.id).into())
     }
     /// The provider-side project the onboarding runs in; null until the provider made one
     /// (Zavu has none).
-    async fn project(&self, ctx: &Context<'_>) -> ApiResult<Option<ProjectNode>> {
-        Ok(one(ctx, self.0.project_id.map(ProjectId)).await?.map(ProjectNode))
+    async fn project(&self, ctx: &Context<'_>) -> ApiResult<Option<Fast<ProjectNode>>> {
+        Ok(one(ctx, self.0.project_id.map(ProjectId)).await?.map(|n| Fast(ProjectNode(n))))
     }
     /// The link to hand to the customer (Zavu) or to embed in an iframe (SendZen); null
     /// for Sinch, whose signup runs in the partner frontend.
@@ -282,12 +286,12 @@ impl InvitationNode {
         self.0.completed_at.map(Timestamp)
     }
     /// The WhatsApp number this onboarding connected; null until the provider created it.
-    async fn sender(&self, ctx: &Context<'_>) -> ApiResult<Option<SenderNode>> {
-        Ok(one(ctx, self.0.sender_id.map(SenderId)).await?.map(SenderNode))
+    async fn sender(&self, ctx: &Context<'_>) -> ApiResult<Option<Fast<SenderNode>>> {
+        Ok(one(ctx, self.0.sender_id.map(SenderId)).await?.map(|n| Fast(SenderNode(n))))
     }
     /// The WhatsApp Business Account this onboarding connected; null until it is known.
-    async fn waba(&self, ctx: &Context<'_>) -> ApiResult<Option<WabaNode>> {
-        Ok(one(ctx, self.0.waba_id.map(WabaId)).await?.map(WabaNode))
+    async fn waba(&self, ctx: &Context<'_>) -> ApiResult<Option<Fast<WabaNode>>> {
+        Ok(one(ctx, self.0.waba_id.map(WabaId)).await?.map(|n| Fast(WabaNode(n))))
     }
     /// The provider's last payload for this object, as JSON (secrets removed); its shape
     /// differs per provider. Null when none was received.
@@ -328,16 +332,16 @@ impl SenderNode {
         &self.0.provider_id
     }
     /// The client it belongs to; null when it was imported and not linked to a client yet.
-    async fn client(&self, ctx: &Context<'_>) -> ApiResult<Option<ClientNode>> {
-        Ok(one(ctx, self.0.client_id.map(ClientId)).await?.map(ClientNode))
+    async fn client(&self, ctx: &Context<'_>) -> ApiResult<Option<Fast<ClientNode>>> {
+        Ok(one(ctx, self.0.client_id.map(ClientId)).await?.map(|n| Fast(ClientNode(n))))
     }
     /// The provider-side project it lives in; null where the provider has none.
-    async fn project(&self, ctx: &Context<'_>) -> ApiResult<Option<ProjectNode>> {
-        Ok(one(ctx, self.0.project_id.map(ProjectId)).await?.map(ProjectNode))
+    async fn project(&self, ctx: &Context<'_>) -> ApiResult<Option<Fast<ProjectNode>>> {
+        Ok(one(ctx, self.0.project_id.map(ProjectId)).await?.map(|n| Fast(ProjectNode(n))))
     }
     /// The WhatsApp Business Account it belongs to; null until it is known.
-    async fn waba(&self, ctx: &Context<'_>) -> ApiResult<Option<WabaNode>> {
-        Ok(one(ctx, self.0.waba_id.map(WabaId)).await?.map(WabaNode))
+    async fn waba(&self, ctx: &Context<'_>) -> ApiResult<Option<Fast<WabaNode>>> {
+        Ok(one(ctx, self.0.waba_id.map(WabaId)).await?.map(|n| Fast(WabaNode(n))))
     }
     /// The phone number in E.164 format, e.g. +14155550123; null until the provider
     /// reports it.
@@ -414,15 +418,15 @@ impl WabaNode {
         self.0.status
     }
     /// The client it belongs to; null when it was imported and not linked to a client yet.
-    async fn client(&self, ctx: &Context<'_>) -> ApiResult<Option<ClientNode>> {
-        Ok(one(ctx, self.0.client_id.map(ClientId)).await?.map(ClientNode))
+    async fn client(&self, ctx: &Context<'_>) -> ApiResult<Option<Fast<ClientNode>>> {
+        Ok(one(ctx, self.0.client_id.map(ClientId)).await?.map(|n| Fast(ClientNode(n))))
     }
     /// The provider-side project it lives in; null where the provider has none.
-    async fn project(&self, ctx: &Context<'_>) -> ApiResult<Option<ProjectNode>> {
-        Ok(one(ctx, self.0.project_id.map(ProjectId)).await?.map(ProjectNode))
+    async fn project(&self, ctx: &Context<'_>) -> ApiResult<Option<Fast<ProjectNode>>> {
+        Ok(one(ctx, self.0.project_id.map(ProjectId)).await?.map(|n| Fast(ProjectNode(n))))
     }
     /// The WhatsApp phone numbers in this account.
-    async fn senders(&self, ctx: &Context<'_>) -> ApiResult<Vec<SenderNode>> {
+    async fn senders(&self, ctx: &Context<'_>) -> ApiResult<Vec<Fast<SenderNode>>> {
         Ok(wrap(many(ctx, SendersOfWaba(self.0.id)).await?, SenderNode))
     }
     /// The provider's last payload for this object, as JSON (secrets removed); its shape
