@@ -118,7 +118,7 @@ async fn drive(url: &str, query: &str, concurrency: usize, duration: Duration) -
 
 fn report(name: &str, o: &Outcome) {
     println!(
-        "{name:<32} {:>9.0} req/s   p50 {:>7.2} ms   p99 {:>7.2} ms   ({} requests, {} errors)",
+        "{name:<36} {:>9.0} req/s   p50 {:>7.2} ms   p99 {:>7.2} ms   ({} requests, {} errors)",
         o.rps(),
         o.percentile(0.50).as_secs_f64() * 1e3,
         o.percentile(0.99).as_secs_f64() * 1e3,
@@ -265,9 +265,9 @@ async fn main() -> anyhow::Result<()> {
     let (nested, statements) = scenario(&store, &cached, NESTED, c, run).await;
     report("(b) nested page of 50 clients", &nested);
     let (cold, cold_statements) = scenario(&store, &uncached, NESTED, c, run).await;
-    report("(c) the same page, cache off", &cold);
+    report("(c) same page, response cache off", &cold);
     let (hundred, hundred_statements) = scenario(&store, &uncached, &page_of(100), c, run).await;
-    report("(d) page of 100 clients, cache off", &hundred);
+    report("(d) 100 clients, response cache off", &hundred);
     let (no_loads, bare_statements) = scenario(&store, &bare, NESTED, c, run).await;
     report("(e) (c) with the load cache off", &no_loads);
 
