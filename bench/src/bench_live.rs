@@ -2,7 +2,8 @@
 //!
 //! Runs bspgraph as a child process (`--serve`) over a temporary SQLite file so its
 //! memory is measured alone, registers M invitations, opens N `statusChanged`
-//! WebSocket subscribers, then fires signed Zavu webhooks at a steady rate (each one
+//! WebSocket subscribers (one socket each, or K per socket with `--per-socket K`: the
+//! open-file limit bounds sockets, not subscriptions), then fires signed Zavu webhooks at a steady rate (each one
 //! changes one invitation's status, so each is one event). Reports webhook-to-client
 //! latency p50/p99 (sampled subscribers; each event is matched to its webhook through
 //! the log), resident memory per idle subscription (server VmRSS delta / N), events
@@ -41,9 +42,14 @@ const QUERY: &str = "subscription { statusChanged { cursor } }";
 #[derive(Parser, Debug)]
 #[command(about = "bspgraph live-status benchmark")]
 struct Args {
-    /// WebSocket subscribers.
+    /// `statusChanged` subscriptions (subscribers), each with its own id.
     #[arg(long, default_value_t = 1000)]
     subscribers: usize,
+    /// Subscriptions carried by each WebSocket (graphql-transport-ws runs several on one
+    /// socket, as a browser tab with several live views does): the sockets opened are
+    /// `subscribers / per_socket`, rounded up. 1, the default, is one socket per subscriber.
+    #[arg(long, default_value_t = 1)]
+    per_socket: usize,
     /// Webhooks per second in the latency phase.
     #[arg(long, default_value_t = 100)]
     rate: u64,
@@ -111,22 +117,22 @@ fn rss_kib(pid: u32) -> u64 {
     line.split_whitespace().nth(1).and_then(|v| v.parse().ok()).unwrap_or(0)
 }
 
-/// Raise this process's open-file limit to its hard limit (each subscriber is one
-/// socket here and one in the server, a child that inherits the limit); print it.
-/// Refuses to go on when the limit cannot hold the subscribers.
-fn raise_fd_limit(subscribers: usize) -> anyhow::Result<()> {
+/// Raise this process's open-file limit to its hard limit (each socket is one file here
+/// and one in the server, a child that inherits the limit); print it. Refuses to go on
+/// when the limit cannot hold the sockets.
+fn raise_fd_limit(sockets: usize) -> anyhow::Result<()> {
     let (soft, hard) = rlimit::Resource::NOFILE.get().unwrap_or((0, 0));
     // Beyond the hard limit only where allowed (root); else up to the hard limit.
-    let wanted = hard.max(2 * subscribers as u64 + 4096);
+    let wanted = hard.max(2 * sockets as u64 + 4096);
     if rlimit::Resource::NOFILE.set(wanted, wanted).is_err() {
         let _ = rlimit::Resource::NOFILE.set(hard, hard);
     }
     let now = rlimit::Resource::NOFILE.get().map_or(soft, |(s, _)| s);
     println!("open-file limit: {now} (was {soft}, hard {hard})");
     anyhow::ensure!(
-        now >= subscribers as u64 + 1024,
-        "{subscribers} subscribers need about {} open files; the limit here is {now} (raise the hard limit, as root: ulimit -Hn)",
-        subscribers + 1024
+        now >= sockets as u64 + 1024,
+        "{sockets} sockets need about {} open files; the limit here is {now} (raise the hard limit, as root: ulimit -Hn, or carry several subscriptions per socket: --per-socket)",
+        sockets + 1024
     );
     Ok(())
 }
@@ -169,7 +175,9 @@ async fn port_of(stdout: std::process::ChildStdout) -> anyhow::Result<String> {
 }
 
 async fn run(args: Args) -> anyhow::Result<()> {
-    raise_fd_limit(args.subscribers)?;
+    let per_socket = args.per_socket.max(1);
+    let sockets = args.subscribers.div_ceil(per_socket);
+    raise_fd_limit(sockets)?;
     let dir = std::env::temp_dir().join(format!("bench_live_{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let (url, pg_name) = match &args.postgres {
@@ -201,14 +209,18 @@ async fn run(args: Args) -> anyhow::Result<()> {
     );
     tokio::time::sleep(Duration::from_millis(500)).await;
     let before = rss_kib(pid);
-    let received = subscribe_all(&listen, args.subscribers, !args.sockets_only).await?;
+    let received = subscribe_all(&listen, args.subscribers, per_socket, !args.sockets_only).await?;
     tokio::time::sleep(Duration::from_secs(1)).await;
     let after = rss_kib(pid);
-    let what = if args.sockets_only { "acknowledged socket without a subscription" } else { "idle subscription" };
+    let (what, count) = if args.sockets_only {
+        ("acknowledged socket without a subscription", sockets)
+    } else {
+        ("idle subscription", args.subscribers)
+    };
     println!(
-        "subscribers: {}  server RSS {before} KiB -> {after} KiB  = {:.1} KiB per {what}",
-        args.subscribers,
-        (after.saturating_sub(before)) as f64 / args.subscribers.max(1) as f64
+        "subscribers: {} on {sockets} sockets  server RSS {before} KiB -> {after} KiB  = {:.1} KiB per {what}",
+        if args.sockets_only { 0 } else { args.subscribers },
+        (after.saturating_sub(before)) as f64 / count.max(1) as f64
     );
     if args.sockets_only {
         for mut child in children {
@@ -272,13 +284,16 @@ async fn register(store: &Store, n: usize) -> anyhow::Result<Vec<i64>> {
 /// Per subscriber: (seq, received at) for sampled subscribers, a count for all.
 type Received = Arc<Mutex<(Vec<(i64, Instant)>, usize)>>;
 
-async fn subscribe_all(base: &str, n: usize, subscribe: bool) -> anyhow::Result<Received> {
+/// `n` subscriptions, `per_socket` on each socket (the last one may carry fewer).
+async fn subscribe_all(base: &str, n: usize, per_socket: usize, subscribe: bool) -> anyhow::Result<Received> {
     let received: Received = Arc::default();
     let ready = Arc::new(tokio::sync::Semaphore::new(0));
     let (shared, gate) = (received.clone(), ready.clone());
-    let connect = futures_util::stream::iter(0..n).map(move |i| {
+    let sockets = n.div_ceil(per_socket);
+    let connect = futures_util::stream::iter(0..sockets).map(move |i| {
         let (received, ready, url) = (shared.clone(), gate.clone(), format!("ws://{base}/graphql/ws"));
-        async move { subscriber(i, url, subscribe, received, ready).await }
+        let subs = if subscribe { per_socket.min(n - i * per_socket) } else { 0 };
+        async move { subscriber(i, url, subs, received, ready).await }
     });
     let mut opened = connect.buffer_unordered(200);
     let mut failures = 0;
@@ -290,18 +305,19 @@ async fn subscribe_all(base: &str, n: usize, subscribe: bool) -> anyhow::Result<
             }
         }
     }
-    let _ = tokio::time::timeout(Duration::from_secs(30), ready.acquire_many((n - failures) as u32)).await;
+    let _ = tokio::time::timeout(Duration::from_secs(30), ready.acquire_many((sockets - failures) as u32)).await;
     if failures > 0 {
-        eprintln!("{failures} subscribers failed to open");
+        eprintln!("{failures} sockets failed to open");
     }
     Ok(received)
 }
 
-/// Open one socket and subscribe; a task reads it afterwards.
+/// Open socket `i` and start `subs` subscriptions on it (ids 1..=subs); a task reads it
+/// afterwards. Subscription 1 of every tenth socket is sampled for latency.
 async fn subscriber(
     i: usize,
     url: String,
-    subscribe: bool,
+    subs: usize,
     received: Received,
     ready: Arc<tokio::sync::Semaphore>,
 ) -> anyhow::Result<()> {
@@ -317,8 +333,8 @@ async fn subscriber(
     let (mut ws, _) = tokio_tungstenite::client_async(req, stream).await?;
     ws.send(Message::text(json!({ "type": "connection_init" }).to_string())).await?;
     ws.next().await.context("no ack")??;
-    let sub = json!({ "type": "subscribe", "id": "1", "payload": { "query": QUERY } });
-    if subscribe {
+    for id in 1..=subs {
+        let sub = json!({ "type": "subscribe", "id": id.to_string(), "payload": { "query": QUERY } });
         ws.send(Message::text(sub.to_string())).await?;
     }
     ready.add_permits(1);
@@ -330,7 +346,7 @@ async fn subscriber(
             let Some(cursor) = v["payload"]["data"]["statusChanged"]["cursor"].as_str() else { continue };
             let mut r = received.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             r.1 += 1;
-            if sampled {
+            if sampled && v["id"] == "1" {
                 r.0.push((decode_cursor(cursor, CursorKind::Events).unwrap_or(0), at));
             }
         }
