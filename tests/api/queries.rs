@@ -183,3 +183,29 @@ async fn nested_invitations_paginate_and_filter_per_client() {
     let data = app.data(q, json!({ "s": ["PENDING"] })).await;
     assert_eq!(data["clients"]["edges"][1]["node"]["invitations"]["totalCount"], 1);
 }
+
+/// Node objects take a shortcut for plain selections (`src/graphql/fast.rs`); fragments,
+/// directives, aliases and a key asked twice go through async-graphql's own resolution.
+/// Both must give the same answer.
+#[tokio::test]
+async fn a_page_read_through_fragments_directives_and_aliases_answers_as_the_plain_one() {
+    each_backend(|app| async move {
+        app.store.seed_demo(4).await.unwrap();
+        let plain = "{ clients(first: 4) { nodes { __typename id name
+            wabas { id status } projects { id name senders { id status } } invitations(first: 2) { nodes { id status client { id } } } } } }";
+        let fancy = "query($no: Boolean = false) { clients(first: 4) { nodes { ...C name name @include(if: true)
+            also: name id @skip(if: $no) invitations(first: 2) { nodes { ... on Invitation { id status } client { id } } } } } }
+            fragment C on Client { __typename id wabas { ... on Waba { id status } } projects { id name senders { id status } } }";
+        let plain = app.data(plain, json!({})).await;
+        let fancy = app.data(fancy, json!({})).await;
+        let nodes = plain["clients"]["nodes"].as_array().unwrap();
+        assert_eq!(nodes.len(), 4);
+        assert!(nodes.iter().all(|n| n["__typename"] == "Client" && n["wabas"].as_array().is_some_and(|w| !w.is_empty())));
+        let mut expected = plain.clone();
+        for node in expected["clients"]["nodes"].as_array_mut().unwrap() {
+            node["also"] = node["name"].clone();
+        }
+        assert_eq!(fancy, expected);
+    })
+    .await;
+}
