@@ -60,9 +60,16 @@ impl<T: ContainerType> ContainerType for Fast<T> {
 
 impl<T: ObjectType> ObjectType for Fast<T> {}
 
+/// Most fields a selection may hold to take the shortcut: the repeated-key check below
+/// is quadratic, so a long (aliased) selection goes to async-graphql's own resolution.
+const MAX_PLAIN_FIELDS: usize = 64;
+
 /// Whether every selection is a plain field with its own response key, no directive.
 fn plain(ctx: &ContextSelectionSet<'_>) -> bool {
     let items = &ctx.item.node.items;
+    if items.len() > MAX_PLAIN_FIELDS {
+        return false;
+    }
     let mut keys: Vec<&str> = Vec::with_capacity(items.len());
     for selection in items {
         let Selection::Field(field) = &selection.node else { return false };
