@@ -3,8 +3,8 @@
 //! Runs bspgraph as a child process (`--serve`) over a temporary SQLite file so its
 //! memory is measured alone, registers M invitations, opens N `statusChanged`
 //! WebSocket subscribers (one socket each, or K per socket with `--per-socket K`: the
-//! open-file limit bounds sockets, not subscriptions), then fires signed Zavu webhooks at a steady rate (each one
-//! changes one invitation's status, so each is one event). Reports webhook-to-client
+//! open-file limit bounds sockets, not subscriptions), then fires signed Zavu webhooks
+//! at a steady rate (each one changes one invitation's status, so each is one event). Reports webhook-to-client
 //! latency p50/p99 (sampled subscribers; each event is matched to its webhook through
 //! the log), resident memory per idle subscription (server VmRSS delta / N), events
 //! lost (expected minus received over all subscribers) and, in a last phase, signed
