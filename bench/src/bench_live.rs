@@ -1,15 +1,15 @@
 //! Live-status benchmark (release build, loopback only, bounded in time).
 //!
 //! Runs bspgraph as a child process (`--serve`) over a temporary SQLite file so its
-//! memory is measured alone, registers M invitations, opens N `statusChanged`
-//! WebSocket subscribers (one socket each, or K per socket with `--per-socket K`: the
-//! open-file limit bounds sockets, not subscriptions), then fires signed Zavu webhooks
-//! at a steady rate (each one changes one invitation's status, so each is one event). Reports webhook-to-client
-//! latency p50/p99 (sampled subscribers; each event is matched to its webhook through
-//! the log), resident memory per idle subscription (server VmRSS delta / N), events
-//! lost (expected minus received over all subscribers) and, in a last phase, signed
-//! webhooks ingested per second (unique deliveries plus duplicates, as fast as 32
-//! connections go).
+//! memory is measured alone, registers M invitations, opens N `statusChanged` WebSocket
+//! subscribers (one socket each, or K per socket with `--per-socket K`: the open-file
+//! limit bounds sockets, not subscriptions), then fires signed Zavu webhooks at a
+//! steady rate (each one changes one invitation's status, so each is one event).
+//! Reports webhook-to-client latency p50/p99 (sampled subscribers; each event is
+//! matched to its webhook through the log), resident memory per idle subscription
+//! (server VmRSS delta / N), events lost (expected minus received over all subscribers)
+//! and, in a last phase, signed webhooks ingested per second (unique deliveries plus
+//! duplicates, as fast as 32 connections go).
 //!
 //! With `--postgres URL` it creates a fresh database there and runs two instances on it:
 //! the webhooks go into instance A, the subscribers listen on instance B (whose memory is
